@@ -1,0 +1,78 @@
+//! The URL `signature` (PROTOCOL §1.2) and the `msg_signature` (§3.6).
+//!
+//! Both are the lowercase hex SHA-1 of the byte-wise sorted parts concatenated without a separator.
+
+use sha1::{Digest, Sha1};
+use subtle::ConstantTimeEq;
+
+/// SHA-1 hex of the sorted, concatenated parts.
+fn sorted_sha1(parts: &mut [&str]) -> String {
+    parts.sort_unstable();
+    let mut hasher = Sha1::new();
+    for p in parts.iter() {
+        hasher.update(p.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// `signature = sha1(sort(token, timestamp, nonce))`, sent on URL verification and on every push.
+pub fn url_signature(token: &str, timestamp: &str, nonce: &str) -> String {
+    sorted_sha1(&mut [token, timestamp, nonce])
+}
+
+/// `msg_signature = sha1(sort(token, timestamp, nonce, encrypt))`, for encrypted bodies and replies.
+pub fn msg_signature(token: &str, timestamp: &str, nonce: &str, encrypt: &str) -> String {
+    sorted_sha1(&mut [token, timestamp, nonce, encrypt])
+}
+
+/// Constant-time check of a received URL `signature` (case-insensitive hex).
+pub fn verify_url_signature(token: &str, timestamp: &str, nonce: &str, received: &str) -> bool {
+    ct_eq_hex(&url_signature(token, timestamp, nonce), received)
+}
+
+/// Constant-time check of a received `msg_signature` (case-insensitive hex).
+pub fn verify_msg_signature(
+    token: &str,
+    timestamp: &str,
+    nonce: &str,
+    encrypt: &str,
+    received: &str,
+) -> bool {
+    ct_eq_hex(&msg_signature(token, timestamp, nonce, encrypt), received)
+}
+
+fn ct_eq_hex(expected: &str, received: &str) -> bool {
+    let received = received.to_ascii_lowercase();
+    expected.as_bytes().ct_eq(received.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn official_example() {
+        assert_eq!(
+            url_signature("AAAAA", "1714036504", "1514711492"),
+            "f464b24fc39322e44b38aa78f5edd27bd1441696"
+        );
+        assert!(verify_url_signature(
+            "AAAAA",
+            "1714036504",
+            "1514711492",
+            "F464B24FC39322E44B38AA78F5EDD27BD1441696"
+        ));
+        assert!(!verify_url_signature(
+            "AAAAA",
+            "1714036504",
+            "1514711493",
+            "f464b24fc39322e44b38aa78f5edd27bd1441696"
+        ));
+        assert!(!verify_url_signature(
+            "AAAAA",
+            "1714036504",
+            "1514711492",
+            ""
+        ));
+    }
+}

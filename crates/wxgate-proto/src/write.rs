@@ -1,0 +1,204 @@
+//! Writing WeChat-style XML and JSON.
+//!
+//! WeChat's XML is a flat `<xml>` of elements whose strings are CDATA and whose numbers are bare. A CDATA section
+//! cannot contain `]]>`, so that sequence is split across two sections (PROTOCOL §5.1). Encoding is a simple,
+//! allocation-light string builder; parsing always goes through the real XML reader in [`crate::tree`].
+
+use crate::tree::{Fields, Value};
+
+/// Field names whose values WeChat writes as bare numbers (XML) and JSON numbers.
+pub const NUMERIC_FIELDS: &[&str] = &[
+    "CreateTime",
+    "MsgId",
+    "MsgID",
+    "Location_X",
+    "Location_Y",
+    "Scale",
+    "Latitude",
+    "Longitude",
+    "Precision",
+    "Count",
+    "TotalCount",
+    "FilterCount",
+    "SentCount",
+    "ErrorCount",
+    "ArticleCount",
+    "Idx",
+    "MsgDataId",
+    "TimeStamp",
+    "ErrorCode",
+];
+
+/// A small XML builder for WeChat documents.
+#[derive(Debug, Default)]
+pub struct XmlOut {
+    buf: String,
+}
+
+impl XmlOut {
+    /// A builder with room for `cap` bytes.
+    pub fn with_capacity(cap: usize) -> Self {
+        XmlOut {
+            buf: String::with_capacity(cap),
+        }
+    }
+
+    /// Writes `<xml>`.
+    pub fn open_root(&mut self) {
+        self.buf.push_str("<xml>");
+    }
+
+    /// Writes `</xml>` and returns the document.
+    pub fn close_root(mut self) -> String {
+        self.buf.push_str("</xml>");
+        self.buf
+    }
+
+    /// Writes `<name>`.
+    pub fn open(&mut self, name: &str) {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+    }
+
+    /// Writes `</name>`.
+    pub fn close(&mut self, name: &str) {
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
+    }
+
+    /// Writes `<name><![CDATA[text]]></name>`, splitting any `]]>` inside the text.
+    pub fn cdata(&mut self, name: &str, text: &str) {
+        self.open(name);
+        self.buf.push_str("<![CDATA[");
+        self.buf.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+        self.buf.push_str("]]>");
+        self.close(name);
+    }
+
+    /// Writes `<name>value</name>` with the value escaped as text (for numbers).
+    pub fn bare(&mut self, name: &str, value: &str) {
+        self.open(name);
+        self.buf.push_str(&quick_xml::escape::escape(value));
+        self.close(name);
+    }
+}
+
+/// Appends `s` JSON-escaped (without the surrounding quotes).
+pub fn json_escape_into(out: &mut String, s: &str) {
+    let quoted = serde_json::to_string(s).expect("strings always serialize");
+    out.push_str(&quoted[1..quoted.len() - 1]);
+}
+
+/// Writes fields as a WeChat XML document: numbers bare, strings CDATA, nested maps as elements, lists as
+/// repeated `<item>` elements.
+pub fn fields_to_xml(fields: &Fields) -> String {
+    let mut out = XmlOut::with_capacity(256);
+    out.open_root();
+    write_fields(&mut out, fields);
+    out.close_root()
+}
+
+fn write_fields(out: &mut XmlOut, fields: &Fields) {
+    for (name, value) in fields.iter() {
+        write_value(out, name, value);
+    }
+}
+
+fn write_value(out: &mut XmlOut, name: &str, value: &Value) {
+    match value {
+        Value::Text(t) if is_numeric(name, t) => out.bare(name, t),
+        Value::Text(t) => out.cdata(name, t),
+        Value::Map(m) => {
+            out.open(name);
+            write_fields(out, m);
+            out.close(name);
+        }
+        Value::List(items) => {
+            out.open(name);
+            for item in items {
+                write_value(out, "item", item);
+            }
+            out.close(name);
+        }
+    }
+}
+
+fn is_numeric(name: &str, text: &str) -> bool {
+    NUMERIC_FIELDS.contains(&name) && !text.is_empty() && text.parse::<f64>().is_ok()
+}
+
+/// Writes fields as a flat JSON object the way Cloud Hosting does: numeric fields as JSON numbers (never through
+/// `f64`, so a 64-bit `MsgId` keeps every digit), everything else as strings, maps as objects, lists as arrays.
+pub fn fields_to_json(fields: &Fields) -> String {
+    let mut out = String::with_capacity(256);
+    write_json_fields(&mut out, fields);
+    out
+}
+
+fn write_json_fields(out: &mut String, fields: &Fields) {
+    out.push('{');
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        json_escape_into(out, name);
+        out.push_str("\":");
+        write_json_value(out, name, value);
+    }
+    out.push('}');
+}
+
+fn write_json_value(out: &mut String, name: &str, value: &Value) {
+    match value {
+        Value::Text(t)
+            if is_numeric(name, t) && serde_json::from_str::<serde_json::Number>(t).is_ok() =>
+        {
+            out.push_str(t)
+        }
+        Value::Text(t) => {
+            out.push('"');
+            json_escape_into(out, t);
+            out.push('"');
+        }
+        Value::Map(m) => write_json_fields(out, m),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_value(out, "item", item);
+            }
+            out.push(']');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree;
+
+    #[test]
+    fn cdata_split_survives_round_trip() {
+        let f = Fields::new()
+            .with_text("Content", "a ]]> b")
+            .with_text("CreateTime", "1700000000");
+        let xml = fields_to_xml(&f);
+        assert!(xml.contains("<CreateTime>1700000000</CreateTime>"));
+        assert_eq!(tree::from_xml(xml.as_bytes()).unwrap(), f);
+    }
+
+    #[test]
+    fn json_numbers_keep_digits() {
+        let f = Fields::new()
+            .with_text("MsgId", "6054768590064713728")
+            .with_text("Content", "42");
+        let json = fields_to_json(&f);
+        assert_eq!(json, r#"{"MsgId":6054768590064713728,"Content":"42"}"#);
+        assert_eq!(tree::from_json(json.as_bytes()).unwrap(), f);
+    }
+}
