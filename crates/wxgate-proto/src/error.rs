@@ -78,18 +78,12 @@ pub enum ProtoError {
 impl ProtoError {
     /// Builds [`ProtoError::MalformedXml`] keeping an excerpt of the input.
     pub fn malformed_xml(reason: impl ToString, input: &[u8]) -> Self {
-        ProtoError::MalformedXml {
-            reason: reason.to_string(),
-            excerpt: excerpt(input),
-        }
+        ProtoError::MalformedXml { reason: reason.to_string(), excerpt: excerpt(input) }
     }
 
     /// Builds [`ProtoError::MalformedJson`] keeping an excerpt of the input.
     pub fn malformed_json(reason: impl ToString, input: &[u8]) -> Self {
-        ProtoError::MalformedJson {
-            reason: reason.to_string(),
-            excerpt: excerpt(input),
-        }
+        ProtoError::MalformedJson { reason: reason.to_string(), excerpt: excerpt(input) }
     }
 
     /// True when the cause is in the request body itself (answer 400), false for signature or key problems.

@@ -34,10 +34,7 @@ mod tests {
     #[test]
     fn sniffs_by_first_byte() {
         assert_eq!(Format::sniff(b"  <xml/>").unwrap(), Format::Xml);
-        assert_eq!(
-            Format::sniff(b"\xEF\xBB\xBF{\"a\":1}").unwrap(),
-            Format::Json
-        );
+        assert_eq!(Format::sniff(b"\xEF\xBB\xBF{\"a\":1}").unwrap(), Format::Json);
         assert_eq!(Format::sniff(b"\n\t{}").unwrap(), Format::Json);
         assert!(Format::sniff(b"hello").is_err());
         assert!(Format::sniff(b"").is_err());

@@ -51,9 +51,7 @@ impl Value {
         match self {
             Value::Text(t) => serde_json::Value::String(t.clone()),
             Value::Map(m) => m.to_json(),
-            Value::List(items) => {
-                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
-            }
+            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
         }
     }
 }
@@ -141,16 +139,13 @@ impl Fields {
     }
 
     /// Parses the field as a number; absent or empty → `Ok(None)`, garbage → error.
-    pub fn number<T: std::str::FromStr>(
-        &self,
-        name: &'static str,
-    ) -> Result<Option<T>, ProtoError> {
+    pub fn number<T: std::str::FromStr>(&self, name: &'static str) -> Result<Option<T>, ProtoError> {
         match self.non_empty(name).map(str::trim) {
             None => Ok(None),
-            Some(t) => t.parse().map(Some).map_err(|_| ProtoError::InvalidField {
-                field: name,
-                value: crate::error::excerpt(t.as_bytes()),
-            }),
+            Some(t) => t
+                .parse()
+                .map(Some)
+                .map_err(|_| ProtoError::InvalidField { field: name, value: crate::error::excerpt(t.as_bytes()) }),
         }
     }
 
@@ -186,9 +181,7 @@ impl Fields {
         let mut obj = serde_json::Map::new();
         for (k, v) in &self.entries {
             match obj.get_mut(k) {
-                Some(serde_json::Value::Array(arr)) if matches!(v, Value::Map(_)) => {
-                    arr.push(v.to_json())
-                }
+                Some(serde_json::Value::Array(arr)) if matches!(v, Value::Map(_)) => arr.push(v.to_json()),
                 Some(existing) => {
                     let first = existing.take();
                     *existing = serde_json::Value::Array(vec![first, v.to_json()]);
@@ -212,17 +205,12 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Fields> = None;
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| ProtoError::malformed_xml(e, body))?;
+        let event = reader.read_event().map_err(|e| ProtoError::malformed_xml(e, body))?;
         match event {
             XmlEvent::DocType(_) => return Err(ProtoError::XmlDtdRefused),
             XmlEvent::Start(start) => {
                 if root.is_some() {
-                    return Err(ProtoError::malformed_xml(
-                        "content after the root element",
-                        body,
-                    ));
+                    return Err(ProtoError::malformed_xml("content after the root element", body));
                 }
                 if stack.len() >= MAX_XML_DEPTH {
                     return Err(ProtoError::XmlTooDeep(MAX_XML_DEPTH));
@@ -236,17 +224,12 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
                     Some(parent) => parent.fields.push(name, Value::Text(String::new())),
                     None if root.is_none() => root = Some(Fields::new()),
                     None => {
-                        return Err(ProtoError::malformed_xml(
-                            "content after the root element",
-                            body,
-                        ));
+                        return Err(ProtoError::malformed_xml("content after the root element", body));
                     }
                 }
             }
             XmlEvent::End(_) => {
-                let frame = stack
-                    .pop()
-                    .ok_or_else(|| ProtoError::malformed_xml("unmatched end tag", body))?;
+                let frame = stack.pop().ok_or_else(|| ProtoError::malformed_xml("unmatched end tag", body))?;
                 let (name, value) = frame.finish();
                 match stack.last_mut() {
                     Some(parent) => parent.fields.push(name, value),
@@ -264,10 +247,7 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
                     Some(frame) => frame.text(s, false),
                     None if s.trim().is_empty() => {}
                     None => {
-                        return Err(ProtoError::malformed_xml(
-                            "text outside the root element",
-                            body,
-                        ));
+                        return Err(ProtoError::malformed_xml("text outside the root element", body));
                     }
                 }
             }
@@ -276,28 +256,19 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
                 match stack.last_mut() {
                     Some(frame) => frame.text(s, true),
                     None => {
-                        return Err(ProtoError::malformed_xml(
-                            "CDATA outside the root element",
-                            body,
-                        ));
+                        return Err(ProtoError::malformed_xml("CDATA outside the root element", body));
                     }
                 }
             }
             XmlEvent::GeneralRef(r) => {
-                let resolved: String = match r
-                    .resolve_char_ref()
-                    .map_err(|e| ProtoError::malformed_xml(e, body))?
-                {
+                let resolved: String = match r.resolve_char_ref().map_err(|e| ProtoError::malformed_xml(e, body))? {
                     Some(ch) => ch.to_string(),
                     None => {
                         let name = r.decode().map_err(|e| ProtoError::malformed_xml(e, body))?;
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(s) => s.to_string(),
                             None => {
-                                return Err(ProtoError::malformed_xml(
-                                    format!("unknown entity &{name};"),
-                                    body,
-                                ));
+                                return Err(ProtoError::malformed_xml(format!("unknown entity &{name};"), body));
                             }
                         }
                     }
@@ -305,10 +276,7 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
                 match stack.last_mut() {
                     Some(frame) => frame.text(Cow::Owned(resolved), true),
                     None => {
-                        return Err(ProtoError::malformed_xml(
-                            "reference outside the root element",
-                            body,
-                        ));
+                        return Err(ProtoError::malformed_xml("reference outside the root element", body));
                     }
                 }
             }
@@ -317,10 +285,7 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
         }
     }
     if !stack.is_empty() {
-        return Err(ProtoError::malformed_xml(
-            "unexpected end of document",
-            body,
-        ));
+        return Err(ProtoError::malformed_xml("unexpected end of document", body));
     }
     root.ok_or_else(|| ProtoError::malformed_xml("no root element", body))
 }
@@ -341,12 +306,7 @@ struct Frame {
 
 impl Frame {
     fn new(name: String) -> Self {
-        Frame {
-            name,
-            fields: Fields::new(),
-            text: String::new(),
-            significant: false,
-        }
+        Frame { name, fields: Fields::new(), text: String::new(), significant: false }
     }
 
     fn text(&mut self, s: Cow<'_, str>, significant: bool) {
@@ -358,19 +318,14 @@ impl Frame {
         if !self.fields.is_empty() {
             return (self.name, Value::Map(self.fields));
         }
-        let text = if self.significant || !self.text.trim().is_empty() {
-            self.text
-        } else {
-            String::new()
-        };
+        let text = if self.significant || !self.text.trim().is_empty() { self.text } else { String::new() };
         (self.name, Value::Text(text))
     }
 }
 
 /// Decodes a JSON object body into fields; numbers keep every digit (a `MsgId` beyond 2^53 survives).
 pub fn from_json(body: &[u8]) -> Result<Fields, ProtoError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ProtoError::malformed_json(e, body))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ProtoError::malformed_json(e, body))?;
     match value {
         serde_json::Value::Object(obj) => Ok(fields_from_json(obj)),
         _ => Err(ProtoError::JsonNotObject),
@@ -391,9 +346,7 @@ fn value_from_json(v: serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Value::Text(b.to_string()),
         serde_json::Value::Number(n) => Value::Text(n.to_string()),
         serde_json::Value::String(s) => Value::Text(s),
-        serde_json::Value::Array(items) => {
-            Value::List(items.into_iter().map(value_from_json).collect())
-        }
+        serde_json::Value::Array(items) => Value::List(items.into_iter().map(value_from_json).collect()),
         serde_json::Value::Object(obj) => Value::Map(fields_from_json(obj)),
     }
 }
@@ -435,13 +388,7 @@ mod tests {
 
     #[test]
     fn refuses_malformed() {
-        for bad in [
-            &b"<xml><A>1</B></xml>"[..],
-            b"<xml><A>",
-            b"<xml></xml><xml></xml>",
-            b"",
-            b"<xml>\xff</xml>",
-        ] {
+        for bad in [&b"<xml><A>1</B></xml>"[..], b"<xml><A>", b"<xml></xml><xml></xml>", b"", b"<xml>\xff</xml>"] {
             assert!(from_xml(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -449,10 +396,7 @@ mod tests {
     #[test]
     fn caps_depth() {
         let deep = "<a>".repeat(40) + &"</a>".repeat(40);
-        assert_eq!(
-            from_xml(deep.as_bytes()),
-            Err(ProtoError::XmlTooDeep(MAX_XML_DEPTH))
-        );
+        assert_eq!(from_xml(deep.as_bytes()), Err(ProtoError::XmlTooDeep(MAX_XML_DEPTH)));
     }
 
     #[test]

@@ -38,9 +38,7 @@ pub struct XmlOut {
 impl XmlOut {
     /// A builder with room for `cap` bytes.
     pub fn with_capacity(cap: usize) -> Self {
-        XmlOut {
-            buf: String::with_capacity(cap),
-        }
+        XmlOut { buf: String::with_capacity(cap) }
     }
 
     /// Writes `<xml>`.
@@ -153,9 +151,7 @@ fn write_json_fields(out: &mut String, fields: &Fields) {
 
 fn write_json_value(out: &mut String, name: &str, value: &Value) {
     match value {
-        Value::Text(t)
-            if is_numeric(name, t) && serde_json::from_str::<serde_json::Number>(t).is_ok() =>
-        {
+        Value::Text(t) if is_numeric(name, t) && serde_json::from_str::<serde_json::Number>(t).is_ok() => {
             out.push_str(t)
         }
         Value::Text(t) => {
@@ -184,9 +180,7 @@ mod tests {
 
     #[test]
     fn cdata_split_survives_round_trip() {
-        let f = Fields::new()
-            .with_text("Content", "a ]]> b")
-            .with_text("CreateTime", "1700000000");
+        let f = Fields::new().with_text("Content", "a ]]> b").with_text("CreateTime", "1700000000");
         let xml = fields_to_xml(&f);
         assert!(xml.contains("<CreateTime>1700000000</CreateTime>"));
         assert_eq!(tree::from_xml(xml.as_bytes()).unwrap(), f);
@@ -194,9 +188,7 @@ mod tests {
 
     #[test]
     fn json_numbers_keep_digits() {
-        let f = Fields::new()
-            .with_text("MsgId", "6054768590064713728")
-            .with_text("Content", "42");
+        let f = Fields::new().with_text("MsgId", "6054768590064713728").with_text("Content", "42");
         let json = fields_to_json(&f);
         assert_eq!(json, r#"{"MsgId":6054768590064713728,"Content":"42"}"#);
         assert_eq!(tree::from_json(json.as_bytes()).unwrap(), f);

@@ -1,1 +1,31 @@
-fn main() {}
+//! The `wxgate` command line: `serve` runs the gateway; the other subcommands talk to the platform or run the
+//! simulator. This is the only crate that uses `anyhow`: libraries return typed errors, the CLI reports them.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// wxgate: a gateway for WeChat Official Account and Mini Program message push.
+#[derive(Debug, Parser)]
+#[command(name = "wxgate", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the webhook server.
+    Serve(cmd::serve::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    cmd::init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => cmd::serve::run(args).await,
+        }
+    })
+}

@@ -47,12 +47,7 @@ pub fn encrypt(key: &AesKey, message: &[u8], receive_id: &str) -> String {
 }
 
 /// Encrypts with a given random prefix (deterministic; used by the test vectors).
-pub fn encrypt_with_prefix(
-    key: &AesKey,
-    random: &[u8; 16],
-    message: &[u8],
-    receive_id: &str,
-) -> String {
+pub fn encrypt_with_prefix(key: &AesKey, random: &[u8; 16], message: &[u8], receive_id: &str) -> String {
     let frame_len = 16 + 4 + message.len() + receive_id.len();
     let pad = PAD_BLOCK - frame_len % PAD_BLOCK;
     let mut buf = Vec::with_capacity(frame_len + pad);
@@ -71,9 +66,7 @@ pub fn encrypt_with_prefix(
 /// Decrypts an `Encrypt` value. Padding is checked strictly (1..=32, all pad bytes equal): WeChat always pads
 /// correctly, and a strict check turns a wrong key into a clear error instead of garbage.
 pub fn decrypt(key: &AesKey, encrypt_b64: &str) -> Result<Decrypted, ProtoError> {
-    let mut buf = STANDARD
-        .decode(encrypt_b64.trim())
-        .map_err(|_| ProtoError::Base64)?;
+    let mut buf = STANDARD.decode(encrypt_b64.trim()).map_err(|_| ProtoError::Base64)?;
     if buf.is_empty() || buf.len() % 16 != 0 {
         return Err(ProtoError::CipherLength(buf.len()));
     }
@@ -101,11 +94,7 @@ pub fn decrypt(key: &AesKey, encrypt_b64: &str) -> Result<Decrypted, ProtoError>
     let receive_id = std::str::from_utf8(&body[20 + msg_len..])
         .map_err(|_| ProtoError::IllegalBuffer("receive id is not UTF-8"))?
         .to_owned();
-    Ok(Decrypted {
-        random,
-        message: body[20..20 + msg_len].to_vec(),
-        receive_id,
-    })
+    Ok(Decrypted { random, message: body[20..20 + msg_len].to_vec(), receive_id })
 }
 
 impl Decrypted {
@@ -133,10 +122,7 @@ mod tests {
         let dec = decrypt(&key(), &enc).unwrap();
         assert_eq!(dec.message, "你好 hello".as_bytes());
         dec.check_receive_id("wx2c2769f8efd9abc2").unwrap();
-        assert_eq!(
-            dec.check_receive_id("wx0000000000000000"),
-            Err(ProtoError::AppIdMismatch)
-        );
+        assert_eq!(dec.check_receive_id("wx0000000000000000"), Err(ProtoError::AppIdMismatch));
     }
 
     #[test]
@@ -151,10 +137,7 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert_eq!(decrypt(&key(), "not base64!"), Err(ProtoError::Base64));
-        assert!(matches!(
-            decrypt(&key(), "AAAA"),
-            Err(ProtoError::CipherLength(3))
-        ));
+        assert!(matches!(decrypt(&key(), "AAAA"), Err(ProtoError::CipherLength(3))));
         let other = AesKey::from_bytes([1; 32]);
         let enc = encrypt_with_prefix(&other, b"0123456789abcdef", b"<xml/>", "wx1");
         assert!(decrypt(&key(), &enc).is_err());

@@ -56,14 +56,8 @@ impl MessageCrypto {
         encoding_aes_key: Option<&str>,
         app_id: impl Into<String>,
     ) -> Result<Self, ProtoError> {
-        let key = encoding_aes_key
-            .map(AesKey::from_encoding_aes_key)
-            .transpose()?;
-        Ok(MessageCrypto {
-            token: token.into(),
-            key,
-            app_id: app_id.into(),
-        })
+        let key = encoding_aes_key.map(AesKey::from_encoding_aes_key).transpose()?;
+        Ok(MessageCrypto { token: token.into(), key, app_id: app_id.into() })
     }
 
     /// The token signatures are computed with.
@@ -82,12 +76,7 @@ impl MessageCrypto {
     }
 
     /// Checks the URL `signature` of a verification GET or a push.
-    pub fn verify_url(
-        &self,
-        timestamp: &str,
-        nonce: &str,
-        signature: &str,
-    ) -> Result<(), ProtoError> {
+    pub fn verify_url(&self, timestamp: &str, nonce: &str, signature: &str) -> Result<(), ProtoError> {
         if signature::verify_url_signature(&self.token, timestamp, nonce, signature) {
             Ok(())
         } else {
@@ -101,13 +90,7 @@ impl MessageCrypto {
 
     /// Verifies `msg_signature`, decrypts, and checks the appid; returns the inner message bytes.
     pub fn open(&self, env: EncryptedEnvelope<'_>) -> Result<Vec<u8>, ProtoError> {
-        if !signature::verify_msg_signature(
-            &self.token,
-            env.timestamp,
-            env.nonce,
-            env.encrypt,
-            env.msg_signature,
-        ) {
+        if !signature::verify_msg_signature(&self.token, env.timestamp, env.nonce, env.encrypt, env.msg_signature) {
             return Err(ProtoError::SignatureMismatch);
         }
         let dec = cipher::decrypt(self.key()?, env.encrypt)?;
@@ -118,12 +101,7 @@ impl MessageCrypto {
     }
 
     /// Encrypts and signs a reply body with a fresh random prefix.
-    pub fn seal(
-        &self,
-        message: &[u8],
-        timestamp: &str,
-        nonce: &str,
-    ) -> Result<SealedReply, ProtoError> {
+    pub fn seal(&self, message: &[u8], timestamp: &str, nonce: &str) -> Result<SealedReply, ProtoError> {
         self.seal_with_prefix(&cipher::random_prefix(), message, timestamp, nonce)
     }
 
@@ -137,12 +115,7 @@ impl MessageCrypto {
     ) -> Result<SealedReply, ProtoError> {
         let encrypt = cipher::encrypt_with_prefix(self.key()?, random, message, &self.app_id);
         let msg_signature = signature::msg_signature(&self.token, timestamp, nonce, &encrypt);
-        Ok(SealedReply {
-            encrypt,
-            msg_signature,
-            timestamp: timestamp.to_owned(),
-            nonce: nonce.to_owned(),
-        })
+        Ok(SealedReply { encrypt, msg_signature, timestamp: timestamp.to_owned(), nonce: nonce.to_owned() })
     }
 
     /// Opens a sealed reply (what WeChat does with the developer's answer): checks the signature, decrypts and
@@ -193,14 +166,11 @@ impl SealedReply {
 
     /// Reads an envelope from decoded fields (either casing of the JSON keys).
     pub fn from_fields(fields: &Fields) -> Result<SealedReply, ProtoError> {
-        let pick =
-            |a: &'static str, b: &str| fields.text(a).or_else(|| fields.text(b)).map(str::to_owned);
+        let pick = |a: &'static str, b: &str| fields.text(a).or_else(|| fields.text(b)).map(str::to_owned);
         Ok(SealedReply {
             encrypt: pick("Encrypt", "encrypt").ok_or(ProtoError::MissingField("Encrypt"))?,
-            msg_signature: pick("MsgSignature", "msgsignature")
-                .ok_or(ProtoError::MissingField("MsgSignature"))?,
-            timestamp: pick("TimeStamp", "timestamp")
-                .ok_or(ProtoError::MissingField("TimeStamp"))?,
+            msg_signature: pick("MsgSignature", "msgsignature").ok_or(ProtoError::MissingField("MsgSignature"))?,
+            timestamp: pick("TimeStamp", "timestamp").ok_or(ProtoError::MissingField("TimeStamp"))?,
             nonce: pick("Nonce", "nonce").ok_or(ProtoError::MissingField("Nonce"))?,
         })
     }

@@ -26,9 +26,7 @@ impl AesKey {
         if n != 43 || !encoding_aes_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(ProtoError::IllegalAesKey(n));
         }
-        let bytes = KEY_ENGINE
-            .decode(format!("{encoding_aes_key}="))
-            .map_err(|_| ProtoError::IllegalAesKey(n))?;
+        let bytes = KEY_ENGINE.decode(format!("{encoding_aes_key}=")).map_err(|_| ProtoError::IllegalAesKey(n))?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| ProtoError::IllegalAesKey(n))?;
         Ok(AesKey(key))
     }
@@ -63,23 +61,14 @@ mod tests {
 
     #[test]
     fn decodes_keys_with_trailing_bits() {
-        let k =
-            AesKey::from_encoding_aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG").unwrap();
-        assert_eq!(
-            hex::encode(k.as_bytes()),
-            "69b71d79f8218a39259a7a29aabb2dbafc31cb3d35db7e39ebbf3d0010831051"
-        );
-        assert!(
-            AesKey::from_encoding_aes_key("kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR").is_ok()
-        );
+        let k = AesKey::from_encoding_aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG").unwrap();
+        assert_eq!(hex::encode(k.as_bytes()), "69b71d79f8218a39259a7a29aabb2dbafc31cb3d35db7e39ebbf3d0010831051");
+        assert!(AesKey::from_encoding_aes_key("kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR").is_ok());
     }
 
     #[test]
     fn rejects_bad_keys() {
-        assert_eq!(
-            AesKey::from_encoding_aes_key("short"),
-            Err(ProtoError::IllegalAesKey(5))
-        );
+        assert_eq!(AesKey::from_encoding_aes_key("short"), Err(ProtoError::IllegalAesKey(5)));
         let with_plus = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF+";
         assert!(AesKey::from_encoding_aes_key(with_plus).is_err());
     }

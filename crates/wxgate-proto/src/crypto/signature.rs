@@ -31,13 +31,7 @@ pub fn verify_url_signature(token: &str, timestamp: &str, nonce: &str, received:
 }
 
 /// Constant-time check of a received `msg_signature` (case-insensitive hex).
-pub fn verify_msg_signature(
-    token: &str,
-    timestamp: &str,
-    nonce: &str,
-    encrypt: &str,
-    received: &str,
-) -> bool {
+pub fn verify_msg_signature(token: &str, timestamp: &str, nonce: &str, encrypt: &str, received: &str) -> bool {
     ct_eq_hex(&msg_signature(token, timestamp, nonce, encrypt), received)
 }
 
@@ -52,27 +46,9 @@ mod tests {
 
     #[test]
     fn official_example() {
-        assert_eq!(
-            url_signature("AAAAA", "1714036504", "1514711492"),
-            "f464b24fc39322e44b38aa78f5edd27bd1441696"
-        );
-        assert!(verify_url_signature(
-            "AAAAA",
-            "1714036504",
-            "1514711492",
-            "F464B24FC39322E44B38AA78F5EDD27BD1441696"
-        ));
-        assert!(!verify_url_signature(
-            "AAAAA",
-            "1714036504",
-            "1514711493",
-            "f464b24fc39322e44b38aa78f5edd27bd1441696"
-        ));
-        assert!(!verify_url_signature(
-            "AAAAA",
-            "1714036504",
-            "1514711492",
-            ""
-        ));
+        assert_eq!(url_signature("AAAAA", "1714036504", "1514711492"), "f464b24fc39322e44b38aa78f5edd27bd1441696");
+        assert!(verify_url_signature("AAAAA", "1714036504", "1514711492", "F464B24FC39322E44B38AA78F5EDD27BD1441696"));
+        assert!(!verify_url_signature("AAAAA", "1714036504", "1514711493", "f464b24fc39322e44b38aa78f5edd27bd1441696"));
+        assert!(!verify_url_signature("AAAAA", "1714036504", "1514711492", ""));
     }
 }

@@ -211,41 +211,26 @@ impl Event {
         let name = f.text("Event").ok_or(ProtoError::MissingField("Event"))?;
         let key = || f.text("EventKey").unwrap_or_default().to_owned();
         Ok(match name {
-            "subscribe" => Event::Subscribe {
-                event_key: f.string("EventKey"),
-                ticket: f.string("Ticket"),
-            },
+            "subscribe" => Event::Subscribe { event_key: f.string("EventKey"), ticket: f.string("Ticket") },
             "unsubscribe" => Event::Unsubscribe,
-            "SCAN" => Event::Scan {
-                event_key: key(),
-                ticket: f.string("Ticket"),
-            },
+            "SCAN" => Event::Scan { event_key: key(), ticket: f.string("Ticket") },
             "LOCATION" => Event::Location {
                 latitude: f.number("Latitude")?.unwrap_or_default(),
                 longitude: f.number("Longitude")?.unwrap_or_default(),
                 precision: f.number("Precision")?,
             },
-            "CLICK" => Event::Click {
-                event_key: key(),
-                menu_id: f.string("MenuId"),
-            },
-            "VIEW" => Event::View {
-                url: key(),
-                menu_id: f.string("MenuId"),
-            },
-            "view_miniprogram" => Event::ViewMiniProgram {
-                page_path: key(),
-                menu_id: f.string("MenuId"),
-            },
+            "CLICK" => Event::Click { event_key: key(), menu_id: f.string("MenuId") },
+            "VIEW" => Event::View { url: key(), menu_id: f.string("MenuId") },
+            "view_miniprogram" => Event::ViewMiniProgram { page_path: key(), menu_id: f.string("MenuId") },
             "scancode_push" => Event::ScanCodePush(ScanCode::from_fields(f)),
             "scancode_waitmsg" => Event::ScanCodeWaitMsg(ScanCode::from_fields(f)),
             "pic_sysphoto" => Event::PicSysPhoto(PicInfo::from_fields(f)?),
             "pic_photo_or_album" => Event::PicPhotoOrAlbum(PicInfo::from_fields(f)?),
             "pic_weixin" => Event::PicWeixin(PicInfo::from_fields(f)?),
             "location_select" => Event::LocationSelect(SelectedLocation::from_fields(f)?),
-            "TEMPLATESENDJOBFINISH" => Event::TemplateSendJobFinish {
-                status: f.text("Status").unwrap_or_default().to_owned(),
-            },
+            "TEMPLATESENDJOBFINISH" => {
+                Event::TemplateSendJobFinish { status: f.text("Status").unwrap_or_default().to_owned() }
+            }
             "MASSSENDJOBFINISH" => Event::MassSendJobFinish(MassSendJob {
                 status: f.text("Status").unwrap_or_default().to_owned(),
                 total_count: f.number("TotalCount")?,
@@ -261,28 +246,16 @@ impl Event {
                     article_id: info.string("article_id"),
                 })
             }
-            "kf_create_session" => Event::KfCreateSession {
-                kf_account: f.string("KfAccount").unwrap_or_default(),
-            },
-            "kf_close_session" => Event::KfCloseSession {
-                kf_account: f.string("KfAccount").unwrap_or_default(),
-            },
+            "kf_create_session" => Event::KfCreateSession { kf_account: f.string("KfAccount").unwrap_or_default() },
+            "kf_close_session" => Event::KfCloseSession { kf_account: f.string("KfAccount").unwrap_or_default() },
             "kf_switch_session" => Event::KfSwitchSession(KfSwitch {
                 from_kf_account: f.string("FromKfAccount").unwrap_or_default(),
                 to_kf_account: f.string("ToKfAccount").unwrap_or_default(),
             }),
-            "subscribe_msg_popup_event" => {
-                Event::SubscribeMsgPopup(SubscribeMsg::list(f, "SubscribeMsgPopupEvent"))
-            }
-            "subscribe_msg_change_event" => {
-                Event::SubscribeMsgChange(SubscribeMsg::list(f, "SubscribeMsgChangeEvent"))
-            }
-            "subscribe_msg_sent_event" => {
-                Event::SubscribeMsgSent(SubscribeMsg::list(f, "SubscribeMsgSentEvent"))
-            }
-            "user_enter_tempsession" => Event::UserEnterTempSession {
-                session_from: f.string("SessionFrom"),
-            },
+            "subscribe_msg_popup_event" => Event::SubscribeMsgPopup(SubscribeMsg::list(f, "SubscribeMsgPopupEvent")),
+            "subscribe_msg_change_event" => Event::SubscribeMsgChange(SubscribeMsg::list(f, "SubscribeMsgChangeEvent")),
+            "subscribe_msg_sent_event" => Event::SubscribeMsgSent(SubscribeMsg::list(f, "SubscribeMsgSentEvent")),
+            "user_enter_tempsession" => Event::UserEnterTempSession { session_from: f.string("SessionFrom") },
             "wxa_media_check" => Event::MediaCheck(MediaCheck {
                 is_risky: f.string("isrisky"),
                 extra_info_json: f.string("extra_info_json"),
@@ -296,9 +269,7 @@ impl Event {
     /// The QR scene of a follow through a parametric QR code (`qrscene_` stripped), or of a `SCAN`.
     pub fn qr_scene(&self) -> Option<&str> {
         match self {
-            Event::Subscribe {
-                event_key: Some(k), ..
-            } => k.strip_prefix("qrscene_"),
+            Event::Subscribe { event_key: Some(k), .. } => k.strip_prefix("qrscene_"),
             Event::Scan { event_key, .. } => Some(event_key),
             _ => None,
         }
@@ -311,9 +282,7 @@ impl ScanCode {
         ScanCode {
             event_key: f.text("EventKey").unwrap_or_default().to_owned(),
             scan_type: info.and_then(|i| i.string("ScanType")).unwrap_or_default(),
-            scan_result: info
-                .and_then(|i| i.string("ScanResult"))
-                .unwrap_or_default(),
+            scan_result: info.and_then(|i| i.string("ScanResult")).unwrap_or_default(),
         }
     }
 }

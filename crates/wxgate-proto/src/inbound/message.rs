@@ -62,10 +62,7 @@ pub struct Video {
 
 impl Video {
     pub(crate) fn from_fields(f: &Fields) -> Self {
-        Video {
-            media_id: f.string("MediaId").unwrap_or_default(),
-            thumb_media_id: f.string("ThumbMediaId"),
-        }
+        Video { media_id: f.string("MediaId").unwrap_or_default(), thumb_media_id: f.string("ThumbMediaId") }
     }
 }
 

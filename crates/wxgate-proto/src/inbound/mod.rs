@@ -8,8 +8,7 @@ mod event;
 mod message;
 
 pub use event::{
-    Event, KfSwitch, MassSendJob, MediaCheck, PicInfo, PublishJob, ScanCode, SelectedLocation,
-    SubscribeMsg,
+    Event, KfSwitch, MassSendJob, MediaCheck, PicInfo, PublishJob, ScanCode, SelectedLocation, SubscribeMsg,
 };
 pub use message::{Link, Location, MiniProgramPage, Text, Video, Voice};
 
@@ -83,18 +82,9 @@ impl Inbound {
 
     /// Builds the typed model from decoded fields.
     pub fn from_fields(fields: Fields) -> Result<Inbound, ProtoError> {
-        let to_user = fields
-            .text("ToUserName")
-            .ok_or(ProtoError::MissingField("ToUserName"))?
-            .to_owned();
-        let from_user = fields
-            .text("FromUserName")
-            .ok_or(ProtoError::MissingField("FromUserName"))?
-            .to_owned();
-        let msg_type = fields
-            .text("MsgType")
-            .ok_or(ProtoError::MissingField("MsgType"))?
-            .to_owned();
+        let to_user = fields.text("ToUserName").ok_or(ProtoError::MissingField("ToUserName"))?.to_owned();
+        let from_user = fields.text("FromUserName").ok_or(ProtoError::MissingField("FromUserName"))?.to_owned();
+        let msg_type = fields.text("MsgType").ok_or(ProtoError::MissingField("MsgType"))?.to_owned();
         let create_time = fields.number::<i64>("CreateTime")?.unwrap_or(0);
         let msg_id = match fields.number::<u64>("MsgId")? {
             Some(id) => Some(id),
@@ -111,21 +101,11 @@ impl Inbound {
             "shortvideo" => InboundKind::ShortVideo(Video::from_fields(&fields)),
             "location" => InboundKind::Location(Location::from_fields(&fields)?),
             "link" => InboundKind::Link(Link::from_fields(&fields)),
-            "miniprogrampage" => {
-                InboundKind::MiniProgramPage(MiniProgramPage::from_fields(&fields))
-            }
+            "miniprogrampage" => InboundKind::MiniProgramPage(MiniProgramPage::from_fields(&fields)),
             "event" => InboundKind::Event(Event::from_fields(&fields)?),
             _ => InboundKind::Unknown,
         };
-        Ok(Inbound {
-            to_user,
-            from_user,
-            create_time,
-            msg_type,
-            msg_id,
-            kind,
-            fields,
-        })
+        Ok(Inbound { to_user, from_user, create_time, msg_type, msg_id, kind, fields })
     }
 
     /// The `Event` name for events, `None` for messages.

@@ -13,29 +13,14 @@ impl Reply {
 
     /// Builds a reply from decoded fields.
     pub fn from_fields(f: &Fields) -> Result<Reply, ProtoError> {
-        let need = |name: &'static str| {
-            f.text(name)
-                .map(str::to_owned)
-                .ok_or(ProtoError::MissingField(name))
-        };
+        let need = |name: &'static str| f.text(name).map(str::to_owned).ok_or(ProtoError::MissingField(name));
         let msg_type = need("MsgType")?;
         let inner = |wrapper: &str| f.map(wrapper).cloned().unwrap_or_default();
-        let media_id = |wrapper: &str| {
-            inner(wrapper)
-                .text("MediaId")
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let media_id = |wrapper: &str| inner(wrapper).text("MediaId").unwrap_or_default().to_owned();
         let body = match msg_type.as_str() {
-            "text" => ReplyBody::Text {
-                content: f.text("Content").unwrap_or_default().to_owned(),
-            },
-            "image" => ReplyBody::Image {
-                media_id: media_id("Image"),
-            },
-            "voice" => ReplyBody::Voice {
-                media_id: media_id("Voice"),
-            },
+            "text" => ReplyBody::Text { content: f.text("Content").unwrap_or_default().to_owned() },
+            "image" => ReplyBody::Image { media_id: media_id("Image") },
+            "voice" => ReplyBody::Voice { media_id: media_id("Voice") },
             "video" => {
                 let v = inner("Video");
                 ReplyBody::Video {
@@ -80,9 +65,7 @@ impl Reply {
                 kf_account: f.map("TransInfo").and_then(|t| t.string("KfAccount")),
             },
             other => {
-                return Err(ProtoError::InvalidReply(format!(
-                    "unknown reply MsgType {other:?}"
-                )));
+                return Err(ProtoError::InvalidReply(format!("unknown reply MsgType {other:?}")));
             }
         };
         Ok(Reply {

@@ -18,11 +18,7 @@ impl Reply {
             ReplyBody::Text { content } => out.cdata("Content", content),
             ReplyBody::Image { media_id } => media(&mut out, "Image", media_id),
             ReplyBody::Voice { media_id } => media(&mut out, "Voice", media_id),
-            ReplyBody::Video {
-                media_id,
-                title,
-                description,
-            } => {
+            ReplyBody::Video { media_id, title, description } => {
                 out.open("Video");
                 out.cdata("MediaId", media_id);
                 opt(&mut out, "Title", title);
@@ -79,11 +75,7 @@ impl Reply {
             ReplyBody::Voice { media_id } => {
                 obj.insert("Voice".into(), json!({ "MediaId": media_id }));
             }
-            ReplyBody::Video {
-                media_id,
-                title,
-                description,
-            } => {
+            ReplyBody::Video { media_id, title, description } => {
                 let mut v = Map::new();
                 v.insert("MediaId".into(), json!(media_id));
                 put(&mut v, "Title", title);

@@ -112,9 +112,7 @@ pub struct Article {
 impl ReplyBody {
     /// A text body.
     pub fn text(content: impl Into<String>) -> Self {
-        ReplyBody::Text {
-            content: content.into(),
-        }
+        ReplyBody::Text { content: content.into() }
     }
 
     /// The `MsgType` on the wire.
@@ -141,23 +139,16 @@ impl ReplyBody {
                 "text reply is {} bytes, over the {MAX_TEXT_BYTES}-byte limit (split it and send the rest by customer service)",
                 content.len()
             )),
-            ReplyBody::Image { media_id }
-            | ReplyBody::Voice { media_id }
-            | ReplyBody::Video { media_id, .. }
+            ReplyBody::Image { media_id } | ReplyBody::Voice { media_id } | ReplyBody::Video { media_id, .. }
                 if media_id.is_empty() =>
             {
                 bad(format!("{} reply needs a media_id", self.msg_type()))
             }
-            ReplyBody::Music(m) if m.thumb_media_id.is_empty() => {
-                bad("music reply needs thumb_media_id".into())
+            ReplyBody::Music(m) if m.thumb_media_id.is_empty() => bad("music reply needs thumb_media_id".into()),
+            ReplyBody::News { articles } if articles.is_empty() => bad("news reply has no article".into()),
+            ReplyBody::News { articles } if articles.len() > max_articles => {
+                bad(format!("news reply has {} articles; at most {max_articles} allowed here", articles.len()))
             }
-            ReplyBody::News { articles } if articles.is_empty() => {
-                bad("news reply has no article".into())
-            }
-            ReplyBody::News { articles } if articles.len() > max_articles => bad(format!(
-                "news reply has {} articles; at most {max_articles} allowed here",
-                articles.len()
-            )),
             ReplyBody::News { articles } if articles.iter().any(|a| a.title.is_empty()) => {
                 bad("news article without a title".into())
             }
@@ -169,21 +160,12 @@ impl ReplyBody {
 impl Reply {
     /// A reply to `inbound`: names swapped, `CreateTime` given.
     pub fn to(inbound: &Inbound, create_time: i64, body: ReplyBody) -> Reply {
-        Reply {
-            to_user: inbound.from_user.clone(),
-            from_user: inbound.to_user.clone(),
-            create_time,
-            body,
-        }
+        Reply { to_user: inbound.from_user.clone(), from_user: inbound.to_user.clone(), create_time, body }
     }
 
     /// The article limit for a news reply to this push: 1 after the six message kinds, 8 otherwise.
     pub fn max_articles_for(inbound: &Inbound) -> usize {
-        if inbound.limits_news_to_one() {
-            1
-        } else {
-            MAX_NEWS_ARTICLES
-        }
+        if inbound.limits_news_to_one() { 1 } else { MAX_NEWS_ARTICLES }
     }
 
     /// Checks the body's limits.
@@ -199,34 +181,12 @@ mod tests {
     #[test]
     fn limits() {
         assert!(ReplyBody::text("").validate(8).is_err());
-        assert!(
-            ReplyBody::text("a".repeat(MAX_TEXT_BYTES))
-                .validate(8)
-                .is_ok()
-        );
-        assert!(
-            ReplyBody::text("a".repeat(MAX_TEXT_BYTES + 1))
-                .validate(8)
-                .is_err()
-        );
-        let two = ReplyBody::News {
-            articles: vec![
-                Article {
-                    title: "a".into(),
-                    ..Default::default()
-                };
-                2
-            ],
-        };
+        assert!(ReplyBody::text("a".repeat(MAX_TEXT_BYTES)).validate(8).is_ok());
+        assert!(ReplyBody::text("a".repeat(MAX_TEXT_BYTES + 1)).validate(8).is_err());
+        let two = ReplyBody::News { articles: vec![Article { title: "a".into(), ..Default::default() }; 2] };
         assert!(two.validate(1).is_err());
         assert!(two.validate(8).is_ok());
         assert!(ReplyBody::Music(Music::default()).validate(8).is_err());
-        assert!(
-            ReplyBody::Image {
-                media_id: String::new()
-            }
-            .validate(8)
-            .is_err()
-        );
+        assert!(ReplyBody::Image { media_id: String::new() }.validate(8).is_err());
     }
 }
