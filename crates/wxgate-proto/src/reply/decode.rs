@@ -51,13 +51,13 @@ impl Reply {
                         url: a.text("Url").unwrap_or_default().to_owned(),
                     })
                     .collect();
-                if let Some(count) = f.number::<usize>("ArticleCount")? {
-                    if count != articles.len() {
-                        return Err(ProtoError::InvalidReply(format!(
-                            "ArticleCount {count} but {} articles",
-                            articles.len()
-                        )));
-                    }
+                if let Some(count) = f.number::<usize>("ArticleCount")?
+                    && count != articles.len()
+                {
+                    return Err(ProtoError::InvalidReply(format!(
+                        "ArticleCount {count} but {} articles",
+                        articles.len()
+                    )));
                 }
                 ReplyBody::News { articles }
             }

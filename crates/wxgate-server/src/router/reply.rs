@@ -27,7 +27,7 @@ impl IntoReply for ReplyBody {
 
 impl IntoReply for String {
     fn into_reply(self) -> Result<Option<ReplyBody>, HandlerError> {
-        Ok((!self.is_empty()).then(|| ReplyBody::Text { content: self }))
+        Ok((!self.is_empty()).then_some(ReplyBody::Text { content: self }))
     }
 }
 

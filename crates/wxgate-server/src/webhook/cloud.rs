@@ -15,7 +15,7 @@ pub enum CloudPush {
     /// The `CheckContainerPath` probe: answer 200 `success`.
     Probe,
     /// A push for an account.
-    Push(Arc<Account>, Inbound, Format),
+    Push(Arc<Account>, Box<Inbound>, Format),
 }
 
 /// Answers the probe (it carries nothing and changes nothing, so it is answered before any check), picks the
@@ -38,5 +38,5 @@ pub fn open(accounts: &[Arc<Account>], info: &CloudInfo, body: &Bytes) -> Result
     if account.require_wx_source && info.source.is_none() {
         return Err(Reject::unauthorized("missing x-wx-source: not sent through WeChat Cloud Hosting"));
     }
-    Ok(CloudPush::Push(account.clone(), Inbound::from_fields(fields)?, format))
+    Ok(CloudPush::Push(account.clone(), Box::new(Inbound::from_fields(fields)?), format))
 }

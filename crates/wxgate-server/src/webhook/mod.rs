@@ -81,7 +81,7 @@ pub async fn push(
             Ok(cloud::CloudPush::Probe) => respond::success(),
             Ok(cloud::CloudPush::Push(account, inbound, format)) => {
                 let ctx = Arc::new(Context {
-                    inbound,
+                    inbound: *inbound,
                     account,
                     format,
                     encrypted: false,
