@@ -70,7 +70,11 @@ impl XmlOut {
     pub fn cdata(&mut self, name: &str, text: &str) {
         self.open(name);
         self.buf.push_str("<![CDATA[");
-        self.buf.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+        if text.contains("]]>") {
+            self.buf.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+        } else {
+            self.buf.push_str(text);
+        }
         self.buf.push_str("]]>");
         self.close(name);
     }

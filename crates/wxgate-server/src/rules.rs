@@ -87,19 +87,36 @@ impl Rule {
     }
 }
 
+/// Fills `{content}`, `{openid}`, `{event_key}` and `{scene}` in one pass; other braces stay as written.
 fn fill(template: &str, inbound: &Inbound) -> String {
-    if !template.contains('{') {
-        return template.to_owned();
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open..];
+        let (value, len) = if after.starts_with("{content}") {
+            (inbound.text().unwrap_or_default(), 9)
+        } else if after.starts_with("{openid}") {
+            (inbound.from_user.as_str(), 8)
+        } else if after.starts_with("{event_key}") {
+            (inbound.event_key().unwrap_or_default(), 11)
+        } else if after.starts_with("{scene}") {
+            (scene(inbound), 7)
+        } else {
+            ("{", 1)
+        };
+        out.push_str(value);
+        rest = &after[len..];
     }
-    let scene = match &inbound.kind {
+    out.push_str(rest);
+    out
+}
+
+fn scene(inbound: &Inbound) -> &str {
+    match &inbound.kind {
         InboundKind::Event(e @ (Event::Subscribe { .. } | Event::Scan { .. })) => e.qr_scene().unwrap_or_default(),
         _ => "",
-    };
-    template
-        .replace("{content}", inbound.text().unwrap_or_default())
-        .replace("{openid}", &inbound.from_user)
-        .replace("{event_key}", inbound.event_key().unwrap_or_default())
-        .replace("{scene}", scene)
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +144,8 @@ mod tests {
         let r = rule("regex = \"^order (\\\\d+)$\"\nreply = { type = \"text\", content = \"echo: {content}\" }");
         assert!(r.matches(&text("order 42")));
         assert_eq!(r.reply_for(&text("order 42")), ReplyBody::text("echo: order 42"));
+        let r = rule("reply = { type = \"text\", content = \"{a} {openid}{ {content}}\" }");
+        assert_eq!(r.reply_for(&text("x")), ReplyBody::text("{a} o1{ x}"));
     }
 
     #[test]

@@ -5,6 +5,10 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: the callback path allocates many small strings; it is measurably faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// wxgate: a gateway for WeChat Official Account and Mini Program message push.
 #[derive(Debug, Parser)]
 #[command(name = "wxgate", version, about)]

@@ -13,10 +13,13 @@ mod respond;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
+use axum::body::HttpBody;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use http_body_util::BodyExt;
 
 pub use query::SignedQuery;
 pub use reject::Reject;
@@ -36,6 +39,8 @@ pub struct Shared {
     pub extensions: Arc<Extensions>,
     /// Allowed clock difference.
     pub timestamp_window: Option<Duration>,
+    /// Body size cap in bytes.
+    pub body_limit: usize,
 }
 
 /// The accounts on one path.
@@ -48,7 +53,8 @@ pub struct PathGroup {
 }
 
 /// GET: URL verification. Returns `echostr` exactly when the signature verifies.
-pub async fn verify(State(group): State<Arc<PathGroup>>, Query(q): Query<SignedQuery>) -> Response {
+pub fn verify(group: &PathGroup, parts: &Parts) -> Response {
+    let q = SignedQuery::parse(parts.uri.query());
     let result = (|| {
         let s = classic::signed_parts(&q, group.shared.timestamp_window)?;
         classic::account_for(&group.accounts, &s)?;
@@ -60,23 +66,27 @@ pub async fn verify(State(group): State<Arc<PathGroup>>, Query(q): Query<SignedQ
     }
 }
 
-/// POST: a push.
-pub async fn push(
-    State(group): State<Arc<PathGroup>>,
-    Query(q): Query<SignedQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// POST: a push, with any body type (hyper's, or axum's when mounted).
+pub async fn push<B>(group: &PathGroup, parts: &Parts, body: B) -> Response
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let received_at = Instant::now();
+    let q = SignedQuery::parse(parts.uri.query());
+    let body = match read_body(&parts.headers, body, group.shared.body_limit).await {
+        Ok(b) => b,
+        Err(r) => return r.into_response(),
+    };
     let cloud_here = group.accounts.iter().any(|a| a.delivery == DeliveryMode::Cloud);
     let classic_here = group.accounts.iter().any(|a| a.delivery == DeliveryMode::Classic);
     // A signed query means the classic URL; otherwise Cloud Hosting if configured on this path.
     if classic_here && (q.signature.is_some() || !cloud_here) {
-        match classic_push(&group, &q, body, received_at).await {
+        match classic_push(group, &q, body, received_at).await {
             Ok(r) | Err(r) => r,
         }
     } else {
-        let info = CloudInfo::from_headers(&headers);
+        let info = CloudInfo::from_headers(&parts.headers);
         match cloud::open(&group.accounts, &info, &body) {
             Ok(cloud::CloudPush::Probe) => respond::success(),
             Ok(cloud::CloudPush::Push(account, inbound, format)) => {
@@ -94,6 +104,43 @@ pub async fn push(
             Err(r) => r.into_response(),
         }
     }
+}
+
+/// axum adapter for [`verify`].
+pub async fn verify_axum(State(group): State<Arc<PathGroup>>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    verify(&group, &parts)
+}
+
+/// axum adapter for [`push`].
+pub async fn push_axum(State(group): State<Arc<PathGroup>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    push(&group, &parts, body).await
+}
+
+/// Reads at most `limit` bytes: a body declared larger is refused unread, a streamed one is cut off at the cap.
+async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, Reject>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let too_large = || Reject { status: StatusCode::PAYLOAD_TOO_LARGE, reason: "body over the size limit".into() };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let collected = http_body_util::Limited::new(body, limit).collect().await;
+    collected.map(|c| c.to_bytes()).map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
+        while let Some(err) = source {
+            if err.is::<http_body_util::LengthLimitError>() {
+                return too_large();
+            }
+            source = err.source();
+        }
+        Reject::bad_request("could not read the request body")
+    })
 }
 
 async fn classic_push(
