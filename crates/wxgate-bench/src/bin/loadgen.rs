@@ -48,6 +48,15 @@ struct Args {
     original_id: String,
 }
 
+/// When and how long every connection runs.
+#[derive(Clone, Copy)]
+struct Plan {
+    connections: usize,
+    start: Instant,
+    warmup: Duration,
+    measure: Duration,
+}
+
 struct ConnResult {
     latencies_us: Vec<u32>,
     errors: u64,
@@ -67,15 +76,13 @@ async fn main() {
     let warmup = Duration::from_secs(1);
     let measure = Duration::from_secs(args.seconds);
     let start = Instant::now() + Duration::from_millis(200);
+    let plan = Plan { connections: args.connections, start, warmup, measure };
     let mut tasks = Vec::new();
     for c in 0..args.connections {
         let pushes = pushes.clone();
         let target = args.target.clone();
         let expect = args.expect.clone();
-        let connections = args.connections;
-        tasks.push(tokio::spawn(async move {
-            run_connection(c, connections, &target, &pushes, &expect, start, warmup, measure).await
-        }));
+        tasks.push(tokio::spawn(async move { run_connection(c, plan, &target, &pushes, &expect).await }));
     }
     let mut all = Vec::new();
     let mut errors = 0;
@@ -100,14 +107,12 @@ async fn main() {
 
 async fn run_connection(
     c: usize,
-    connections: usize,
+    plan: Plan,
     target: &str,
     pushes: &[wxgate_bench::PreparedPush],
     expect: &str,
-    start: Instant,
-    warmup: Duration,
-    measure: Duration,
 ) -> ConnResult {
+    let Plan { connections, start, warmup, measure } = plan;
     let mut result = ConnResult { latencies_us: Vec::with_capacity(100_000), errors: 0 };
     let stream = tokio::net::TcpStream::connect(target).await.expect("connect to the target");
     stream.set_nodelay(true).ok();
