@@ -1,7 +1,7 @@
 //! Configuration: a TOML file, overridden key by key from `WXGATE_…` environment variables, then resolved.
 //!
 //! Two stages, as DESIGN.md asks: [`RawConfig`] is plain serde data with every default written down (no IO, no
-//! validation beyond types), and [`resolve`](crate::config::resolve) turns it into typed, validated settings
+//! validation beyond types), and [`load`] / [`load_str`] turn it into typed, validated settings
 //! ([`crate::account::Account`], durations, compiled rules). A mistake is reported with the key that holds it and
 //! how to fix it.
 
