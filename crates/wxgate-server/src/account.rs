@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use wxgate_proto::crypto::MessageCrypto;
 
-use crate::config::{DeliveryMode, EncryptionMode};
+use crate::config::{DeliveryMode, EncryptionMode, LateStrategy};
+use crate::join::DedupMode;
 use crate::rules::Rule;
 
 /// One Official Account or Mini Program served by this gateway. `Debug` never shows secrets.
@@ -30,6 +31,16 @@ pub struct Account {
     pub rules: Vec<Rule>,
     /// How long an attempt may wait for its answer.
     pub budget: Duration,
+    /// WeChat's attempts per push; the last one hands a late answer off.
+    pub attempts: u32,
+    /// How long a non-last attempt may hold its connection after the budget.
+    pub hold: Duration,
+    /// Where late answers go.
+    pub strategy: LateStrategy,
+    /// Passive-only placeholder text.
+    pub placeholder: Option<String>,
+    /// How retries are recognised.
+    pub dedup: DedupMode,
 }
 
 impl Account {
@@ -46,6 +57,11 @@ impl Account {
             require_wx_source: true,
             rules: Vec::new(),
             budget: Duration::from_millis(4500),
+            attempts: 3,
+            hold: Duration::from_secs(20),
+            strategy: LateStrategy::CustomerService,
+            placeholder: None,
+            dedup: DedupMode::Sender,
         }
     }
 }

@@ -19,7 +19,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 
-use crate::config::ResolvedConfig;
+use wxgate_proto::ReplyBody;
+
+use crate::config::{LateStrategy, ResolvedConfig};
+use crate::join::{DropLate, ENTRY_TTL, InFlightTable, LateDelivery, ParkingLot};
 use crate::router::Router;
 use crate::webhook::{self, PathGroup, Shared};
 
@@ -31,12 +34,20 @@ const DRAIN: Duration = Duration::from_secs(10);
 pub struct Gateway {
     config: ResolvedConfig,
     router: Router,
+    late: Arc<dyn LateDelivery>,
 }
 
 impl Gateway {
     /// A gateway answering with config rules only.
     pub fn new(config: ResolvedConfig) -> Self {
-        Gateway { config, router: Router::new() }
+        Gateway { config, router: Router::new(), late: Arc::new(DropLate::default()) }
+    }
+
+    /// Where answers that miss the last attempt go for `customer_service` accounts (the durable outbox).
+    /// Without it they are logged and dropped. `passive_only` accounts always park them for the user's next message.
+    pub fn with_late_delivery(mut self, late: Arc<dyn LateDelivery>) -> Self {
+        self.late = late;
+        self
     }
 
     /// Adds Rust handlers (tried after the config rules).
@@ -51,7 +62,20 @@ impl Gateway {
     }
 
     fn path_groups(self) -> HashMap<String, Arc<PathGroup>> {
+        let late = self
+            .config
+            .accounts
+            .iter()
+            .filter(|a| a.strategy == LateStrategy::PassiveOnly)
+            .map(|a| {
+                let placeholder = a.placeholder.clone().map(ReplyBody::text);
+                (a.name.clone(), Arc::new(ParkingLot::new(placeholder)) as Arc<dyn LateDelivery>)
+            })
+            .collect();
         let shared = Arc::new(Shared {
+            table: InFlightTable::new(ENTRY_TTL),
+            late,
+            default_late: self.late,
             extensions: Arc::new(self.router.extensions()),
             router: self.router,
             timestamp_window: self.config.timestamp_window,

@@ -21,6 +21,7 @@ pub mod config;
 pub mod context;
 pub mod dispatch;
 pub mod gateway;
+pub mod join;
 pub mod router;
 pub mod rules;
 pub mod webhook;

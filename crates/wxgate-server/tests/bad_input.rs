@@ -102,10 +102,11 @@ async fn unknown_types_and_failing_handlers_answer_success() {
         })
         .on_keyword("bad reply", || async { wxgate_proto::ReplyBody::Image { media_id: String::new() } })
         .on_text(|Text(t): Text| async move { format!("handled {t}") });
-    let cfg = format!("[[accounts]]\npath = \"/wx\"\ntoken = \"{TOKEN}\"\ndeadline = {{ budget_ms = 300 }}\n");
+    let cfg =
+        format!("[[accounts]]\npath = \"/wx\"\ntoken = \"{TOKEN}\"\ndeadline = {{ budget_ms = 300, attempts = 1 }}\n");
     let s = start(&cfg, router).await;
     for word in ["fail", "panic", "slow", "bad reply"] {
-        let sent = s.push(&text_xml(word, 1), Mode::Plain).await;
+        let sent = s.push(&text_xml(word, fresh_id()), Mode::Plain).await;
         assert_eq!((sent.status, sent.body.as_str()), (200, "success"), "{word}");
     }
     let unknown = format!(

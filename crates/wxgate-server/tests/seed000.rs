@@ -31,14 +31,14 @@ async fn every_demo_keyword_gets_its_reply_type_in_every_mode() {
         ("anything else", "text"),
     ];
     for mode in [Mode::Plain, Mode::Compatible, Mode::Safe] {
-        for (i, (keyword, msg_type)) in expected.iter().enumerate() {
-            let sent = s.push(&text_xml(keyword, i as u64), mode).await;
+        for (keyword, msg_type) in expected.iter() {
+            let sent = s.push(&text_xml(keyword, fresh_id()), mode).await;
             let reply = open_reply(&sent, mode != Mode::Plain, Format::Xml);
             assert_eq!(reply.body.msg_type(), *msg_type, "{keyword} in {mode:?}");
             reply.validate(1).unwrap();
         }
     }
-    let echo = s.push(&text_xml("anything else", 9), Mode::Plain).await;
+    let echo = s.push(&text_xml("anything else", fresh_id()), Mode::Plain).await;
     assert!(echo.body.contains("echo: anything else"));
 }
 

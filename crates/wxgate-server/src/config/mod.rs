@@ -10,7 +10,9 @@ mod raw;
 mod resolve;
 
 pub use env::{apply_env, env_key_path};
-pub use raw::{AccountConfig, DeadlineConfig, DeliveryMode, EncryptionMode, RawConfig, RuleConfig, ServerConfig};
+pub use raw::{
+    AccountConfig, DeadlineConfig, DeliveryMode, EncryptionMode, LateStrategy, RawConfig, RuleConfig, ServerConfig,
+};
 pub use resolve::{ConfigError, ResolvedConfig, load, load_str};
 
 /// The embedded default configuration used by `wxgate serve` without `--config`: one demo account on `/wx`

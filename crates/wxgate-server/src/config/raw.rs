@@ -84,8 +84,10 @@ pub struct AccountConfig {
     pub require_wx_source: bool,
     /// Replies to send by keyword, regex, event or menu click; the first match wins, before any Rust handler.
     pub rules: Vec<RuleConfig>,
-    /// Time limits for answering.
+    /// Time limits for answering, and what to do with late answers.
     pub deadline: DeadlineConfig,
+    /// How retries are recognised: `sender` (FromUserName + MsgId; default), `msg_id`, or `off`.
+    pub dedup: crate::join::DedupMode,
 }
 
 impl Default for AccountConfig {
@@ -103,21 +105,52 @@ impl Default for AccountConfig {
             require_wx_source: true,
             rules: Vec::new(),
             deadline: DeadlineConfig::default(),
+            dedup: crate::join::DedupMode::Sender,
         }
     }
+}
+
+/// What happens to an answer that is not ready by WeChat's last attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateStrategy {
+    /// Send it through the customer-service API from the durable outbox. Default.
+    #[default]
+    CustomerService,
+    /// Answer the placeholder and give the answer passively on the user's next message (for accounts without
+    /// customer-service permission, such as unverified subscription accounts).
+    PassiveOnly,
+    /// Customer service until the platform answers 48001 (no permission), then passive-only for the account.
+    Auto,
 }
 
 /// `[accounts.deadline]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeadlineConfig {
-    /// How long one attempt may wait for the handler, in milliseconds from arrival. Default 4500 (WeChat waits 5 s).
+    /// How long one attempt may wait for the answer, in milliseconds from its arrival. Default 4500 (WeChat waits
+    /// 5 s per attempt).
     pub budget_ms: u64,
+    /// How many attempts WeChat makes for one push. Default 3 (1 + 2 retries, ~15 s in all).
+    pub attempts: u32,
+    /// How long an attempt that is not the last may hold its connection waiting for the answer after its budget,
+    /// in milliseconds (WeChat drops it at 5 s and retries; this only bounds a connection nobody closes).
+    pub hold_ms: u64,
+    /// Late answers: `customer_service`, `passive_only` or `auto`.
+    pub strategy: LateStrategy,
+    /// Passive-only: the text answered on the last attempt while the real answer is parked. Empty = `success`.
+    pub placeholder: String,
 }
 
 impl Default for DeadlineConfig {
     fn default() -> Self {
-        DeadlineConfig { budget_ms: 4500 }
+        DeadlineConfig {
+            budget_ms: 4500,
+            attempts: 3,
+            hold_ms: 20_000,
+            strategy: LateStrategy::CustomerService,
+            placeholder: "正在处理，请稍后发送任意消息获取结果".into(),
+        }
     }
 }
 

@@ -160,6 +160,17 @@ pub fn resolve(raw: RawConfig) -> Result<ResolvedConfig, ConfigError> {
                 "use 1..=15000 (default 4500; WeChat waits 5000 per attempt)",
             ));
         }
+        if !(1..=10).contains(&a.deadline.attempts) {
+            return Err(invalid(
+                key("deadline.attempts"),
+                format!("{} is out of range", a.deadline.attempts),
+                "use 3 (WeChat's attempts per push; 4 if your account is seen to retry three times)",
+            ));
+        }
+        let placeholder = a.deadline.placeholder.trim();
+        if placeholder.len() > wxgate_proto::reply::MAX_TEXT_BYTES {
+            return Err(invalid(key("deadline.placeholder"), "over 2048 bytes", "use a short sentence"));
+        }
         let name = if a.name.is_empty() {
             if a.appid.is_empty() { format!("account{i}") } else { a.appid.clone() }
         } else {
@@ -176,6 +187,11 @@ pub fn resolve(raw: RawConfig) -> Result<ResolvedConfig, ConfigError> {
             require_wx_source: a.require_wx_source,
             rules,
             budget: Duration::from_millis(a.deadline.budget_ms),
+            attempts: a.deadline.attempts,
+            hold: Duration::from_millis(a.deadline.hold_ms),
+            strategy: a.deadline.strategy,
+            placeholder: (!placeholder.is_empty()).then(|| placeholder.to_owned()),
+            dedup: a.dedup,
         }));
     }
     check_shared_paths(&accounts)?;

@@ -27,7 +27,7 @@ pub use reject::Reject;
 use crate::account::Account;
 use crate::config::DeliveryMode;
 use crate::context::{CloudInfo, Context};
-use crate::dispatch;
+use crate::join::{self, InFlightTable, LateDelivery};
 use crate::router::Router;
 
 /// What every path shares.
@@ -35,6 +35,12 @@ use crate::router::Router;
 pub struct Shared {
     /// The handlers.
     pub router: Router,
+    /// Logical messages in flight, joined by retries.
+    pub table: InFlightTable,
+    /// Late delivery per account name (accounts not listed use `default_late`).
+    pub late: std::collections::HashMap<String, Arc<dyn LateDelivery>>,
+    /// Late delivery for the other accounts.
+    pub default_late: Arc<dyn LateDelivery>,
     /// The router's extensions, shared into every context.
     pub extensions: Arc<Extensions>,
     /// Allowed clock difference.
@@ -99,7 +105,7 @@ where
                     received_at,
                     extensions: group.shared.extensions.clone(),
                 });
-                finish(&ctx, &group.shared.router, "", "").await
+                finish(&ctx, &group.shared, "", "").await
             }
             Err(r) => r.into_response(),
         }
@@ -164,12 +170,13 @@ async fn classic_push(
         received_at,
         extensions: group.shared.extensions.clone(),
     });
-    Ok(finish(&ctx, &group.shared.router, s.timestamp, s.nonce).await)
+    Ok(finish(&ctx, &group.shared, s.timestamp, s.nonce).await)
 }
 
-async fn finish(ctx: &Arc<Context>, router: &Router, timestamp: &str, nonce: &str) -> Response {
+async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &str) -> Response {
     tracing::debug!(account = %ctx.account.name, msg_type = %ctx.inbound.msg_type, "push");
-    match dispatch::answer(ctx, router).await {
+    let late = shared.late.get(&ctx.account.name).unwrap_or(&shared.default_late);
+    match join::answer(ctx, &shared.router, &shared.table, late).await {
         Some(body) => respond::reply(ctx, body, timestamp, nonce),
         None => respond::success(),
     }

@@ -23,10 +23,15 @@ pub struct TestServer {
 /// Starts a gateway from TOML text (no environment) with Rust handlers.
 pub async fn start(config_toml: &str, router: Router) -> TestServer {
     let cfg = config::load_str(config_toml, "test", Vec::new()).expect("test config");
+    start_gateway(Gateway::new(cfg).with_router(router)).await
+}
+
+/// Serves a built gateway on 127.0.0.1:0 until the returned server is dropped.
+pub async fn start_gateway(gateway: Gateway) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(Gateway::new(cfg).with_router(router).serve(listener, async {
+    tokio::spawn(gateway.serve(listener, async {
         let _ = rx.await;
     }));
     TestServer { addr, http: reqwest::Client::new(), _stop: tx }
@@ -38,6 +43,12 @@ pub fn account_toml(extra: &str) -> String {
         "[[accounts]]\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\naes_key = \"{AES_KEY}\"\n{extra}\n\
          [[accounts.rules]]\nmsg_type = \"text\"\nreply = {{ type = \"text\", content = \"echo: {{content}}\" }}\n"
     )
+}
+
+/// A MsgId never used before in this test binary (pushes with equal ids are retries of one message).
+pub fn fresh_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_000_000);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 pub fn now() -> i64 {
