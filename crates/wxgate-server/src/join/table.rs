@@ -116,7 +116,7 @@ impl InFlightTable {
     pub fn arrive(&self, key: &str) -> Arrival {
         let mut map = self.entries.lock().expect("table lock");
         // Sweep expired entries now and then, keeping the cost per request constant on average.
-        if self.arrivals.fetch_add(1, Ordering::Relaxed) % 1024 == 0 {
+        if self.arrivals.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024) {
             let ttl = self.ttl;
             map.retain(|_, e| e.created.elapsed() < ttl);
         }
