@@ -1,7 +1,8 @@
 //! Load benchmark tools: pre-signed WeChat pushes and latency statistics.
 //!
-//! The load generator builds every request before the clock starts (distinct `MsgId`s, fresh signatures, and in
-//! safe mode a distinct ciphertext each), so what is measured is the server, not the client's crypto.
+//! Every request is a distinct push (its own `MsgId`, signature and, in safe mode, ciphertext), built by the load
+//! generator as it goes. The baseline runs build the same pushes, so the client's share of the machine is the same
+//! in every run and the ratios compare the servers alone.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -33,37 +34,53 @@ pub struct Credentials {
     pub original_id: String,
 }
 
-/// Builds `n` distinct text pushes; `safe` encrypts each (safe mode), otherwise plaintext.
-pub fn prepare(creds: &Credentials, n: usize, safe: bool) -> Vec<PreparedPush> {
-    let ts = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs().to_string();
-    let crypto = MessageCrypto::new(&creds.token, safe.then_some(creds.aes_key.as_str()), &creds.appid)
-        .expect("valid EncodingAESKey");
-    (0..n)
-        .map(|i| {
-            let nonce = format!("{}", 100_000_000 + i);
-            let fields = Fields::new()
-                .with_text("ToUserName", &creds.original_id)
-                .with_text("FromUserName", format!("oBenchUser{:018}", i % 1000))
-                .with_text("CreateTime", &ts)
-                .with_text("MsgType", "text")
-                .with_text("Content", format!("hello wxgate {i}"))
-                .with_text("MsgId", (24_301_234_567_890_123u64 + i as u64).to_string());
-            let xml = fields_to_xml(&fields);
-            let sig = url_signature(&creds.token, &ts, &nonce);
-            let mut q = format!("{}?signature={sig}&timestamp={ts}&nonce={nonce}&openid=oBenchUser", creds.path);
-            let body = if safe {
-                let sealed = crypto.seal(xml.as_bytes(), &ts, &nonce).expect("key present");
-                q.push_str(&format!("&encrypt_type=aes&msg_signature={}", sealed.msg_signature));
-                format!(
-                    "<xml><ToUserName><![CDATA[{}]]></ToUserName><Encrypt><![CDATA[{}]]></Encrypt></xml>",
-                    creds.original_id, sealed.encrypt
-                )
-            } else {
-                xml
-            };
-            PreparedPush { path_and_query: q, body: body.into() }
-        })
-        .collect()
+/// Makes distinct pushes on demand: the `i`-th push has its own `MsgId` (the gateway deduplicates retries by it,
+/// so a repeated one would be answered from cache) and, in safe mode, its own ciphertext.
+#[derive(Debug)]
+pub struct PushFactory {
+    creds: Credentials,
+    crypto: MessageCrypto,
+    safe: bool,
+    timestamp: String,
+    run: u64,
+}
+
+impl PushFactory {
+    /// A factory for one run; `safe` encrypts every push. `run` keeps MsgIds of different runs apart.
+    pub fn new(creds: Credentials, safe: bool, run: u64) -> Self {
+        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs().to_string();
+        let crypto = MessageCrypto::new(&creds.token, safe.then_some(creds.aes_key.as_str()), &creds.appid)
+            .expect("valid EncodingAESKey");
+        PushFactory { creds, crypto, safe, timestamp, run }
+    }
+
+    /// The `i`-th push.
+    pub fn push(&self, i: u64) -> PreparedPush {
+        let creds = &self.creds;
+        let ts = &self.timestamp;
+        let nonce = format!("{}", 100_000_000 + i % 900_000_000);
+        let fields = Fields::new()
+            .with_text("ToUserName", &creds.original_id)
+            .with_text("FromUserName", format!("oBenchUser{:018}", i % 1000))
+            .with_text("CreateTime", ts)
+            .with_text("MsgType", "text")
+            .with_text("Content", format!("hello wxgate {i}"))
+            .with_text("MsgId", (self.run << 40 | i).to_string());
+        let xml = fields_to_xml(&fields);
+        let sig = url_signature(&creds.token, ts, &nonce);
+        let mut q = format!("{}?signature={sig}&timestamp={ts}&nonce={nonce}&openid=oBenchUser", creds.path);
+        let body = if self.safe {
+            let sealed = self.crypto.seal(xml.as_bytes(), ts, &nonce).expect("key present");
+            q.push_str(&format!("&encrypt_type=aes&msg_signature={}", sealed.msg_signature));
+            format!(
+                "<xml><ToUserName><![CDATA[{}]]></ToUserName><Encrypt><![CDATA[{}]]></Encrypt></xml>",
+                creds.original_id, sealed.encrypt
+            )
+        } else {
+            xml
+        };
+        PreparedPush { path_and_query: q, body: body.into() }
+    }
 }
 
 /// Latency percentiles in microseconds from unsorted samples.
@@ -80,7 +97,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prepared_safe_pushes_open() {
+    fn pushes_are_distinct() {
         let creds = Credentials {
             path: "/wx".into(),
             token: "t".into(),
@@ -88,10 +105,10 @@ mod tests {
             appid: "wx1".into(),
             original_id: "gh_1".into(),
         };
-        let pushes = prepare(&creds, 3, true);
-        assert_eq!(pushes.len(), 3);
-        assert_ne!(pushes[0].body, pushes[1].body);
-        assert!(pushes[0].path_and_query.contains("encrypt_type=aes"));
+        let f = PushFactory::new(creds, true, 1);
+        let (a, b) = (f.push(0), f.push(1));
+        assert_ne!(a.body, b.body);
+        assert!(a.path_and_query.contains("encrypt_type=aes"));
         assert_eq!(percentile(&[1, 2, 3, 4], 0.99), 4);
     }
 }

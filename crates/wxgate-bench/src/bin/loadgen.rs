@@ -8,7 +8,7 @@ use clap::Parser;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use wxgate_bench::{Credentials, percentile, prepare};
+use wxgate_bench::{Credentials, PushFactory, percentile};
 
 /// Arguments.
 #[derive(Parser)]
@@ -72,7 +72,9 @@ async fn main() {
         appid: args.appid.clone(),
         original_id: args.original_id.clone(),
     };
-    let pushes = std::sync::Arc::new(prepare(&creds, 8192, args.safe));
+    let run =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) & 0xFFFFF;
+    let pushes = std::sync::Arc::new(PushFactory::new(creds, args.safe, run));
     let warmup = Duration::from_secs(1);
     let measure = Duration::from_secs(args.seconds);
     let start = Instant::now() + Duration::from_millis(200);
@@ -105,13 +107,7 @@ async fn main() {
     );
 }
 
-async fn run_connection(
-    c: usize,
-    plan: Plan,
-    target: &str,
-    pushes: &[wxgate_bench::PreparedPush],
-    expect: &str,
-) -> ConnResult {
+async fn run_connection(c: usize, plan: Plan, target: &str, pushes: &PushFactory, expect: &str) -> ConnResult {
     let Plan { connections, start, warmup, measure } = plan;
     let mut result = ConnResult { latencies_us: Vec::with_capacity(100_000), errors: 0 };
     let stream = tokio::net::TcpStream::connect(target).await.expect("connect to the target");
@@ -128,7 +124,7 @@ async fn run_connection(
         if now >= end {
             break;
         }
-        let p = &pushes[i % pushes.len()];
+        let p = pushes.push(i as u64);
         i += stride;
         let req = Request::post(p.path_and_query.as_str())
             .header("host", target)

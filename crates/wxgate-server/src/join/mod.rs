@@ -27,8 +27,8 @@ use crate::context::Context;
 use crate::dispatch;
 use crate::router::Router;
 
-/// How long an entry stays joinable: all of WeChat's attempts, with room to spare.
-pub const ENTRY_TTL: Duration = Duration::from_secs(120);
+/// How long an entry stays joinable at least (and at most twice that): all of WeChat's attempts (~15 s), with room.
+pub const ENTRY_TTL: Duration = Duration::from_secs(30);
 
 /// Answers one attempt: `Some(reply)` to reply passively, `None` for `success`.
 pub async fn answer(

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,19 +30,13 @@ pub enum Delivery {
 #[derive(Debug)]
 pub struct Entry {
     attempts: AtomicU32,
-    created: Instant,
     result_tx: watch::Sender<Option<Outcome>>,
     delivery: Mutex<Delivery>,
 }
 
 impl Entry {
     fn new() -> Self {
-        Entry {
-            attempts: AtomicU32::new(0),
-            created: Instant::now(),
-            result_tx: watch::channel(None).0,
-            delivery: Mutex::new(Delivery::Open),
-        }
+        Entry { attempts: AtomicU32::new(0), result_tx: watch::channel(None).0, delivery: Mutex::new(Delivery::Open) }
     }
 
     /// Publishes the result; returns the hand-off ticket when the answer must now go out late.
@@ -98,44 +93,53 @@ impl Arrival {
     }
 }
 
-/// All entries, expired `ttl` after creation.
+/// All entries, in two generations: an entry lives at least `ttl` and at most twice that, and expiry costs
+/// nothing per request (a whole generation is dropped at once instead of scanning entries).
 #[derive(Debug)]
 pub struct InFlightTable {
-    entries: Mutex<HashMap<String, Arc<Entry>>>,
+    inner: Mutex<Generations>,
     ttl: Duration,
-    arrivals: AtomicU32,
+}
+
+#[derive(Debug)]
+struct Generations {
+    current: HashMap<String, Arc<Entry>>,
+    previous: HashMap<String, Arc<Entry>>,
+    rotated: Instant,
 }
 
 impl InFlightTable {
-    /// A table whose entries live `ttl` (long enough for every retry: WeChat's three attempts span ~15 s).
+    /// A table whose entries live at least `ttl` (long enough for every retry: WeChat's attempts span ~15 s).
     pub fn new(ttl: Duration) -> Self {
-        InFlightTable { entries: Mutex::new(HashMap::new()), ttl, arrivals: AtomicU32::new(0) }
+        let generations = Generations { current: HashMap::new(), previous: HashMap::new(), rotated: Instant::now() };
+        InFlightTable { inner: Mutex::new(generations), ttl }
     }
 
     /// Registers an attempt for `key`.
     pub fn arrive(&self, key: &str) -> Arrival {
-        let mut map = self.entries.lock().expect("table lock");
-        // Sweep expired entries now and then, keeping the cost per request constant on average.
-        if self.arrivals.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024) {
-            let ttl = self.ttl;
-            map.retain(|_, e| e.created.elapsed() < ttl);
+        let mut g = self.inner.lock().expect("table lock");
+        if g.rotated.elapsed() >= self.ttl {
+            let current = std::mem::take(&mut g.current);
+            g.previous = current;
+            g.rotated = Instant::now();
         }
-        let entry = match map.get(key) {
-            Some(e) if e.created.elapsed() < self.ttl => e.clone(),
-            _ => {
-                let e = Arc::new(Entry::new());
-                map.insert(key.to_owned(), e.clone());
+        let entry = match g.current.get(key) {
+            Some(e) => e.clone(),
+            None => {
+                let e = g.previous.remove(key).unwrap_or_else(|| Arc::new(Entry::new()));
+                g.current.insert(key.to_owned(), e.clone());
                 e
             }
         };
-        drop(map);
+        drop(g);
         let attempt = entry.attempts.fetch_add(1, Ordering::SeqCst) + 1;
         Arrival { entry, attempt }
     }
 
     /// Number of live entries (for tests and metrics).
     pub fn len(&self) -> usize {
-        self.entries.lock().expect("table lock").len()
+        let g = self.inner.lock().expect("table lock");
+        g.current.len() + g.previous.len()
     }
 
     /// True when empty.
@@ -177,9 +181,17 @@ mod tests {
     }
 
     #[test]
-    fn entries_expire() {
-        let t = InFlightTable::new(Duration::ZERO);
+    fn entries_expire_after_two_generations() {
+        let t = InFlightTable::new(Duration::from_millis(50));
         assert!(t.arrive("k").is_first());
-        assert!(t.arrive("k").is_first());
+        std::thread::sleep(Duration::from_millis(60));
+        // Rotated into the previous generation: still found (and moved back).
+        assert_eq!(t.arrive("j").attempt, 1);
+        assert_eq!(t.arrive("k").attempt, 2);
+        std::thread::sleep(Duration::from_millis(60));
+        t.arrive("x");
+        std::thread::sleep(Duration::from_millis(60));
+        t.arrive("y");
+        assert!(t.arrive("k").is_first(), "two rotations without a visit forget the entry");
     }
 }
