@@ -23,8 +23,11 @@ use wxgate_proto::ReplyBody;
 
 use crate::config::{LateStrategy, ResolvedConfig};
 use crate::join::{DropLate, ENTRY_TTL, InFlightTable, LateDelivery, ParkingLot};
+use crate::outbox::{CustomerService, Outbox, Windows, Worker, WorkerConfig};
 use crate::router::Router;
 use crate::webhook::{self, PathGroup, Shared};
+use tokio::sync::Notify;
+use wxgate_store::OutboxStore;
 
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -35,12 +38,40 @@ pub struct Gateway {
     config: ResolvedConfig,
     router: Router,
     late: Arc<dyn LateDelivery>,
+    outbox: Option<OutboxParts>,
+}
+
+/// The outbox pieces started with the server.
+#[derive(Debug, Clone)]
+struct OutboxParts {
+    store: Arc<dyn OutboxStore>,
+    sink: Outbox,
+    worker: Worker,
+    windows: Arc<Windows>,
+    wake: Arc<Notify>,
 }
 
 impl Gateway {
     /// A gateway answering with config rules only.
     pub fn new(config: ResolvedConfig) -> Self {
-        Gateway { config, router: Router::new(), late: Arc::new(DropLate::default()) }
+        Gateway { config, router: Router::new(), late: Arc::new(DropLate::default()), outbox: None }
+    }
+
+    /// Delivers late answers of `customer_service` accounts through the durable outbox: the worker (and, first,
+    /// the recovery of pushes whose answers were awaited before a restart) runs with [`Gateway::serve`].
+    pub fn with_outbox(
+        mut self,
+        store: Arc<dyn OutboxStore>,
+        cs: Arc<dyn CustomerService>,
+        config: WorkerConfig,
+    ) -> Self {
+        let wake = Arc::new(Notify::new());
+        let windows = Arc::new(Windows::new());
+        let sink = Outbox::new(store.clone(), wake.clone());
+        let worker = Worker::new(store.clone(), cs, windows.clone(), wake.clone(), config);
+        self.late = Arc::new(sink.clone());
+        self.outbox = Some(OutboxParts { store, sink, worker, windows, wake });
+        self
     }
 
     /// Where answers that miss the last attempt go for `customer_service` accounts (the durable outbox).
@@ -61,7 +92,7 @@ impl Gateway {
         &self.config
     }
 
-    fn path_groups(self) -> HashMap<String, Arc<PathGroup>> {
+    fn path_groups(&self) -> HashMap<String, Arc<PathGroup>> {
         let late = self
             .config
             .accounts
@@ -75,9 +106,10 @@ impl Gateway {
         let shared = Arc::new(Shared {
             table: InFlightTable::new(ENTRY_TTL),
             late,
-            default_late: self.late,
+            default_late: self.late.clone(),
+            interactions: self.outbox.as_ref().map(|o| (o.windows.clone(), o.store.clone(), o.wake.clone())),
             extensions: Arc::new(self.router.extensions()),
-            router: self.router,
+            router: self.router.clone(),
             timestamp_window: self.config.timestamp_window,
             body_limit: self.config.body_limit,
         });
@@ -108,6 +140,20 @@ impl Gateway {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let paths = Arc::new(self.path_groups());
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        if let Some(o) = self.outbox.clone() {
+            let accounts = self.config.accounts.iter().map(|a| (a.name.clone(), a.clone())).collect();
+            let router = self.router.clone();
+            tokio::spawn(async move {
+                super::outbox::recover(&o.store, &o.sink, &accounts, &router).await;
+                let mut stop = stop_rx;
+                o.worker
+                    .run(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+            });
+        }
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
@@ -140,6 +186,7 @@ impl Gateway {
         if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
             tracing::warn!("in-flight requests still running after the drain period");
         }
+        let _ = stop_tx.send(true);
         Ok(())
     }
 }

@@ -119,6 +119,32 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
+    async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
+        let (worker, answer) = (worker.to_owned(), answer.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET answer = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                params![id, worker, answer],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
+        let (account, openid) = (account.to_owned(), openid.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET not_before = 0 WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0",
+                params![account, openid],
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError> {
         let (worker, error) = (worker.to_owned(), error.to_owned());
         self.run(move |c| {

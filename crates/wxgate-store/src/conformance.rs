@@ -48,10 +48,20 @@ pub async fn outbox(store: &dyn OutboxStore) {
     assert_eq!(a2_job.attempts, 1);
     assert_eq!(a2_job.last_error.as_deref(), Some("errcode -1"));
 
+    // Partial progress is kept by the holder only; a wake makes a user's backed-off jobs due.
+    assert!(store.set_remaining(a2, "w3", "\"rest\"").await.unwrap());
+    assert!(!store.set_remaining(a2, "w9", "\"x\"").await.unwrap(), "only the holder records progress");
+    assert!(store.retry(a2, "w3", i64::MAX / 4, "waiting for the user").await.unwrap());
+    assert!(store.claim("w3", 20_000, 1_000, 10).await.unwrap().iter().all(|j| j.id != a2));
+    assert_eq!(store.wake("acct", "alice").await.unwrap(), 1);
+    let woken = store.claim("w3", 20_000, 1_000, 10).await.unwrap();
+    assert_eq!(woken.iter().find(|j| j.id == a2).and_then(|j| j.answer.clone()).as_deref(), Some("\"rest\""));
+
     // A dead worker's lease runs out and another worker takes the job.
     let stolen = store.claim("w4", 20_000 + 1_001, 1_000, 10).await.unwrap();
     assert!(stolen.iter().any(|j| j.id == a2), "an expired lease is reclaimed");
     assert!(!store.ack(a2, "w3").await.unwrap(), "the old holder lost the job");
+    assert_eq!(stolen.iter().find(|j| j.id == a2).map(|j| j.attempts), Some(2));
 
     // Dead letters.
     assert!(store.kill(a2, "w4", "45015 window closed").await.unwrap());

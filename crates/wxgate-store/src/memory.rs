@@ -118,6 +118,29 @@ impl OutboxStore for MemoryStore {
         }))
     }
 
+    async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|s| match s.jobs.get_mut(&id) {
+            Some(row) if holder(row, worker) => {
+                row.job.answer = Some(answer.to_owned());
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
+        Ok(self.with(|s| {
+            let mut n = 0;
+            for row in s.jobs.values_mut() {
+                if row.job.state == JobState::Ready && row.job.account == account && row.job.openid == openid {
+                    row.job.not_before = 0;
+                    n += 1;
+                }
+            }
+            n
+        }))
+    }
+
     async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError> {
         Ok(self.with(|s| match s.jobs.get_mut(&id) {
             Some(row) if holder(row, worker) => {

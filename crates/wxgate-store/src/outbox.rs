@@ -103,6 +103,10 @@ pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError>;
     /// Marks a job Done; only the current lease holder may. Returns false when the lease was lost.
     async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError>;
+    /// Replaces the answer still to send (after part of it went out), keeping the lease; lease holder only.
+    async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError>;
+    /// Makes every Ready job of a user due now (a new interaction reopened the customer-service window).
+    async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError>;
     /// Releases a job for another try at `not_before`, recording the error; lease holder only.
     async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError>;
     /// Gives a job up with its reason; lease holder only.
