@@ -23,7 +23,7 @@ use wxgate_proto::ReplyBody;
 
 use crate::config::{LateStrategy, ResolvedConfig};
 use crate::join::{DropLate, ENTRY_TTL, InFlightTable, LateDelivery, ParkingLot};
-use crate::outbox::{CustomerService, Outbox, Windows, Worker, WorkerConfig};
+use crate::outbox::{CustomerService, Interactions, Outbox, Windows, Worker, WorkerConfig};
 use crate::router::Router;
 use crate::webhook::{self, PathGroup, Shared};
 use tokio::sync::Notify;
@@ -107,7 +107,11 @@ impl Gateway {
             table: InFlightTable::new(ENTRY_TTL),
             late,
             default_late: self.late.clone(),
-            interactions: self.outbox.as_ref().map(|o| (o.windows.clone(), o.store.clone(), o.wake.clone())),
+            interactions: self.outbox.as_ref().map(|o| Interactions {
+                windows: o.windows.clone(),
+                store: o.store.clone(),
+                wake: o.wake.clone(),
+            }),
             extensions: Arc::new(self.router.extensions()),
             router: self.router.clone(),
             timestamp_window: self.config.timestamp_window,

@@ -7,6 +7,7 @@
 //! whose answer was still awaited when the process died ([`recover`]).
 
 mod deliver;
+mod interactions;
 mod recover;
 mod send;
 mod sink;
@@ -14,6 +15,7 @@ mod window;
 mod worker;
 
 pub use deliver::{CONTINUE_HINT, pack};
+pub use interactions::Interactions;
 pub use recover::recover;
 pub use send::{CustomerService, Retry, SendError, SendFut};
 pub use sink::Outbox;

@@ -127,26 +127,6 @@ pub async fn push_axum(State(group): State<Arc<PathGroup>>, req: Request) -> Res
     push(&group, &parts, body).await
 }
 
-/// A push opens (or renews) the user's customer-service window, and wakes answers that waited for it.
-fn record_interaction(
-    ctx: &Context,
-    windows: &crate::outbox::Windows,
-    store: &Arc<dyn wxgate_store::OutboxStore>,
-    wake: &Arc<tokio::sync::Notify>,
-) {
-    let (account, openid) = (&ctx.account.name, &ctx.inbound.from_user);
-    windows.record(account, &ctx.inbound, crate::outbox::now_ms());
-    if windows.take_sleeping(account, openid) {
-        let (store, wake, account, openid) = (store.clone(), wake.clone(), account.clone(), openid.clone());
-        tokio::spawn(async move {
-            match store.wake(&account, &openid).await {
-                Ok(_) => wake.notify_one(),
-                Err(e) => tracing::error!(error = %e, "cannot wake waiting answers"),
-            }
-        });
-    }
-}
-
 /// Reads at most `limit` bytes: a body declared larger is refused unread, a streamed one is cut off at the cap.
 async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, Reject>
 where
@@ -198,8 +178,8 @@ async fn classic_push(
 
 async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &str) -> Response {
     tracing::debug!(account = %ctx.account.name, msg_type = %ctx.inbound.msg_type, "push");
-    if let Some((windows, store, wake)) = &shared.interactions {
-        record_interaction(ctx, windows, store, wake);
+    if let Some(interactions) = &shared.interactions {
+        interactions.record(ctx);
     }
     let late = shared.late.get(&ctx.account.name).unwrap_or(&shared.default_late);
     match join::answer(ctx, &shared.router, &shared.table, late).await {
