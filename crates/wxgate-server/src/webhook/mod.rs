@@ -42,8 +42,7 @@ pub struct Shared {
     /// Late delivery for the other accounts.
     pub default_late: Arc<dyn LateDelivery>,
     /// Customer-service windows opened by pushes, when an outbox is configured.
-    pub interactions:
-        Option<(Arc<crate::outbox::Windows>, Arc<dyn wxgate_store::OutboxStore>, Arc<tokio::sync::Notify>)>,
+    pub interactions: Option<crate::outbox::Interactions>,
     /// The router's extensions, shared into every context.
     pub extensions: Arc<Extensions>,
     /// Allowed clock difference.
