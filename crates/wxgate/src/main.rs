@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run the webhook server.
     Serve(cmd::serve::Args),
+    /// Inspect and repair the outbox of late answers.
+    Outbox(cmd::outbox::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,6 +32,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Outbox(args) => cmd::outbox::run(args).await,
         }
     })
 }

@@ -22,10 +22,11 @@ pub const SHORT_FORMS: &[(&str, &str)] = &[
     ("WXGATE_ORIGINAL_ID", "accounts.0.original_id"),
     ("WXGATE_DELIVERY", "accounts.0.delivery"),
     ("WXGATE_ENCRYPTION", "accounts.0.encryption"),
+    ("WXGATE_STORE", "store.path"),
 ];
 
 /// Variables read by other parts of the CLI, not config keys.
-const NOT_CONFIG: &[&str] = &["WXGATE_CONFIG", "WXGATE_LOG", "WXGATE_API_BASE", "WXGATE_STORE"];
+const NOT_CONFIG: &[&str] = &["WXGATE_CONFIG", "WXGATE_LOG", "WXGATE_API_BASE"];
 /// Prefixes reserved for settings handled elsewhere.
 const NOT_CONFIG_PREFIXES: &[&str] = &["WXGATE_LLM_", "WXGATE_SIM_", "WXGATE_TEST_"];
 

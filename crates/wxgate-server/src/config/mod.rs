@@ -12,6 +12,7 @@ mod resolve;
 pub use env::{apply_env, env_key_path};
 pub use raw::{
     AccountConfig, DeadlineConfig, DeliveryMode, EncryptionMode, LateStrategy, RawConfig, RuleConfig, ServerConfig,
+    StoreConfig,
 };
 pub use resolve::{ConfigError, ResolvedConfig, load, load_str};
 

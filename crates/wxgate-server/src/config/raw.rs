@@ -11,6 +11,25 @@ pub struct RawConfig {
     pub server: ServerConfig,
     /// `[[accounts]]`: one entry per Official Account or Mini Program.
     pub accounts: Vec<AccountConfig>,
+    /// `[store]`: where durable state (the outbox, shared tokens) lives.
+    pub store: StoreConfig,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The SQLite file. Default `wxgate.sqlite` in the working directory (`WXGATE_STORE`).
+    pub path: String,
+    /// `full` (default: every commit reaches the disk, survives power loss) or `normal` (survives a process
+    /// crash; faster).
+    pub durability: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { path: "wxgate.sqlite".into(), durability: "full".into() }
+    }
 }
 
 /// `[server]`.

@@ -63,6 +63,10 @@ pub struct ResolvedConfig {
     pub timestamp_window: Option<Duration>,
     /// The accounts.
     pub accounts: Vec<Arc<Account>>,
+    /// The SQLite file of durable state.
+    pub store_path: std::path::PathBuf,
+    /// True for `durability = "full"`.
+    pub store_full_sync: bool,
 }
 
 /// Loads a file (or the embedded default when `None`), applies the process environment, resolves.
@@ -195,7 +199,23 @@ pub fn resolve(raw: RawConfig) -> Result<ResolvedConfig, ConfigError> {
         }));
     }
     check_shared_paths(&accounts)?;
+    let store_full_sync = match raw.store.durability.as_str() {
+        "full" => true,
+        "normal" => false,
+        other => {
+            return Err(invalid(
+                "store.durability",
+                format!("{other:?} is not a durability"),
+                "use \"full\" or \"normal\"",
+            ));
+        }
+    };
+    if raw.store.path.trim().is_empty() {
+        return Err(invalid("store.path", "empty", "name a file, e.g. wxgate.sqlite (or WXGATE_STORE)"));
+    }
     Ok(ResolvedConfig {
+        store_path: raw.store.path.into(),
+        store_full_sync,
         listen,
         body_limit: raw.server.body_limit,
         timestamp_window: (raw.server.timestamp_window_secs > 0)
