@@ -45,6 +45,7 @@ pub struct Gateway {
 #[derive(Debug, Clone)]
 struct OutboxParts {
     store: Arc<dyn OutboxStore>,
+    cs: Arc<dyn CustomerService>,
     sink: Outbox,
     worker: Worker,
     windows: Arc<Windows>,
@@ -68,9 +69,9 @@ impl Gateway {
         let wake = Arc::new(Notify::new());
         let windows = Arc::new(Windows::new());
         let sink = Outbox::new(store.clone(), wake.clone());
-        let worker = Worker::new(store.clone(), cs, windows.clone(), wake.clone(), config);
+        let worker = Worker::new(store.clone(), cs.clone(), windows.clone(), wake.clone(), config);
         self.late = Arc::new(sink.clone());
-        self.outbox = Some(OutboxParts { store, sink, worker, windows, wake });
+        self.outbox = Some(OutboxParts { store, cs, sink, worker, windows, wake });
         self
     }
 
@@ -112,6 +113,7 @@ impl Gateway {
                 store: o.store.clone(),
                 wake: o.wake.clone(),
             }),
+            typing: self.outbox.as_ref().map(|o| o.cs.clone()),
             extensions: Arc::new(self.router.extensions()),
             router: self.router.clone(),
             timestamp_window: self.config.timestamp_window,

@@ -20,6 +20,7 @@ use wxgate_store_sqlite::{Durability, SqliteStore};
 #[derive(Debug, Default)]
 struct Phone {
     received: Mutex<Vec<(String, ReplyBody)>>,
+    typing: Mutex<Vec<bool>>,
     failures: Mutex<VecDeque<SendError>>,
 }
 
@@ -33,7 +34,8 @@ impl CustomerService for Phone {
             Ok(())
         })
     }
-    fn typing<'a>(&'a self, _: &'a str, _: &'a str, _: bool) -> SendFut<'a> {
+    fn typing<'a>(&'a self, _: &'a str, _: &'a str, on: bool) -> SendFut<'a> {
+        self.typing.lock().unwrap().push(on);
         Box::pin(async { Ok(()) })
     }
 }
@@ -154,4 +156,24 @@ async fn awaited_pushes_are_worked_again_after_a_restart() {
     let _s = gateway(store.clone(), phone.clone()).await;
     let received = phone.wait_for(1).await;
     assert_eq!(received, vec![(USER.to_owned(), ReplyBody::text("answer to slow 10"))]);
+}
+
+#[tokio::test]
+async fn slow_work_shows_typing_first_and_cancels_it() {
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let phone = Arc::new(Phone::default());
+    let s = gateway(store, phone.clone()).await;
+    s.push(&text_xml("slow 1500", fresh_id()), Mode::Plain).await;
+    assert_eq!(phone.wait_for(1).await.len(), 1);
+    for _ in 0..40 {
+        if phone.typing.lock().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(*phone.typing.lock().unwrap(), vec![true, false]);
+    // Fast work shows no typing.
+    s.push(&text_xml("slow 0", fresh_id()), Mode::Plain).await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(phone.typing.lock().unwrap().len(), 2);
 }

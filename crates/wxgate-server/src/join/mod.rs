@@ -9,10 +9,13 @@
 //!    (and if the result arrives meanwhile it is answered at once);
 //! 4. the last attempt hands the push to the late-delivery sink (durably, before answering) and answers `success`
 //!    or the sink's placeholder.
+//!
+//! While a handler runs past a second, the user sees the typing status when a customer-service sender is there.
 
 mod key;
 mod late;
 mod table;
+mod typing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +28,7 @@ pub use table::{Arrival, Delivery, Entry, InFlightTable, Outcome};
 
 use crate::context::Context;
 use crate::dispatch;
+use crate::outbox::CustomerService;
 use crate::router::Router;
 
 /// How long an entry stays joinable at least (and at most twice that): all of WeChat's attempts (~15 s), with room.
@@ -36,6 +40,7 @@ pub async fn answer(
     router: &Router,
     table: &InFlightTable,
     late: &Arc<dyn LateDelivery>,
+    typing: Option<&Arc<dyn CustomerService>>,
 ) -> Option<ReplyBody> {
     let account = &ctx.account;
     if let Some(parked) = late.take_parked(&account.name, &ctx.inbound.from_user).await {
@@ -43,7 +48,7 @@ pub async fn answer(
         // is parked in turn if it cannot be given.
         let arrival = arrive(ctx, table);
         if arrival.is_first() {
-            start(ctx, router, &arrival.entry, late);
+            start(ctx, router, &arrival.entry, late, typing);
         }
         let ticket = late.accept(ctx).await.ok().map(|a| a.ticket);
         if let Some(ticket) = ticket
@@ -56,7 +61,7 @@ pub async fn answer(
 
     let arrival = arrive(ctx, table);
     if arrival.is_first() {
-        start(ctx, router, &arrival.entry, late);
+        start(ctx, router, &arrival.entry, late, typing);
     }
     let entry = &arrival.entry;
     if let Delivery::HandedOff(_) = entry.delivery() {
@@ -99,7 +104,13 @@ fn arrive(ctx: &Arc<Context>, table: &InFlightTable) -> Arrival {
 
 /// Starts the work for a new entry: a matching rule answers inline; a handler runs in its own task, and its
 /// result completes the entry (and goes to late delivery if the entry was handed off).
-fn start(ctx: &Arc<Context>, router: &Router, entry: &Arc<Entry>, late: &Arc<dyn LateDelivery>) {
+fn start(
+    ctx: &Arc<Context>,
+    router: &Router,
+    entry: &Arc<Entry>,
+    late: &Arc<dyn LateDelivery>,
+    typing: Option<&Arc<dyn CustomerService>>,
+) {
     if let Some(outcome) = dispatch::by_rules(ctx) {
         entry.complete(outcome);
         return;
@@ -108,6 +119,9 @@ fn start(ctx: &Arc<Context>, router: &Router, entry: &Arc<Entry>, late: &Arc<dyn
         entry.complete(None);
         return;
     };
+    if let Some(cs) = typing {
+        typing::spawn(ctx.clone(), entry.clone(), cs.clone());
+    }
     let (ctx, entry, late) = (ctx.clone(), entry.clone(), late.clone());
     tokio::spawn(async move {
         let outcome = dispatch::run(&ctx, fut).await;

@@ -43,6 +43,8 @@ pub struct Shared {
     pub default_late: Arc<dyn LateDelivery>,
     /// Customer-service windows opened by pushes, when an outbox is configured.
     pub interactions: Option<crate::outbox::Interactions>,
+    /// Shows the typing status while slow handlers run, when a customer-service sender is configured.
+    pub typing: Option<Arc<dyn crate::outbox::CustomerService>>,
     /// The router's extensions, shared into every context.
     pub extensions: Arc<Extensions>,
     /// Allowed clock difference.
@@ -181,7 +183,7 @@ async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &st
         interactions.record(ctx);
     }
     let late = shared.late.get(&ctx.account.name).unwrap_or(&shared.default_late);
-    match join::answer(ctx, &shared.router, &shared.table, late).await {
+    match join::answer(ctx, &shared.router, &shared.table, late, shared.typing.as_ref()).await {
         Some(body) => respond::reply(ctx, body, timestamp, nonce),
         None => respond::success(),
     }
