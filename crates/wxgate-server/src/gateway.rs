@@ -23,7 +23,7 @@ use wxgate_proto::ReplyBody;
 
 use crate::config::{LateStrategy, ResolvedConfig};
 use crate::join::{DropLate, ENTRY_TTL, InFlightTable, LateDelivery, ParkingLot};
-use crate::outbox::{CustomerService, Interactions, Outbox, Windows, Worker, WorkerConfig};
+use crate::outbox::{AutoDelivery, CustomerService, Interactions, Outbox, Windows, Worker, WorkerConfig};
 use crate::router::Router;
 use crate::webhook::{self, PathGroup, Shared};
 use tokio::sync::Notify;
@@ -39,6 +39,7 @@ pub struct Gateway {
     router: Router,
     late: Arc<dyn LateDelivery>,
     outbox: Option<OutboxParts>,
+    auto: HashMap<String, Arc<AutoDelivery>>,
 }
 
 /// The outbox pieces started with the server.
@@ -55,7 +56,13 @@ struct OutboxParts {
 impl Gateway {
     /// A gateway answering with config rules only.
     pub fn new(config: ResolvedConfig) -> Self {
-        Gateway { config, router: Router::new(), late: Arc::new(DropLate::default()), outbox: None }
+        Gateway {
+            config,
+            router: Router::new(),
+            late: Arc::new(DropLate::default()),
+            outbox: None,
+            auto: HashMap::new(),
+        }
     }
 
     /// Delivers late answers of `customer_service` accounts through the durable outbox: the worker (and, first,
@@ -69,7 +76,12 @@ impl Gateway {
         let wake = Arc::new(Notify::new());
         let windows = Arc::new(Windows::new());
         let sink = Outbox::new(store.clone(), wake.clone());
-        let worker = Worker::new(store.clone(), cs.clone(), windows.clone(), wake.clone(), config);
+        let mut worker = Worker::new(store.clone(), cs.clone(), windows.clone(), wake.clone(), config);
+        for a in self.config.accounts.iter().filter(|a| a.strategy == LateStrategy::Auto) {
+            let auto = Arc::new(AutoDelivery::new(sink.clone(), a.placeholder.clone().map(ReplyBody::text)));
+            worker = worker.with_auto(&a.name, auto.clone());
+            self.auto.insert(a.name.clone(), auto);
+        }
         self.late = Arc::new(sink.clone());
         self.outbox = Some(OutboxParts { store, cs, sink, worker, windows, wake });
         self
@@ -94,7 +106,7 @@ impl Gateway {
     }
 
     fn path_groups(&self) -> HashMap<String, Arc<PathGroup>> {
-        let late = self
+        let mut late: HashMap<String, Arc<dyn LateDelivery>> = self
             .config
             .accounts
             .iter()
@@ -104,6 +116,9 @@ impl Gateway {
                 (a.name.clone(), Arc::new(ParkingLot::new(placeholder)) as Arc<dyn LateDelivery>)
             })
             .collect();
+        for (name, auto) in &self.auto {
+            late.insert(name.clone(), auto.clone());
+        }
         let shared = Arc::new(Shared {
             table: InFlightTable::new(ENTRY_TTL),
             late,

@@ -177,3 +177,42 @@ async fn slow_work_shows_typing_first_and_cancels_it() {
     tokio::time::sleep(Duration::from_millis(1300)).await;
     assert_eq!(phone.typing.lock().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn auto_switches_to_passive_only_on_48001_without_losing_the_answer() {
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let phone = Arc::new(Phone::default());
+    phone.failures.lock().unwrap().push_back(SendError {
+        code: Some(48001),
+        message: "api unauthorized".into(),
+        retry: Retry::Never,
+    });
+    let cfg = format!(
+        "[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\n\
+         deadline = {{ budget_ms = 100, attempts = 1, strategy = \"auto\", placeholder = \"稍等\" }}\n"
+    );
+    let config = config::load_str(&cfg, "t", Vec::new()).unwrap();
+    let s = start_gateway(Gateway::new(config).with_router(router()).with_outbox(
+        store.clone(),
+        phone.clone(),
+        worker_config(),
+    ))
+    .await;
+
+    let first = s.push(&text_xml("slow 300", fresh_id()), Mode::Plain).await;
+    assert_eq!(first.body, "success", "customer service is tried first");
+    for _ in 0..100 {
+        if !store.list(JobState::Done, 10).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The next message receives the answer the platform refused to send.
+    let next = s.push(&text_xml("slow 0", fresh_id()), Mode::Plain).await;
+    assert!(next.body.contains("answer to slow 300"), "{}", next.body);
+    // From now on late answers are parked: the second message's own answer comes with the third.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let third = s.push(&text_xml("slow 0", fresh_id()), Mode::Plain).await;
+    assert!(third.body.contains("answer to slow 0"), "{}", third.body);
+    assert!(phone.received.lock().unwrap().is_empty(), "nothing went through customer service");
+}

@@ -87,6 +87,14 @@ impl ParkingLot {
     }
 }
 
+impl ParkingLot {
+    /// Parks an answer for the user's next message.
+    pub fn park(&self, account: &str, openid: &str, reply: ReplyBody) {
+        let key = (account.to_owned(), openid.to_owned());
+        self.parked.lock().expect("parking lock").entry(key).or_default().push(reply);
+    }
+}
+
 impl LateDelivery for ParkingLot {
     fn accept<'a>(&'a self, _ctx: &'a Arc<Context>) -> BoxFut<'a, Result<Accepted, String>> {
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
@@ -97,8 +105,7 @@ impl LateDelivery for ParkingLot {
     fn complete(&self, _ticket: u64, ctx: Arc<Context>, outcome: Outcome) -> BoxFut<'_, ()> {
         Box::pin(async move {
             if let Some(reply) = outcome {
-                let key = (ctx.account.name.clone(), ctx.inbound.from_user.clone());
-                self.parked.lock().expect("parking lock").entry(key).or_default().push(reply);
+                self.park(&ctx.account.name, &ctx.inbound.from_user, reply);
             }
         })
     }

@@ -6,6 +6,7 @@
 //! user's window and quota, with the typing status while the work runs. A restart first works again every push
 //! whose answer was still awaited when the process died ([`recover`]).
 
+mod auto;
 mod deliver;
 mod interactions;
 mod recover;
@@ -14,6 +15,7 @@ mod sink;
 mod window;
 mod worker;
 
+pub use auto::AutoDelivery;
 pub use deliver::{CONTINUE_HINT, pack};
 pub use interactions::Interactions;
 pub use recover::recover;

@@ -14,6 +14,7 @@ use tokio::sync::{Notify, Semaphore};
 use wxgate_proto::ReplyBody;
 use wxgate_store::{Job, OutboxStore};
 
+use super::auto::AutoDelivery;
 use super::deliver::pack;
 use super::now_ms;
 use super::send::{CustomerService, Retry};
@@ -55,6 +56,8 @@ impl Default for WorkerConfig {
 /// Delivers outbox jobs.
 #[derive(Debug, Clone)]
 pub struct Worker {
+    /// `auto` accounts: where a 48001 switches them to passive-only.
+    auto: std::collections::HashMap<String, Arc<AutoDelivery>>,
     store: Arc<dyn OutboxStore>,
     cs: Arc<dyn CustomerService>,
     windows: Arc<Windows>,
@@ -74,7 +77,13 @@ impl Worker {
         wake: Arc<Notify>,
         config: WorkerConfig,
     ) -> Self {
-        Worker { store, cs, windows, wake, config }
+        Worker { auto: Default::default(), store, cs, windows, wake, config }
+    }
+
+    /// Registers an `auto` account's sink: on 48001 its answers are parked instead of dead-lettered.
+    pub fn with_auto(mut self, account: &str, sink: Arc<AutoDelivery>) -> Self {
+        self.auto.insert(account.to_owned(), sink);
+        self
     }
 
     /// Runs until `shutdown` resolves.
@@ -168,6 +177,14 @@ impl Worker {
                     let delay = self.backoff(job.attempts);
                     tracing::warn!(job = job.id, error = %e, delay_ms = delay, "send failed, will retry");
                     self.finish(self.store.retry(job.id, me, now_ms() + delay, &e.to_string()).await, &job);
+                    return;
+                }
+                Err(e) if e.code == Some(48001) && self.auto.contains_key(&job.account) => {
+                    let mut left = vec![part];
+                    left.append(&mut pending);
+                    left.append(&mut rest);
+                    self.auto[&job.account].no_permission(&job.account, &job.openid, left);
+                    self.finish(self.store.ack(job.id, me).await, &job);
                     return;
                 }
                 Err(e) => {
