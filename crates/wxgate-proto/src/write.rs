@@ -151,9 +151,7 @@ fn write_json_fields(out: &mut String, fields: &Fields) {
 
 fn write_json_value(out: &mut String, name: &str, value: &Value) {
     match value {
-        Value::Text(t) if is_numeric(name, t) && serde_json::from_str::<serde_json::Number>(t).is_ok() => {
-            out.push_str(t)
-        }
+        Value::Text(t) if is_numeric(name, t) && is_canonical_json_number(t) => out.push_str(t),
         Value::Text(t) => {
             out.push('"');
             json_escape_into(out, t);
@@ -171,6 +169,12 @@ fn write_json_value(out: &mut String, name: &str, value: &Value) {
             out.push(']');
         }
     }
+}
+
+/// True when `text` is a JSON number that reads back as exactly the same text. `1.50`, `1e5` or `-0` are valid
+/// JSON numbers but come back as `1.5`, `100000.0` and `-0.0`, so they are written as strings to stay loss-free.
+fn is_canonical_json_number(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Number>(text).is_ok_and(|n| n.to_string() == text)
 }
 
 #[cfg(test)]
@@ -192,5 +196,18 @@ mod tests {
         let json = fields_to_json(&f);
         assert_eq!(json, r#"{"MsgId":6054768590064713728,"Content":"42"}"#);
         assert_eq!(tree::from_json(json.as_bytes()).unwrap(), f);
+    }
+
+    #[test]
+    fn json_numbers_only_when_they_read_back_unchanged() {
+        // Regression: `Precision` 119.385040 came back from JSON as 119.38504 (and 1e5 as 100000.0).
+        for text in ["119.385040", "1e5", "-0", "1.0E3"] {
+            let f = Fields::new().with_text("Precision", text);
+            let json = fields_to_json(&f);
+            assert_eq!(json, format!("{{\"Precision\":\"{text}\"}}"));
+            assert_eq!(tree::from_json(json.as_bytes()).unwrap(), f, "{text}");
+        }
+        let f = Fields::new().with_text("Latitude", "23.137466").with_text("CreateTime", "-5");
+        assert_eq!(fields_to_json(&f), r#"{"Latitude":23.137466,"CreateTime":-5}"#);
     }
 }
