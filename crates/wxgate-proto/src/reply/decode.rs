@@ -62,9 +62,9 @@ impl Reply {
                 }
                 ReplyBody::News { articles }
             }
-            "transfer_customer_service" => ReplyBody::TransferCustomerService {
-                kf_account: f.map("TransInfo").and_then(|t| opt(t, "KfAccount")),
-            },
+            "transfer_customer_service" => {
+                ReplyBody::TransferCustomerService { kf_account: f.map("TransInfo").and_then(|t| opt(t, "KfAccount")) }
+            }
             other => {
                 return Err(ProtoError::InvalidReply(format!("unknown reply MsgType {other:?}")));
             }
