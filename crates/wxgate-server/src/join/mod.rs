@@ -59,6 +59,10 @@ pub async fn answer(
         return Some(parked);
     }
 
+    // A config rule answers at once and always the same way, so a retry may simply be answered again: no entry.
+    if let Some(outcome) = dispatch::by_rules(ctx) {
+        return outcome;
+    }
     let arrival = arrive(ctx, table);
     if arrival.is_first() {
         start(ctx, router, &arrival.entry, late, typing);
