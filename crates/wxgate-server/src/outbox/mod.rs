@@ -1,7 +1,7 @@
 //! The durable outbox of late answers, and the worker that delivers them through the customer-service API.
 //!
 //! [`Outbox`] is the [`LateDelivery`](crate::join::LateDelivery) sink of `customer_service` accounts: the last
-//! attempt's push is written to the [`OutboxStore`] before `success` is answered, the answer is recorded when the
+//! attempt's push is written to the [`OutboxStore`](wxgate_store::OutboxStore) before `success` is answered, the answer is recorded when the
 //! work finishes, and the [`Worker`] sends it — in order per user, with back-off on retryable errors, within the
 //! user's window and quota, with the typing status while the work runs. A restart first works again every push
 //! whose answer was still awaited when the process died ([`recover`]).
