@@ -86,3 +86,17 @@ fn the_embedded_default_loads() {
     assert_eq!(cfg.accounts.len(), 1);
     assert_eq!(cfg.accounts[0].rules.len(), 8);
 }
+
+#[test]
+fn secrets_never_reach_debug_output() {
+    let token = "tok-SECRET-123";
+    let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    let file = format!(
+        "[[accounts]]\ntoken = \"{token}\"\nappid = \"wx1\"\naes_key = \"{key}\"\nsecret = \"appsecret-XYZ\"\n"
+    );
+    let cfg = config::load_str(&file, "f", Vec::new()).unwrap();
+    let raw: config::RawConfig = toml::from_str(&file).unwrap();
+    for shown in [format!("{cfg:?}"), format!("{raw:?}"), format!("{:?}", cfg.accounts[0])] {
+        assert!(!shown.contains(token) && !shown.contains(key) && !shown.contains("appsecret-XYZ"), "{shown}");
+    }
+}
