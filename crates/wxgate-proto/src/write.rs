@@ -4,6 +4,8 @@
 //! cannot contain `]]>`, so that sequence is split across two sections (PROTOCOL §5.1). Encoding is a simple,
 //! allocation-light string builder; parsing always goes through the real XML reader in [`crate::tree`].
 
+use std::collections::HashMap;
+
 use crate::tree::{Fields, Value};
 
 /// Field names whose values WeChat writes as bare numbers (XML) and JSON numbers.
@@ -151,32 +153,38 @@ pub fn fields_to_json(fields: &Fields) -> String {
 }
 
 fn write_json_fields(out: &mut String, fields: &Fields) {
-    out.push('{');
-    let entries: Vec<(&str, &Value)> = fields.iter().collect();
-    let mut first = true;
-    for (i, &(name, value)) in entries.iter().enumerate() {
-        if entries[..i].iter().any(|&(earlier, _)| earlier == name) {
-            continue;
+    // Group values by name in order of first appearance, in linear time (a hostile body may hold many fields).
+    let mut groups: Vec<(&str, Vec<&Value>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (name, value) in fields.iter() {
+        match index.get(name) {
+            Some(&at) => groups[at].1.push(value),
+            None => {
+                index.insert(name, groups.len());
+                groups.push((name, vec![value]));
+            }
         }
-        if !first {
+    }
+    out.push('{');
+    for (i, (name, values)) in groups.iter().enumerate() {
+        if i > 0 {
             out.push(',');
         }
-        first = false;
         out.push('"');
         json_escape_into(out, name);
         out.push_str("\":");
-        let mut same = entries[i..].iter().filter(|&&(other, _)| other == name).map(|&(_, v)| v).peekable();
-        same.next();
-        if same.peek().is_none() {
-            write_json_value(out, name, value);
-        } else {
-            out.push('[');
-            write_json_value(out, name, value);
-            for v in same {
-                out.push(',');
-                write_json_value(out, name, v);
+        match values.as_slice() {
+            [single] => write_json_value(out, name, single),
+            many => {
+                out.push('[');
+                for (k, v) in many.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    write_json_value(out, name, v);
+                }
+                out.push(']');
             }
-            out.push(']');
         }
     }
     out.push('}');
@@ -281,6 +289,19 @@ mod tests {
         for name in NUMERIC_FIELDS.iter().chain(&["Location_X", "bizmsgmenuid", "MediaId16K", "extra_info_json"]) {
             assert!(is_xml_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn many_distinct_names_are_grouped_in_linear_time() {
+        // Regression: grouping compared every field with every earlier one, quadratic in a hostile body.
+        let mut f = Fields::new();
+        for i in 0..200_000 {
+            f.push(format!("F{i}"), Value::Text(String::new()));
+        }
+        f.push("F7", Value::Text("again".into()));
+        let back = tree::from_json(fields_to_json(&f).as_bytes()).unwrap();
+        assert_eq!(back.len(), 200_000);
+        assert_eq!(back.items("F7").len(), 2);
     }
 
     #[test]
