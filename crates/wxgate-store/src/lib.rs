@@ -5,9 +5,11 @@
 //! Redis — runs the same [`conformance`] functions in its tests, so they behave alike.
 
 pub mod conformance;
+pub mod conversation;
 pub mod error;
 pub mod memory;
 pub mod outbox;
 
+pub use conversation::{ConversationStore, Turn};
 pub use error::StoreError;
 pub use outbox::{Job, JobState, NewJob, OutboxStore};
