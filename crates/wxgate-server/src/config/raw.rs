@@ -107,6 +107,8 @@ pub struct AccountConfig {
     pub deadline: DeadlineConfig,
     /// How retries are recognised: `sender` (FromUserName + MsgId; default), `msg_id`, or `off`.
     pub dedup: crate::join::DedupMode,
+    /// `[accounts.llm]`: a language model answers what rules and handlers leave unanswered.
+    pub llm: Option<wxgate_llm::LlmConfig>,
 }
 
 impl std::fmt::Debug for AccountConfig {
@@ -126,6 +128,7 @@ impl std::fmt::Debug for AccountConfig {
             .field("rules", &self.rules.len())
             .field("deadline", &self.deadline)
             .field("dedup", &self.dedup)
+            .field("llm", &self.llm)
             .finish()
     }
 }
@@ -146,6 +149,7 @@ impl Default for AccountConfig {
             rules: Vec::new(),
             deadline: DeadlineConfig::default(),
             dedup: crate::join::DedupMode::Sender,
+            llm: None,
         }
     }
 }
