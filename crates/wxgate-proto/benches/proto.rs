@@ -1,1 +1,3 @@
+//! criterion benchmarks of the protocol core.
+
 fn main() {}

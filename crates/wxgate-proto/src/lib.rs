@@ -9,7 +9,7 @@
 //! * [`reply`]: passive replies, their limits, and their XML / JSON encodings (and decoding, for the simulator).
 //! * [`crypto`]: URL `signature`, `msg_signature`, the AES-256-CBC frame with 32-byte PKCS#7 padding, and the
 //!   encrypted envelopes in both directions.
-//! * [`format`]: telling XML from JSON by the body, never by `Content-Type`.
+//! * [`format`](mod@format): telling XML from JSON by the body, never by `Content-Type`.
 
 pub mod crypto;
 pub mod error;

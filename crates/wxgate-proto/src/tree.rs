@@ -324,8 +324,10 @@ impl Frame {
 }
 
 /// Decodes a JSON object body into fields; numbers keep every digit (a `MsgId` beyond 2^53 survives).
+/// A leading UTF-8 BOM is skipped, as [`crate::Format::sniff`] and the XML reader do.
 pub fn from_json(body: &[u8]) -> Result<Fields, ProtoError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ProtoError::malformed_json(e, body))?;
+    let json = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let value: serde_json::Value = serde_json::from_slice(json).map_err(|e| ProtoError::malformed_json(e, body))?;
     match value {
         serde_json::Value::Object(obj) => Ok(fields_from_json(obj)),
         _ => Err(ProtoError::JsonNotObject),
@@ -416,5 +418,13 @@ mod tests {
         assert_eq!(f.number::<u64>("MsgId").unwrap(), Some(6054768590064713728));
         assert_eq!(f.number::<i64>("CreateTime").unwrap(), Some(1610969440));
         assert_eq!(from_json(b"[1]"), Err(ProtoError::JsonNotObject));
+    }
+
+    #[test]
+    fn json_with_bom_decodes_like_xml_with_bom() {
+        // Regression: `Format::sniff` and `from_xml` accepted a UTF-8 BOM but `from_json` refused it.
+        assert_eq!(from_xml(b"\xEF\xBB\xBF<xml><A>1</A></xml>").unwrap().text("A"), Some("1"));
+        assert_eq!(from_json(b"\xEF\xBB\xBF{\"A\":1}").unwrap().text("A"), Some("1"));
+        assert!(from_json(b"\xEF\xBB\xBF\xEF\xBB\xBF{}").is_err());
     }
 }

@@ -70,7 +70,11 @@ impl XmlOut {
     pub fn cdata(&mut self, name: &str, text: &str) {
         self.open(name);
         self.buf.push_str("<![CDATA[");
-        self.buf.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+        if text.contains("]]>") {
+            self.buf.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+        } else {
+            self.buf.push_str(text);
+        }
         self.buf.push_str("]]>");
         self.close(name);
     }
@@ -89,8 +93,10 @@ pub fn json_escape_into(out: &mut String, s: &str) {
     out.push_str(&quoted[1..quoted.len() - 1]);
 }
 
-/// Writes fields as a WeChat XML document: numbers bare, strings CDATA, nested maps as elements, lists as
-/// repeated `<item>` elements.
+/// Writes fields as a WeChat XML document: numbers bare, strings CDATA, nested maps as elements, and a list as
+/// one element per entry, repeated under the list's own name (the inverse of [`fields_to_json`], which turns
+/// repeated names into an array). So `{"PicList":{"item":[a,b]}}` becomes `<PicList><item>a</item><item>b</item>
+/// </PicList>` and `{"List":[a,b]}` becomes `<List>a</List><List>b</List>`, the shapes WeChat itself sends.
 pub fn fields_to_xml(fields: &Fields) -> String {
     let mut out = XmlOut::with_capacity(256);
     out.open_root();
@@ -113,12 +119,14 @@ fn write_value(out: &mut XmlOut, name: &str, value: &Value) {
             write_fields(out, m);
             out.close(name);
         }
-        Value::List(items) => {
+        Value::List(items) if items.is_empty() => {
             out.open(name);
-            for item in items {
-                write_value(out, "item", item);
-            }
             out.close(name);
+        }
+        Value::List(items) => {
+            for item in items {
+                write_value(out, name, item);
+            }
         }
     }
 }
@@ -129,6 +137,7 @@ fn is_numeric(name: &str, text: &str) -> bool {
 
 /// Writes fields as a flat JSON object the way Cloud Hosting does: numeric fields as JSON numbers (never through
 /// `f64`, so a 64-bit `MsgId` keeps every digit), everything else as strings, maps as objects, lists as arrays.
+/// A name that repeats (XML `<List>` elements, `<item>`s) becomes one key holding an array, never a duplicate key.
 pub fn fields_to_json(fields: &Fields) -> String {
     let mut out = String::with_capacity(256);
     write_json_fields(&mut out, fields);
@@ -137,23 +146,39 @@ pub fn fields_to_json(fields: &Fields) -> String {
 
 fn write_json_fields(out: &mut String, fields: &Fields) {
     out.push('{');
-    for (i, (name, value)) in fields.iter().enumerate() {
-        if i > 0 {
+    let entries: Vec<(&str, &Value)> = fields.iter().collect();
+    let mut first = true;
+    for (i, &(name, value)) in entries.iter().enumerate() {
+        if entries[..i].iter().any(|&(earlier, _)| earlier == name) {
+            continue;
+        }
+        if !first {
             out.push(',');
         }
+        first = false;
         out.push('"');
         json_escape_into(out, name);
         out.push_str("\":");
-        write_json_value(out, name, value);
+        let mut same = entries[i..].iter().filter(|&&(other, _)| other == name).map(|&(_, v)| v).peekable();
+        same.next();
+        if same.peek().is_none() {
+            write_json_value(out, name, value);
+        } else {
+            out.push('[');
+            write_json_value(out, name, value);
+            for v in same {
+                out.push(',');
+                write_json_value(out, name, v);
+            }
+            out.push(']');
+        }
     }
     out.push('}');
 }
 
 fn write_json_value(out: &mut String, name: &str, value: &Value) {
     match value {
-        Value::Text(t) if is_numeric(name, t) && serde_json::from_str::<serde_json::Number>(t).is_ok() => {
-            out.push_str(t)
-        }
+        Value::Text(t) if is_numeric(name, t) && is_canonical_json_number(t) => out.push_str(t),
         Value::Text(t) => {
             out.push('"');
             json_escape_into(out, t);
@@ -166,11 +191,17 @@ fn write_json_value(out: &mut String, name: &str, value: &Value) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json_value(out, "item", item);
+                write_json_value(out, name, item);
             }
             out.push(']');
         }
     }
+}
+
+/// True when `text` is a JSON number that reads back as exactly the same text. `1.50`, `1e5` or `-0` are valid
+/// JSON numbers but come back as `1.5`, `100000.0` and `-0.0`, so they are written as strings to stay loss-free.
+fn is_canonical_json_number(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Number>(text).is_ok_and(|n| n.to_string() == text)
 }
 
 #[cfg(test)]
@@ -192,5 +223,46 @@ mod tests {
         let json = fields_to_json(&f);
         assert_eq!(json, r#"{"MsgId":6054768590064713728,"Content":"42"}"#);
         assert_eq!(tree::from_json(json.as_bytes()).unwrap(), f);
+    }
+
+    #[test]
+    fn repeated_names_become_arrays_and_back() {
+        // Regression: repeated `<List>` / `<item>` elements were written as duplicate JSON keys, so a JSON reader
+        // kept only the last one; and a JSON `{"item":[…]}` list was written as `<item><item>…` in XML.
+        let one = |id: &str| Fields::new().with_text("TemplateId", id);
+        let pics = Fields::new()
+            .with_map("item", Fields::new().with_text("PicMd5Sum", "a"))
+            .with_map("item", Fields::new().with_text("PicMd5Sum", "b"));
+        let xml_shape = Fields::new()
+            .with_map("Popup", Fields::new().with_map("List", one("t1")).with_map("List", one("t2")))
+            .with_map("PicList", pics)
+            .with_text("MsgId", "1")
+            .with_text("MsgId", "2");
+        let json = fields_to_json(&xml_shape);
+        assert_eq!(
+            json,
+            r#"{"Popup":{"List":[{"TemplateId":"t1"},{"TemplateId":"t2"}]},"PicList":{"item":[{"PicMd5Sum":"a"},{"PicMd5Sum":"b"}]},"MsgId":[1,2]}"#
+        );
+        let from_json = tree::from_json(json.as_bytes()).unwrap();
+        assert_eq!(from_json.map("Popup").unwrap().items("List").len(), 2);
+        assert_eq!(from_json.items("PicList").len(), 2);
+        // …and the JSON shape written as XML is the original XML shape again.
+        let xml = fields_to_xml(&from_json);
+        assert_eq!(tree::from_xml(xml.as_bytes()).unwrap(), xml_shape);
+        assert!(xml.contains("<PicList><item><PicMd5Sum><![CDATA[a]]></PicMd5Sum></item><item>"));
+        assert!(xml.contains("<MsgId>1</MsgId><MsgId>2</MsgId>"));
+    }
+
+    #[test]
+    fn json_numbers_only_when_they_read_back_unchanged() {
+        // Regression: `Precision` 119.385040 came back from JSON as 119.38504 (and 1e5 as 100000.0).
+        for text in ["119.385040", "1e5", "-0", "1.0E3"] {
+            let f = Fields::new().with_text("Precision", text);
+            let json = fields_to_json(&f);
+            assert_eq!(json, format!("{{\"Precision\":\"{text}\"}}"));
+            assert_eq!(tree::from_json(json.as_bytes()).unwrap(), f, "{text}");
+        }
+        let f = Fields::new().with_text("Latitude", "23.137466").with_text("CreateTime", "-5");
+        assert_eq!(fields_to_json(&f), r#"{"Latitude":23.137466,"CreateTime":-5}"#);
     }
 }

@@ -5,6 +5,10 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: the callback path allocates many small strings; it is measurably faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// wxgate: a gateway for WeChat Official Account and Mini Program message push.
 #[derive(Debug, Parser)]
 #[command(name = "wxgate", version, about)]
@@ -17,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run the webhook server.
     Serve(cmd::serve::Args),
+    /// Inspect and repair the outbox of late answers.
+    Outbox(cmd::outbox::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -26,6 +32,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Outbox(args) => cmd::outbox::run(args).await,
         }
     })
 }

@@ -7,12 +7,20 @@ use subtle::ConstantTimeEq;
 
 /// SHA-1 hex of the sorted, concatenated parts.
 fn sorted_sha1(parts: &mut [&str]) -> String {
+    let hex = sorted_sha1_hex(parts);
+    String::from_utf8(hex.to_vec()).expect("hex is ASCII")
+}
+
+/// The same as lowercase hex bytes, without allocating.
+fn sorted_sha1_hex(parts: &mut [&str]) -> [u8; 40] {
     parts.sort_unstable();
     let mut hasher = Sha1::new();
     for p in parts.iter() {
         hasher.update(p.as_bytes());
     }
-    hex::encode(hasher.finalize())
+    let mut out = [0u8; 40];
+    hex::encode_to_slice(hasher.finalize(), &mut out).expect("40 hex digits for 20 bytes");
+    out
 }
 
 /// `signature = sha1(sort(token, timestamp, nonce))`, sent on URL verification and on every push.
@@ -27,17 +35,19 @@ pub fn msg_signature(token: &str, timestamp: &str, nonce: &str, encrypt: &str) -
 
 /// Constant-time check of a received URL `signature` (case-insensitive hex).
 pub fn verify_url_signature(token: &str, timestamp: &str, nonce: &str, received: &str) -> bool {
-    ct_eq_hex(&url_signature(token, timestamp, nonce), received)
+    ct_eq_hex(&sorted_sha1_hex(&mut [token, timestamp, nonce]), received)
 }
 
 /// Constant-time check of a received `msg_signature` (case-insensitive hex).
 pub fn verify_msg_signature(token: &str, timestamp: &str, nonce: &str, encrypt: &str, received: &str) -> bool {
-    ct_eq_hex(&msg_signature(token, timestamp, nonce, encrypt), received)
+    ct_eq_hex(&sorted_sha1_hex(&mut [token, timestamp, nonce, encrypt]), received)
 }
 
-fn ct_eq_hex(expected: &str, received: &str) -> bool {
-    let received = received.to_ascii_lowercase();
-    expected.as_bytes().ct_eq(received.as_bytes()).into()
+/// Constant-time comparison of the expected lowercase hex with a received value of either case.
+fn ct_eq_hex(expected: &[u8; 40], received: &str) -> bool {
+    let Ok(received) = <&[u8; 40]>::try_from(received.as_bytes()) else { return false };
+    let lowered = received.map(|b| b.to_ascii_lowercase());
+    expected.ct_eq(&lowered).into()
 }
 
 #[cfg(test)]

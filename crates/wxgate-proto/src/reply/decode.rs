@@ -1,5 +1,6 @@
 //! Decoding a passive reply, as the platform does when it judges a developer's answer (used by the simulator
-//! and by tests). Decoding does not check limits: call [`Reply::validate`] for that.
+//! and by tests). Decoding does not check limits: call [`Reply::validate`] for that. An optional element that is
+//! present but empty decodes to `Some("")`, so `decode(encode(reply)) == reply` for every reply.
 
 use super::{Article, Music, Reply, ReplyBody};
 use crate::tree::{self, Fields, Value};
@@ -25,17 +26,17 @@ impl Reply {
                 let v = inner("Video");
                 ReplyBody::Video {
                     media_id: v.text("MediaId").unwrap_or_default().to_owned(),
-                    title: v.string("Title"),
-                    description: v.string("Description"),
+                    title: opt(&v, "Title"),
+                    description: opt(&v, "Description"),
                 }
             }
             "music" => {
                 let m = inner("Music");
                 ReplyBody::Music(Music {
-                    title: m.string("Title"),
-                    description: m.string("Description"),
-                    music_url: m.string("MusicUrl"),
-                    hq_music_url: m.string("HQMusicUrl"),
+                    title: opt(&m, "Title"),
+                    description: opt(&m, "Description"),
+                    music_url: opt(&m, "MusicUrl"),
+                    hq_music_url: opt(&m, "HQMusicUrl"),
                     thumb_media_id: m.text("ThumbMediaId").unwrap_or_default().to_owned(),
                 })
             }
@@ -51,19 +52,19 @@ impl Reply {
                         url: a.text("Url").unwrap_or_default().to_owned(),
                     })
                     .collect();
-                if let Some(count) = f.number::<usize>("ArticleCount")? {
-                    if count != articles.len() {
-                        return Err(ProtoError::InvalidReply(format!(
-                            "ArticleCount {count} but {} articles",
-                            articles.len()
-                        )));
-                    }
+                if let Some(count) = f.number::<usize>("ArticleCount")?
+                    && count != articles.len()
+                {
+                    return Err(ProtoError::InvalidReply(format!(
+                        "ArticleCount {count} but {} articles",
+                        articles.len()
+                    )));
                 }
                 ReplyBody::News { articles }
             }
-            "transfer_customer_service" => ReplyBody::TransferCustomerService {
-                kf_account: f.map("TransInfo").and_then(|t| t.string("KfAccount")),
-            },
+            "transfer_customer_service" => {
+                ReplyBody::TransferCustomerService { kf_account: f.map("TransInfo").and_then(|t| opt(t, "KfAccount")) }
+            }
             other => {
                 return Err(ProtoError::InvalidReply(format!("unknown reply MsgType {other:?}")));
             }
@@ -74,5 +75,30 @@ impl Reply {
             create_time: f.number("CreateTime")?.unwrap_or(0),
             body,
         })
+    }
+}
+
+/// An optional element: absent → `None`, present (even empty) → its text.
+fn opt(f: &Fields, name: &str) -> Option<String> {
+    f.text(name).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn present_but_empty_optional_fields_survive_a_round_trip() {
+        // Regression: `Some("")` titles, music URLs and KfAccount were encoded as empty elements and decoded as None.
+        let bodies = [
+            ReplyBody::Video { media_id: "m".into(), title: Some(String::new()), description: None },
+            ReplyBody::Music(Music { title: Some(String::new()), thumb_media_id: "t".into(), ..Music::default() }),
+            ReplyBody::TransferCustomerService { kf_account: Some(String::new()) },
+        ];
+        for body in bodies {
+            let reply = Reply { to_user: "u".into(), from_user: "gh".into(), create_time: 1, body };
+            assert_eq!(Reply::decode(reply.to_xml().as_bytes(), Format::Xml).unwrap(), reply);
+            assert_eq!(Reply::decode(reply.to_json().as_bytes(), Format::Json).unwrap(), reply);
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod outbox;
 pub mod serve;
 
 /// Structured logs to stderr; `RUST_LOG` (default `info`) filters them.

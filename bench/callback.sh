@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Load benchmark of the callback path: `wxgate serve` with the echo rule (text → text reply), in plain and safe
+# mode, against a bare hyper server that returns a fixed body without parsing, measured in the same run. The
+# client builds a distinct push per request (own MsgId, signature, and in safe mode ciphertext) for every run,
+# the bare ones included, so each ratio compares the servers under the same client load.
+# Prints requests/s, p50/p99 latency, and the ratio of each wxgate run to the bare server.
+#
+#   bench/callback.sh                 # 64 connections, 5 s per run
+#   CONNECTIONS=16 SECONDS_PER_RUN=10 bench/callback.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNECTIONS=${CONNECTIONS:-64}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+ROUNDS=${ROUNDS:-2}
+BARE_ADDR=127.0.0.1:18081
+WX_ADDR=127.0.0.1:18082
+
+cargo build --release -q -p wxgate -p wxgate-bench
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+BIN="$TARGET_DIR/release"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_port() {
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "server on $1 did not start" >&2; exit 1
+}
+
+"$BIN/bare" --listen "$BARE_ADDR" 2>/dev/null & pids+=($!)
+RUST_LOG=warn WXGATE_LISTEN="$WX_ADDR" "$BIN/wxgate" serve --config examples/echo.toml 2>/dev/null & pids+=($!)
+wait_port "$BARE_ADDR"; wait_port "$WX_ADDR"
+
+run() { "$BIN/loadgen" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" "$@"; }
+
+out=$(mktemp)
+# Interleave the runs so drift on the machine affects every server alike.
+for r in $(seq 1 "$ROUNDS"); do
+  run --target "$BARE_ADDR" --label bare >>"$out"
+  run --target "$WX_ADDR" --label plain --expect "echo: hello wxgate" >>"$out"
+  run --target "$BARE_ADDR" --label bare-safe --safe >>"$out"
+  run --target "$WX_ADDR" --label safe --safe --expect "<Encrypt>" >>"$out"
+done
+cat "$out"
+
+python3 - "$out" "$CONNECTIONS" <<'PY'
+import sys, collections
+runs = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    kv = dict(p.split("=", 1) for p in line.split())
+    runs[kv["label"]].append(kv)
+def med(label, key):
+    vals = sorted(float(r[key]) for r in runs[label])
+    return vals[len(vals) // 2]
+# Each wxgate run is compared with the bare run whose client built the same pushes (plain or encrypted).
+baseline = {"bare": "bare", "plain": "bare", "bare-safe": "bare-safe", "safe": "bare-safe"}
+print(f"\nconnections={sys.argv[2]} (median of {len(runs['bare'])} rounds)")
+print(f"{'server':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'errors':>6}")
+for label in ("bare", "plain", "bare-safe", "safe"):
+    rps = med(label, "rps")
+    errors = sum(int(r["errors"]) for r in runs[label])
+    ratio = rps / med(baseline[label], "rps")
+    print(f"{label:10} {rps:9.0f} {med(label,'p50_us')/1000:8.2f} {med(label,'p99_us')/1000:8.2f} {ratio:6.2f} {errors:6d}")
+PY

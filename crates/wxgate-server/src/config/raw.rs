@@ -1,0 +1,199 @@
+//! The raw configuration: serde types mirroring the TOML file, with every default documented.
+
+use serde::{Deserialize, Serialize};
+use wxgate_proto::ReplyBody;
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// `[server]`: listener and request limits.
+    pub server: ServerConfig,
+    /// `[[accounts]]`: one entry per Official Account or Mini Program.
+    pub accounts: Vec<AccountConfig>,
+    /// `[store]`: where durable state (the outbox, shared tokens) lives.
+    pub store: StoreConfig,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The SQLite file. Default `wxgate.sqlite` in the working directory (`WXGATE_STORE`).
+    pub path: String,
+    /// `full` (default: every commit reaches the disk, survives power loss) or `normal` (survives a process
+    /// crash; faster).
+    pub durability: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { path: "wxgate.sqlite".into(), durability: "full".into() }
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:8080`; in a container use `0.0.0.0:80` (`WXGATE_LISTEN`).
+    pub listen: String,
+    /// Largest accepted request body in bytes. Default 1 MiB; larger bodies get 413 before being read whole.
+    pub body_limit: usize,
+    /// Accept a push only if its `timestamp` is within this many seconds of now. Default 300; 0 turns it off.
+    pub timestamp_window_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:8080".into(), body_limit: 1024 * 1024, timestamp_window_secs: 300 }
+    }
+}
+
+/// How pushes reach this server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMode {
+    /// The classic server URL: signed query, optional encryption. Default.
+    #[default]
+    Classic,
+    /// WeChat Cloud Hosting (微信云托管) message push: internal link, no signature, no encryption.
+    Cloud,
+}
+
+/// Which encryption modes are accepted on a classic account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncryptionMode {
+    /// Per request, as the query says: plaintext without `encrypt_type`, decrypt with `encrypt_type=aes`. Default.
+    #[default]
+    Auto,
+    /// Plaintext only (明文模式).
+    Plain,
+    /// Encrypted only (安全模式 / 兼容模式): a plaintext push is refused, since the URL signature does not cover
+    /// the body.
+    Safe,
+}
+
+/// `[[accounts]]`: one account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountConfig {
+    /// A name for logs. Default: the appid.
+    pub name: String,
+    /// URL path WeChat calls. Default `/wx`. Several accounts may share a path (told apart by signature, original
+    /// id or the Cloud Hosting appid header).
+    pub path: String,
+    /// AppID (`wx…`): checked inside encrypted frames and used for Cloud Hosting routing.
+    pub appid: String,
+    /// Original id (`gh_…`), the `ToUserName` of pushes. Optional; when set, pushes for another account are refused.
+    pub original_id: String,
+    /// AppSecret, for platform API calls (also `WXGATE_APPSECRET`). Never logged.
+    pub secret: String,
+    /// The Token from 服务器配置 (classic delivery). Never logged.
+    pub token: String,
+    /// The 43-character EncodingAESKey; empty for plaintext mode. Never logged.
+    pub aes_key: String,
+    /// Encryption modes accepted. Default `auto`.
+    pub encryption: EncryptionMode,
+    /// `classic` (default) or `cloud`.
+    pub delivery: DeliveryMode,
+    /// Cloud Hosting only: refuse pushes without the `x-wx-source` header. Keep `true` (the default) whenever
+    /// the service is reachable from the public network; `false` only when public access is disabled.
+    pub require_wx_source: bool,
+    /// Replies to send by keyword, regex, event or menu click; the first match wins, before any Rust handler.
+    pub rules: Vec<RuleConfig>,
+    /// Time limits for answering, and what to do with late answers.
+    pub deadline: DeadlineConfig,
+    /// How retries are recognised: `sender` (FromUserName + MsgId; default), `msg_id`, or `off`.
+    pub dedup: crate::join::DedupMode,
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        AccountConfig {
+            name: String::new(),
+            path: "/wx".into(),
+            appid: String::new(),
+            original_id: String::new(),
+            secret: String::new(),
+            token: String::new(),
+            aes_key: String::new(),
+            encryption: EncryptionMode::Auto,
+            delivery: DeliveryMode::Classic,
+            require_wx_source: true,
+            rules: Vec::new(),
+            deadline: DeadlineConfig::default(),
+            dedup: crate::join::DedupMode::Sender,
+        }
+    }
+}
+
+/// What happens to an answer that is not ready by WeChat's last attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateStrategy {
+    /// Send it through the customer-service API from the durable outbox. Default.
+    #[default]
+    CustomerService,
+    /// Answer the placeholder and give the answer passively on the user's next message (for accounts without
+    /// customer-service permission, such as unverified subscription accounts).
+    PassiveOnly,
+    /// Customer service until the platform answers 48001 (no permission), then passive-only for the account.
+    Auto,
+}
+
+/// `[accounts.deadline]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadlineConfig {
+    /// How long one attempt may wait for the answer, in milliseconds from its arrival. Default 4500 (WeChat waits
+    /// 5 s per attempt).
+    pub budget_ms: u64,
+    /// How many attempts WeChat makes for one push. Default 3 (1 + 2 retries, ~15 s in all).
+    pub attempts: u32,
+    /// How long an attempt that is not the last may hold its connection waiting for the answer after its budget,
+    /// in milliseconds (WeChat drops it at 5 s and retries; this only bounds a connection nobody closes).
+    pub hold_ms: u64,
+    /// Late answers: `customer_service`, `passive_only` or `auto`.
+    pub strategy: LateStrategy,
+    /// Passive-only: the text answered on the last attempt while the real answer is parked. Empty = `success`.
+    pub placeholder: String,
+}
+
+impl Default for DeadlineConfig {
+    fn default() -> Self {
+        DeadlineConfig {
+            budget_ms: 4500,
+            attempts: 3,
+            hold_ms: 20_000,
+            strategy: LateStrategy::CustomerService,
+            placeholder: "正在处理，请稍后发送任意消息获取结果".into(),
+        }
+    }
+}
+
+/// `[[accounts.rules]]`: every condition given must hold.
+///
+/// Reply text may use `{content}` (the user's text), `{openid}`, `{event_key}` and `{scene}` (QR scene).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuleConfig {
+    /// `MsgType` to match (`text`, `image`, `event`, …).
+    pub msg_type: Option<String>,
+    /// Text equal to this keyword (surrounding whitespace ignored).
+    pub keyword: Option<String>,
+    /// Text equal to any of these keywords.
+    pub keywords: Vec<String>,
+    /// Text matching this regular expression.
+    pub regex: Option<String>,
+    /// `Event` name, exactly as WeChat sends it (`subscribe`, `CLICK`, `SCAN`, …).
+    pub event: Option<String>,
+    /// `EventKey` equal to this value (for `subscribe`, the `qrscene_` prefix is part of the key).
+    pub event_key: Option<String>,
+    /// Shorthand for `event = "CLICK"` with this `event_key`.
+    pub menu_click: Option<String>,
+    /// The reply; `{ type = "text", content = "…" }`, `image`/`voice` with `media_id`, `video`, `music`,
+    /// `news` with `articles`, or `transfer_customer_service`.
+    pub reply: Option<ReplyBody>,
+}

@@ -1,0 +1,136 @@
+//! Never miss the deadline: retries join the running work, and the answer goes out passively when it is ready in
+//! time, or late through a [`LateDelivery`] sink when it is not.
+//!
+//! Per attempt (WeChat waits 5 s per attempt and makes 3):
+//! 1. the first attempt starts the work; retries join it ([`InFlightTable`]);
+//! 2. every attempt waits up to the account's budget (4.5 s from its arrival) and replies passively if the result
+//!    is there — a passive reply costs no customer-service quota;
+//! 3. otherwise an attempt that is not the last keeps holding the connection without answering, so WeChat retries
+//!    (and if the result arrives meanwhile it is answered at once);
+//! 4. the last attempt hands the push to the late-delivery sink (durably, before answering) and answers `success`
+//!    or the sink's placeholder.
+//!
+//! While a handler runs past a second, the user sees the typing status when a customer-service sender is there.
+
+mod key;
+mod late;
+mod table;
+mod typing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wxgate_proto::ReplyBody;
+
+pub use key::{DedupMode, dedup_key};
+pub use late::{Accepted, BoxFut, DropLate, LateDelivery, ParkingLot};
+pub use table::{Arrival, Delivery, Entry, InFlightTable, Outcome};
+
+use crate::context::Context;
+use crate::dispatch;
+use crate::outbox::CustomerService;
+use crate::router::Router;
+
+/// How long an entry stays joinable at least (and at most twice that): all of WeChat's attempts (~15 s), with room.
+pub const ENTRY_TTL: Duration = Duration::from_secs(30);
+
+/// Answers one attempt: `Some(reply)` to reply passively, `None` for `success`.
+pub async fn answer(
+    ctx: &Arc<Context>,
+    router: &Router,
+    table: &InFlightTable,
+    late: &Arc<dyn LateDelivery>,
+    typing: Option<&Arc<dyn CustomerService>>,
+) -> Option<ReplyBody> {
+    let account = &ctx.account;
+    if let Some(parked) = late.take_parked(&account.name, &ctx.inbound.from_user).await {
+        // An answer owed from an earlier message goes out now; this message is still handled, and its own answer
+        // is parked in turn if it cannot be given.
+        let arrival = arrive(ctx, table);
+        if arrival.is_first() {
+            start(ctx, router, &arrival.entry, late, typing);
+        }
+        let ticket = late.accept(ctx).await.ok().map(|a| a.ticket);
+        if let Some(ticket) = ticket
+            && let Err(outcome) = arrival.entry.hand_off(ticket)
+        {
+            late.complete(ticket, ctx.clone(), outcome).await;
+        }
+        return Some(parked);
+    }
+
+    // A config rule answers at once and always the same way, so a retry may simply be answered again: no entry.
+    if let Some(outcome) = dispatch::by_rules(ctx) {
+        return outcome;
+    }
+    let arrival = arrive(ctx, table);
+    if arrival.is_first() {
+        start(ctx, router, &arrival.entry, late, typing);
+    }
+    let entry = &arrival.entry;
+    if let Delivery::HandedOff(_) = entry.delivery() {
+        return None;
+    }
+    let deadline = ctx.received_at + account.budget;
+    if let Ok(outcome) = tokio::time::timeout_at(deadline.into(), entry.wait()).await {
+        return outcome;
+    }
+    if arrival.attempt < account.attempts {
+        // Not the last attempt: stay silent so WeChat retries; answer if the result turns up meanwhile.
+        tracing::debug!(account = %account.name, attempt = arrival.attempt, "holding the attempt for a retry");
+        return tokio::time::timeout(account.hold, entry.wait()).await.ok().flatten();
+    }
+    match late.accept(ctx).await {
+        Ok(Accepted { ticket, placeholder }) => match entry.hand_off(ticket) {
+            Ok(()) => {
+                tracing::info!(account = %account.name, attempt = arrival.attempt, "answer handed to late delivery");
+                placeholder
+            }
+            Err(outcome) => {
+                late.cancel(ticket).await;
+                outcome
+            }
+        },
+        Err(e) => {
+            tracing::error!(account = %account.name, error = %e, "late delivery refused the push; its answer is lost");
+            None
+        }
+    }
+}
+
+fn arrive(ctx: &Arc<Context>, table: &InFlightTable) -> Arrival {
+    match dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup) {
+        Some(key) => table.arrive(&key),
+        // Without a key every request is its own (and last) attempt.
+        None => InFlightTable::new(Duration::ZERO).arrive(""),
+    }
+}
+
+/// Starts the work for a new entry: a matching rule answers inline; a handler runs in its own task, and its
+/// result completes the entry (and goes to late delivery if the entry was handed off).
+fn start(
+    ctx: &Arc<Context>,
+    router: &Router,
+    entry: &Arc<Entry>,
+    late: &Arc<dyn LateDelivery>,
+    typing: Option<&Arc<dyn CustomerService>>,
+) {
+    if let Some(outcome) = dispatch::by_rules(ctx) {
+        entry.complete(outcome);
+        return;
+    }
+    let Some(fut) = dispatch::by_router(ctx, router) else {
+        entry.complete(None);
+        return;
+    };
+    if let Some(cs) = typing {
+        typing::spawn(ctx.clone(), entry.clone(), cs.clone());
+    }
+    let (ctx, entry, late) = (ctx.clone(), entry.clone(), late.clone());
+    tokio::spawn(async move {
+        let outcome = dispatch::run(&ctx, fut).await;
+        if let Some(ticket) = entry.complete(outcome.clone()) {
+            late.complete(ticket, ctx, outcome).await;
+        }
+    });
+}

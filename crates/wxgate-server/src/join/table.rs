@@ -1,0 +1,197 @@
+//! The in-flight table: one entry per logical message, shared by every attempt WeChat makes.
+//!
+//! The first attempt starts the work; later attempts find the entry and wait on the same result instead of
+//! starting the work again. The result stays cached for the entry's lifetime, so an attempt that arrives after
+//! the work finished gets the same answer at once. Whether the answer went out passively or was handed to the
+//! outbox is decided under the entry's lock, so exactly one of the two happens.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use wxgate_proto::ReplyBody;
+
+/// The result of the work: the reply to send, or `None` for "nothing to say".
+pub type Outcome = Option<ReplyBody>;
+
+/// What became of an entry's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Not decided yet: an attempt may still answer passively.
+    Open,
+    /// The last attempt gave up waiting and answered `success`; the result goes to this late-delivery ticket.
+    HandedOff(u64),
+}
+
+/// One logical message.
+#[derive(Debug)]
+pub struct Entry {
+    attempts: AtomicU32,
+    result_tx: watch::Sender<Option<Outcome>>,
+    delivery: Mutex<Delivery>,
+}
+
+impl Entry {
+    fn new() -> Self {
+        Entry { attempts: AtomicU32::new(0), result_tx: watch::channel(None).0, delivery: Mutex::new(Delivery::Open) }
+    }
+
+    /// Publishes the result; returns the hand-off ticket when the answer must now go out late.
+    pub fn complete(&self, outcome: Outcome) -> Option<u64> {
+        let delivery = self.delivery.lock().expect("entry lock");
+        self.result_tx.send_replace(Some(outcome));
+        match *delivery {
+            Delivery::HandedOff(ticket) => Some(ticket),
+            Delivery::Open => None,
+        }
+    }
+
+    /// The result, if the work has finished.
+    pub fn result(&self) -> Option<Outcome> {
+        self.result_tx.borrow().clone()
+    }
+
+    /// Waits for the result (forever; wrap it in a timeout).
+    pub async fn wait(&self) -> Outcome {
+        let mut rx = self.result_tx.subscribe();
+        let r = rx.wait_for(Option::is_some).await.expect("sender lives in the entry");
+        r.clone().expect("waited for Some")
+    }
+
+    /// Hands the answer off for late delivery unless the result is already there; returns the result if it is.
+    pub fn hand_off(&self, ticket: u64) -> Result<(), Outcome> {
+        let mut delivery = self.delivery.lock().expect("entry lock");
+        if let Some(outcome) = self.result_tx.borrow().clone() {
+            return Err(outcome);
+        }
+        *delivery = Delivery::HandedOff(ticket);
+        Ok(())
+    }
+
+    /// Whether the answer was handed off.
+    pub fn delivery(&self) -> Delivery {
+        self.delivery.lock().expect("entry lock").clone()
+    }
+}
+
+/// An attempt's view of its entry.
+#[derive(Debug)]
+pub struct Arrival {
+    /// The shared entry.
+    pub entry: Arc<Entry>,
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: u32,
+}
+
+impl Arrival {
+    /// True for the attempt that must start the work.
+    pub fn is_first(&self) -> bool {
+        self.attempt == 1
+    }
+}
+
+/// All entries, in two generations: an entry lives at least `ttl` and at most twice that, and expiry costs
+/// nothing per request (a whole generation is dropped at once instead of scanning entries).
+#[derive(Debug)]
+pub struct InFlightTable {
+    inner: Mutex<Generations>,
+    ttl: Duration,
+}
+
+#[derive(Debug)]
+struct Generations {
+    current: HashMap<String, Arc<Entry>>,
+    previous: HashMap<String, Arc<Entry>>,
+    rotated: Instant,
+}
+
+impl InFlightTable {
+    /// A table whose entries live at least `ttl` (long enough for every retry: WeChat's attempts span ~15 s).
+    pub fn new(ttl: Duration) -> Self {
+        let generations = Generations { current: HashMap::new(), previous: HashMap::new(), rotated: Instant::now() };
+        InFlightTable { inner: Mutex::new(generations), ttl }
+    }
+
+    /// Registers an attempt for `key`.
+    pub fn arrive(&self, key: &str) -> Arrival {
+        let mut g = self.inner.lock().expect("table lock");
+        if g.rotated.elapsed() >= self.ttl {
+            let current = std::mem::take(&mut g.current);
+            g.previous = current;
+            g.rotated = Instant::now();
+        }
+        let entry = match g.current.get(key) {
+            Some(e) => e.clone(),
+            None => {
+                let e = g.previous.remove(key).unwrap_or_else(|| Arc::new(Entry::new()));
+                g.current.insert(key.to_owned(), e.clone());
+                e
+            }
+        };
+        drop(g);
+        let attempt = entry.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        Arrival { entry, attempt }
+    }
+
+    /// Number of live entries (for tests and metrics).
+    pub fn len(&self) -> usize {
+        let g = self.inner.lock().expect("table lock");
+        g.current.len() + g.previous.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn retries_join_and_results_are_cached() {
+        let t = InFlightTable::new(Duration::from_secs(60));
+        let first = t.arrive("k");
+        assert!(first.is_first());
+        let second = t.arrive("k");
+        assert_eq!(second.attempt, 2);
+        let waiter = tokio::spawn({
+            let e = second.entry.clone();
+            async move { e.wait().await }
+        });
+        assert_eq!(first.entry.complete(Some(ReplyBody::text("hi"))), None);
+        assert_eq!(waiter.await.unwrap(), Some(ReplyBody::text("hi")));
+        assert_eq!(t.arrive("k").entry.result(), Some(Some(ReplyBody::text("hi"))));
+        assert_eq!(t.arrive("other").attempt, 1);
+    }
+
+    #[test]
+    fn hand_off_is_exclusive_with_a_finished_result() {
+        let t = InFlightTable::new(Duration::from_secs(60));
+        let a = t.arrive("k");
+        assert_eq!(a.entry.hand_off(7), Ok(()));
+        assert_eq!(a.entry.complete(None), Some(7));
+        let b = t.arrive("j");
+        b.entry.complete(Some(ReplyBody::text("x")));
+        assert_eq!(b.entry.hand_off(8), Err(Some(ReplyBody::text("x"))));
+    }
+
+    #[test]
+    fn entries_expire_after_two_generations() {
+        let t = InFlightTable::new(Duration::from_millis(50));
+        assert!(t.arrive("k").is_first());
+        std::thread::sleep(Duration::from_millis(60));
+        // Rotated into the previous generation: still found (and moved back).
+        assert_eq!(t.arrive("j").attempt, 1);
+        assert_eq!(t.arrive("k").attempt, 2);
+        std::thread::sleep(Duration::from_millis(60));
+        t.arrive("x");
+        std::thread::sleep(Duration::from_millis(60));
+        t.arrive("y");
+        assert!(t.arrive("k").is_first(), "two rotations without a visit forget the entry");
+    }
+}

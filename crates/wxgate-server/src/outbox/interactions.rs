@@ -1,0 +1,39 @@
+//! Pushes as interactions: each opens (or renews) the user's customer-service window and wakes the answers that
+//! waited for it.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use wxgate_store::OutboxStore;
+
+use super::{Windows, now_ms};
+use crate::context::Context;
+
+/// What the webhook tells the outbox about every push.
+#[derive(Debug, Clone)]
+pub struct Interactions {
+    /// Windows per user.
+    pub windows: Arc<Windows>,
+    /// The outbox store (to wake waiting jobs).
+    pub store: Arc<dyn OutboxStore>,
+    /// The worker's wake-up.
+    pub wake: Arc<Notify>,
+}
+
+impl Interactions {
+    /// Records a push from a user.
+    pub fn record(&self, ctx: &Context) {
+        let (account, openid) = (&ctx.account.name, &ctx.inbound.from_user);
+        self.windows.record(account, &ctx.inbound, now_ms());
+        if self.windows.take_sleeping(account, openid) {
+            let (store, wake, account, openid) =
+                (self.store.clone(), self.wake.clone(), account.clone(), openid.clone());
+            tokio::spawn(async move {
+                match store.wake(&account, &openid).await {
+                    Ok(_) => wake.notify_one(),
+                    Err(e) => tracing::error!(error = %e, "cannot wake waiting answers"),
+                }
+            });
+        }
+    }
+}

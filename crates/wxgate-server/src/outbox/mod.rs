@@ -1,0 +1,30 @@
+//! The durable outbox of late answers, and the worker that delivers them through the customer-service API.
+//!
+//! [`Outbox`] is the [`LateDelivery`](crate::join::LateDelivery) sink of `customer_service` accounts: the last
+//! attempt's push is written to the [`OutboxStore`](wxgate_store::OutboxStore) before `success` is answered, the answer is recorded when the
+//! work finishes, and the [`Worker`] sends it — in order per user, with back-off on retryable errors, within the
+//! user's window and quota, with the typing status while the work runs. A restart first works again every push
+//! whose answer was still awaited when the process died ([`recover`]).
+
+mod auto;
+mod deliver;
+mod interactions;
+mod recover;
+mod send;
+mod sink;
+mod window;
+mod worker;
+
+pub use auto::AutoDelivery;
+pub use deliver::{CONTINUE_HINT, pack};
+pub use interactions::Interactions;
+pub use recover::recover;
+pub use send::{CustomerService, Retry, SendError, SendFut};
+pub use sink::Outbox;
+pub use window::{Window, Windows};
+pub use worker::{Worker, WorkerConfig};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

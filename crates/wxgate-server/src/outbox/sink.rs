@@ -1,0 +1,66 @@
+//! The outbox as a late-delivery sink: durable acceptance, the answer when it is known.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use wxgate_store::{NewJob, OutboxStore};
+
+use super::now_ms;
+use crate::context::Context;
+use crate::join::{Accepted, BoxFut, LateDelivery, Outcome, dedup_key};
+
+/// The customer-service outbox.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    store: Arc<dyn OutboxStore>,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// An outbox over a store; `wake` is notified whenever a job becomes ready.
+    pub fn new(store: Arc<dyn OutboxStore>, wake: Arc<Notify>) -> Self {
+        Outbox { store, wake }
+    }
+
+    /// Records an answer (shared by late completion and crash recovery).
+    pub async fn record(&self, job: i64, outcome: Outcome) -> Result<(), String> {
+        let answer = outcome.map(|reply| serde_json::to_string(&vec![reply]).expect("replies serialize"));
+        self.store.set_answer(job, answer).await.map_err(|e| e.to_string())?;
+        self.wake.notify_one();
+        Ok(())
+    }
+}
+
+impl LateDelivery for Outbox {
+    fn accept<'a>(&'a self, ctx: &'a Arc<Context>) -> BoxFut<'a, Result<Accepted, String>> {
+        Box::pin(async move {
+            let key = dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)
+                .unwrap_or_else(|| format!("{}\u{1f}t\u{1f}{}", ctx.account.name, now_ms()));
+            let job = NewJob {
+                account: ctx.account.name.clone(),
+                openid: ctx.inbound.from_user.clone(),
+                dedup_key: key,
+                push: ctx.inbound.to_xml().into_bytes(),
+                accepted_at: now_ms(),
+            };
+            let id = self.store.accept(job).await.map_err(|e| e.to_string())?;
+            Ok(Accepted { ticket: id as u64, placeholder: None })
+        })
+    }
+
+    fn complete(&self, ticket: u64, ctx: Arc<Context>, outcome: Outcome) -> BoxFut<'_, ()> {
+        Box::pin(async move {
+            if let Err(e) = self.record(ticket as i64, outcome).await {
+                tracing::error!(account = %ctx.account.name, job = ticket, error = %e, "cannot record a late answer");
+            }
+        })
+    }
+
+    fn cancel(&self, ticket: u64) -> BoxFut<'_, ()> {
+        Box::pin(async move {
+            if let Err(e) = self.store.remove(ticket as i64).await {
+                tracing::warn!(job = ticket, error = %e, "cannot remove a job answered passively after all");
+            }
+        })
+    }
+}

@@ -1,0 +1,190 @@
+//! The HTTP side: URL verification (GET) and pushes (POST) for every configured path.
+//!
+//! Order of checks for a push, written down once: body size (by the body-limit layer, 413) → classic: signature
+//! present, timestamp window, signature (401) → decrypt and decode (400/401) → account match → answer → encode →
+//! seal. Cloud Hosting: probe → account by appid header → `x-wx-source` (401) → decode (400) → answer → encode.
+
+mod classic;
+mod cloud;
+mod query;
+mod reject;
+mod respond;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::HttpBody;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+
+pub use query::SignedQuery;
+pub use reject::Reject;
+
+use crate::account::Account;
+use crate::config::DeliveryMode;
+use crate::context::{CloudInfo, Context};
+use crate::join::{self, InFlightTable, LateDelivery};
+use crate::router::Router;
+
+/// What every path shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// The handlers.
+    pub router: Router,
+    /// Logical messages in flight, joined by retries.
+    pub table: InFlightTable,
+    /// Late delivery per account name (accounts not listed use `default_late`).
+    pub late: std::collections::HashMap<String, Arc<dyn LateDelivery>>,
+    /// Late delivery for the other accounts.
+    pub default_late: Arc<dyn LateDelivery>,
+    /// Customer-service windows opened by pushes, when an outbox is configured.
+    pub interactions: Option<crate::outbox::Interactions>,
+    /// Shows the typing status while slow handlers run, when a customer-service sender is configured.
+    pub typing: Option<Arc<dyn crate::outbox::CustomerService>>,
+    /// The router's extensions, shared into every context.
+    pub extensions: Arc<Extensions>,
+    /// Allowed clock difference.
+    pub timestamp_window: Option<Duration>,
+    /// Body size cap in bytes.
+    pub body_limit: usize,
+}
+
+/// The accounts on one path.
+#[derive(Debug)]
+pub struct PathGroup {
+    /// Accounts served here.
+    pub accounts: Vec<Arc<Account>>,
+    /// Shared state.
+    pub shared: Arc<Shared>,
+}
+
+/// GET: URL verification. Returns `echostr` exactly when the signature verifies.
+pub fn verify(group: &PathGroup, parts: &Parts) -> Response {
+    let q = SignedQuery::parse(parts.uri.query());
+    let result = (|| {
+        let s = classic::signed_parts(&q, group.shared.timestamp_window)?;
+        classic::account_for(&group.accounts, &s)?;
+        q.echostr.clone().ok_or_else(|| Reject::bad_request("missing echostr"))
+    })();
+    match result {
+        Ok(echo) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+/// POST: a push, with any body type (hyper's, or axum's when mounted).
+pub async fn push<B>(group: &PathGroup, parts: &Parts, body: B) -> Response
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let received_at = Instant::now();
+    let q = SignedQuery::parse(parts.uri.query());
+    let body = match read_body(&parts.headers, body, group.shared.body_limit).await {
+        Ok(b) => b,
+        Err(r) => return r.into_response(),
+    };
+    let cloud_here = group.accounts.iter().any(|a| a.delivery == DeliveryMode::Cloud);
+    let classic_here = group.accounts.iter().any(|a| a.delivery == DeliveryMode::Classic);
+    // A signed query means the classic URL; otherwise Cloud Hosting if configured on this path.
+    if classic_here && (q.signature.is_some() || !cloud_here) {
+        match classic_push(group, &q, body, received_at).await {
+            Ok(r) | Err(r) => r,
+        }
+    } else {
+        let info = CloudInfo::from_headers(&parts.headers);
+        match cloud::open(&group.accounts, &info, &body) {
+            Ok(cloud::CloudPush::Probe) => respond::success(),
+            Ok(cloud::CloudPush::Push(account, inbound, format)) => {
+                let ctx = Arc::new(Context {
+                    inbound: *inbound,
+                    account,
+                    format,
+                    encrypted: false,
+                    cloud: Some(info),
+                    received_at,
+                    extensions: group.shared.extensions.clone(),
+                });
+                finish(&ctx, &group.shared, "", "").await
+            }
+            Err(r) => r.into_response(),
+        }
+    }
+}
+
+/// axum adapter for [`verify`].
+pub async fn verify_axum(State(group): State<Arc<PathGroup>>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    verify(&group, &parts)
+}
+
+/// axum adapter for [`push`].
+pub async fn push_axum(State(group): State<Arc<PathGroup>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    push(&group, &parts, body).await
+}
+
+/// Reads at most `limit` bytes: a body declared larger is refused unread, a streamed one is cut off at the cap.
+async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, Reject>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let too_large = || Reject { status: StatusCode::PAYLOAD_TOO_LARGE, reason: "body over the size limit".into() };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let collected = http_body_util::Limited::new(body, limit).collect().await;
+    collected.map(|c| c.to_bytes()).map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
+        while let Some(err) = source {
+            if err.is::<http_body_util::LengthLimitError>() {
+                return too_large();
+            }
+            source = err.source();
+        }
+        Reject::bad_request("could not read the request body")
+    })
+}
+
+async fn classic_push(
+    group: &PathGroup,
+    q: &SignedQuery,
+    body: Bytes,
+    received_at: Instant,
+) -> Result<Response, Response> {
+    let s = classic::signed_parts(q, group.shared.timestamp_window).map_err(IntoResponse::into_response)?;
+    let account = classic::account_for(&group.accounts, &s).map_err(IntoResponse::into_response)?;
+    let (inbound, format) = classic::open_push(account, q, &s, &body).map_err(IntoResponse::into_response)?;
+    if account.original_id.as_deref().is_some_and(|id| id != inbound.to_user) {
+        return Err(Reject::bad_request("ToUserName is not this account's original id").into_response());
+    }
+    let ctx = Arc::new(Context {
+        inbound,
+        account: account.clone(),
+        format,
+        encrypted: q.is_encrypted(),
+        cloud: None,
+        received_at,
+        extensions: group.shared.extensions.clone(),
+    });
+    Ok(finish(&ctx, &group.shared, s.timestamp, s.nonce).await)
+}
+
+async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &str) -> Response {
+    tracing::debug!(account = %ctx.account.name, msg_type = %ctx.inbound.msg_type, "push");
+    if let Some(interactions) = &shared.interactions {
+        interactions.record(ctx);
+    }
+    let late = shared.late.get(&ctx.account.name).unwrap_or(&shared.default_late);
+    match join::answer(ctx, &shared.router, &shared.table, late, shared.typing.as_ref()).await {
+        Some(body) => respond::reply(ctx, body, timestamp, nonce),
+        None => respond::success(),
+    }
+}

@@ -1,0 +1,165 @@
+//! Test support: a gateway on 127.0.0.1:0 and a signing HTTP client playing WeChat's side of the wire.
+#![allow(dead_code, missing_docs)]
+
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use wxgate_proto::crypto::{MessageCrypto, SealedReply, url_signature};
+use wxgate_proto::{Format, Reply, tree};
+use wxgate_server::{Gateway, Router, config};
+
+pub const TOKEN: &str = "test-token";
+pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+pub const APPID: &str = "wx2c2769f8efd9abc2";
+pub const GH: &str = "gh_0123456789ab";
+pub const USER: &str = "oUserOpenId0000000000000001";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Starts a gateway from TOML text (no environment) with Rust handlers.
+pub async fn start(config_toml: &str, router: Router) -> TestServer {
+    let cfg = config::load_str(config_toml, "test", Vec::new()).expect("test config");
+    start_gateway(Gateway::new(cfg).with_router(router)).await
+}
+
+/// Serves a built gateway on 127.0.0.1:0 until the returned server is dropped.
+pub async fn start_gateway(gateway: Gateway) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(gateway.serve(listener, async {
+        let _ = rx.await;
+    }));
+    TestServer { addr, http: reqwest::Client::new(), _stop: tx }
+}
+
+/// One account on /wx with the test token, key and appid, plus extra TOML for the account.
+pub fn account_toml(extra: &str) -> String {
+    format!(
+        "[[accounts]]\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\naes_key = \"{AES_KEY}\"\n{extra}\n\
+         [[accounts.rules]]\nmsg_type = \"text\"\nreply = {{ type = \"text\", content = \"echo: {{content}}\" }}\n"
+    )
+}
+
+/// A MsgId never used before in this test binary (pushes with equal ids are retries of one message).
+pub fn fresh_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_000_000);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+pub fn crypto() -> MessageCrypto {
+    MessageCrypto::new(TOKEN, Some(AES_KEY), APPID).unwrap()
+}
+
+pub fn text_fields(content: &str, msg_id: u64) -> wxgate_proto::Fields {
+    wxgate_proto::Fields::new()
+        .with_text("ToUserName", GH)
+        .with_text("FromUserName", USER)
+        .with_text("CreateTime", now().to_string())
+        .with_text("MsgType", "text")
+        .with_text("Content", content)
+        .with_text("MsgId", msg_id.to_string())
+}
+
+pub fn text_xml(content: &str, msg_id: u64) -> String {
+    wxgate_proto::write::fields_to_xml(&text_fields(content, msg_id))
+}
+
+pub fn text_json(content: &str, msg_id: u64) -> String {
+    wxgate_proto::write::fields_to_json(&text_fields(content, msg_id))
+}
+
+/// How a push is wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Plain,
+    Compatible,
+    Safe,
+}
+
+pub struct Sent {
+    pub status: u16,
+    pub body: String,
+    pub timestamp: String,
+    pub nonce: String,
+}
+
+impl TestServer {
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("http://{}{}", self.addr, path_and_query)
+    }
+
+    /// Sends a classic push of `inner` (XML or JSON) in `mode`, signed with `token`.
+    pub async fn push_with(&self, path: &str, token: &str, inner: &str, mode: Mode, ts: i64) -> Sent {
+        let timestamp = ts.to_string();
+        let nonce = "1320562132".to_owned();
+        let sig = url_signature(token, &timestamp, &nonce);
+        let mut query = format!("signature={sig}&timestamp={timestamp}&nonce={nonce}&openid={USER}");
+        let body = match mode {
+            Mode::Plain => inner.to_owned(),
+            Mode::Compatible | Mode::Safe => {
+                let c = MessageCrypto::new(token, Some(AES_KEY), APPID).unwrap();
+                let sealed = c.seal(inner.as_bytes(), &timestamp, &nonce).unwrap();
+                query.push_str(&format!("&encrypt_type=aes&msg_signature={}", sealed.msg_signature));
+                let json = Format::sniff(inner.as_bytes()).unwrap() == Format::Json;
+                match (mode, json) {
+                    (Mode::Safe, false) => {
+                        format!(
+                            "<xml><ToUserName><![CDATA[{GH}]]></ToUserName><Encrypt><![CDATA[{}]]></Encrypt></xml>",
+                            sealed.encrypt
+                        )
+                    }
+                    (Mode::Safe, true) => format!("{{\"ToUserName\":\"{GH}\",\"Encrypt\":\"{}\"}}", sealed.encrypt),
+                    (_, false) => {
+                        inner.replace("</xml>", &format!("<Encrypt><![CDATA[{}]]></Encrypt></xml>", sealed.encrypt))
+                    }
+                    (_, true) => inner.replacen('{', &format!("{{\"Encrypt\":\"{}\",", sealed.encrypt), 1),
+                }
+            }
+        };
+        let resp = self
+            .http
+            .post(self.url(&format!("{path}?{query}")))
+            .header("content-type", "text/xml")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        Sent { status: resp.status().as_u16(), body: resp.text().await.unwrap(), timestamp, nonce }
+    }
+
+    pub async fn push(&self, inner: &str, mode: Mode) -> Sent {
+        self.push_with("/wx", TOKEN, inner, mode, now()).await
+    }
+
+    pub async fn post_raw(&self, path_and_query: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
+        let resp = self.http.post(self.url(path_and_query)).body(body).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    pub fn signed_query(&self) -> String {
+        let ts = now().to_string();
+        format!("signature={}&timestamp={ts}&nonce=42", url_signature(TOKEN, &ts, "42"))
+    }
+}
+
+/// Decodes a reply: opens the sealed envelope first when the push was encrypted.
+pub fn open_reply(sent: &Sent, encrypted: bool, format: Format) -> Reply {
+    assert_eq!(sent.status, 200, "body: {}", sent.body);
+    if !encrypted {
+        return Reply::decode(sent.body.as_bytes(), format).expect("plain reply");
+    }
+    let fields = tree::decode(sent.body.as_bytes(), format).expect("envelope");
+    let sealed = SealedReply::from_fields(&fields).expect("sealed reply");
+    assert_eq!(sealed.timestamp, sent.timestamp);
+    let inner = crypto().open_reply(&sealed).expect("reply signature and appid verify");
+    Reply::decode(&inner, format).expect("inner reply")
+}

@@ -1,0 +1,88 @@
+//! Configuration: TOML, environment overrides (long and short forms), and errors that name the key and the fix.
+
+use wxgate_server::config::{self, ConfigError, DeliveryMode};
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn a_container_needs_no_file() {
+    let cfg = config::load_str(
+        "",
+        "empty",
+        env(&[
+            ("WXGATE_LISTEN", "0.0.0.0:80"),
+            ("WXGATE_PATH", "/"),
+            ("WXGATE_TOKEN", "123456"),
+            ("WXGATE_APPID", "wx2c2769f8efd9abc2"),
+            ("WXGATE_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"),
+            ("WXGATE_ACCOUNTS__0__DEADLINE__BUDGET_MS", "3000"),
+            ("WXGATE_SERVER__TIMESTAMP_WINDOW_SECS", "0"),
+            ("WXGATE_CONFIG", "ignored.toml"),
+            ("WXGATE_LLM_MODEL", "reserved"),
+            ("HOME", "/root"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(cfg.listen.to_string(), "0.0.0.0:80");
+    assert_eq!(cfg.timestamp_window, None);
+    let a = &cfg.accounts[0];
+    assert_eq!(a.path, "/");
+    assert_eq!(a.crypto.token(), "123456", "a numeric token stays a string");
+    assert!(a.crypto.can_encrypt());
+    assert_eq!(a.budget.as_millis(), 3000);
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let file = "[[accounts]]\ntoken = \"t\"\n[[accounts]]\npath = \"/b\"\ntoken = \"u\"\n";
+    let cfg = config::load_str(
+        file,
+        "f",
+        env(&[("WXGATE_ACCOUNTS__1__DELIVERY", "cloud"), ("WXGATE_ACCOUNTS__1__APPID", "wx1")]),
+    )
+    .unwrap();
+    assert_eq!(cfg.accounts[1].delivery, DeliveryMode::Cloud);
+    assert_eq!(cfg.accounts[1].appid, "wx1");
+}
+
+fn err(file: &str, vars: &[(&str, &str)]) -> String {
+    let e = config::load_str(file, "f", env(vars)).unwrap_err();
+    e.to_string()
+}
+
+#[test]
+fn mistakes_name_the_key_and_the_fix() {
+    let e = err("", &[]);
+    assert!(e.contains("`accounts`") && e.contains("WXGATE_TOKEN"), "{e}");
+    let e = err("[[accounts]]\npath = \"/wx\"\n", &[]);
+    assert!(e.contains("accounts[0].token") && e.contains("服务器配置"), "{e}");
+    let e = err("[[accounts]]\ntoken = \"t\"\nappid = \"wx1\"\naes_key = \"tooshort\"\n", &[]);
+    assert!(e.contains("accounts[0].aes_key") && e.contains("43"), "{e}");
+    let e = err("[[accounts]]\ntoken = \"t\"\naes_key = \"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\"\n", &[]);
+    assert!(e.contains("accounts[0].appid"), "{e}");
+    let e = err("[[accounts]]\ntoken = \"t\"\ntokn = \"typo\"\n", &[]);
+    assert!(e.contains("tokn"), "{e}");
+    let e = err(
+        "[[accounts]]\ntoken = \"t\"\n[[accounts.rules]]\nregex = \"(\"\nreply = { type = \"text\", content = \"x\" }\n",
+        &[],
+    );
+    assert!(e.contains("accounts[0].rules[0].regex"), "{e}");
+    let e = err("[server]\nlisten = \"nowhere\"\n[[accounts]]\ntoken = \"t\"\n", &[]);
+    assert!(e.contains("server.listen"), "{e}");
+    let e = err("[[accounts]]\ntoken = \"t\"\n", &[("WXGATE_TOKN", "x")]);
+    assert!(e.contains("WXGATE_TOKN") && e.contains("WXGATE_TOKEN"), "{e}");
+    let e = err("[[accounts]]\ntoken = \"t\"\n", &[("WXGATE_SERVER__BODY_LIMIT", "lots")]);
+    assert!(e.contains("WXGATE_SERVER__BODY_LIMIT") && e.contains("integer"), "{e}");
+    let e = err("[[accounts]]\ntoken = \"t\"\n[[accounts]]\ntoken = \"t\"\n", &[]);
+    assert!(e.contains("accounts[1].path"), "{e}");
+    assert!(matches!(config::load(Some(std::path::Path::new("/nonexistent.toml"))), Err(ConfigError::Io { .. })));
+}
+
+#[test]
+fn the_embedded_default_loads() {
+    let cfg = config::load_str(config::DEFAULT_CONFIG, "embedded", Vec::new()).unwrap();
+    assert_eq!(cfg.accounts.len(), 1);
+    assert_eq!(cfg.accounts[0].rules.len(), 8);
+}

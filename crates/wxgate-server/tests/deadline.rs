@@ -1,0 +1,130 @@
+//! Retries join the running work; answers ready in time go out passively, late ones to the late-delivery sink,
+//! and passive-only accounts park them for the user's next message. WeChat's side is played over real HTTP:
+//! an attempt that gets no answer in time is abandoned (the client times out) and the same push is sent again.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::*;
+use tokio::sync::mpsc;
+use wxgate_proto::{Format, Reply, ReplyBody};
+use wxgate_server::join::{Accepted, BoxFut, LateDelivery, Outcome};
+use wxgate_server::router::Text;
+use wxgate_server::{Context, Gateway, Router, config};
+
+/// Sends the same push up to `attempts` times, abandoning each after `per_attempt`, like WeChat does.
+async fn deliver(s: &TestServer, body: &str, attempts: u32, per_attempt: Duration) -> Option<Sent> {
+    for _ in 0..attempts {
+        let ts = now().to_string();
+        let q =
+            format!("/wx?signature={}&timestamp={ts}&nonce=5", wxgate_proto::crypto::url_signature(TOKEN, &ts, "5"));
+        let resp = s.http.post(s.url(&q)).timeout(per_attempt).body(body.to_owned()).send().await;
+        if let Ok(resp) = resp {
+            let status = resp.status().as_u16();
+            if let Ok(text) = resp.text().await {
+                return Some(Sent { status, body: text, timestamp: ts, nonce: "5".into() });
+            }
+        }
+    }
+    None
+}
+
+fn slow_router(calls: Arc<AtomicUsize>, delay: Duration) -> Router {
+    Router::new().on_text(move |Text(t): Text| {
+        let calls = calls.clone();
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(delay).await;
+            format!("done: {t}")
+        }
+    })
+}
+
+fn cfg(deadline: &str) -> String {
+    format!("[[accounts]]\npath = \"/wx\"\ntoken = \"{TOKEN}\"\ndeadline = {{ {deadline} }}\n")
+}
+
+fn text_of(sent: &Sent) -> ReplyBody {
+    Reply::decode(sent.body.as_bytes(), Format::Xml).expect("a passive reply").body
+}
+
+#[tokio::test]
+async fn a_retry_gets_the_answer_the_first_attempt_started() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let s = start(&cfg("budget_ms = 200"), slow_router(calls.clone(), Duration::from_millis(700))).await;
+    let sent = deliver(&s, &text_xml("q", fresh_id()), 3, Duration::from_millis(500)).await.expect("answered");
+    assert_eq!(text_of(&sent), ReplyBody::text("done: q"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the handler ran once for three attempts");
+}
+
+#[tokio::test]
+async fn a_late_retry_gets_the_cached_answer() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let s = start(&cfg("budget_ms = 1000"), slow_router(calls.clone(), Duration::from_millis(10))).await;
+    let body = text_xml("again", fresh_id());
+    let first = deliver(&s, &body, 1, Duration::from_secs(5)).await.unwrap();
+    let second = deliver(&s, &body, 1, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(text_of(&first), text_of(&second));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+/// A late-delivery sink recording what it is given.
+#[derive(Debug)]
+struct Recorder {
+    accepted: AtomicUsize,
+    done: mpsc::UnboundedSender<(u64, Outcome)>,
+}
+
+impl LateDelivery for Recorder {
+    fn accept<'a>(&'a self, _ctx: &'a Arc<Context>) -> BoxFut<'a, Result<Accepted, String>> {
+        let ticket = self.accepted.fetch_add(1, Ordering::SeqCst) as u64 + 100;
+        Box::pin(async move { Ok(Accepted { ticket, placeholder: None }) })
+    }
+    fn complete(&self, ticket: u64, _ctx: Arc<Context>, outcome: Outcome) -> BoxFut<'_, ()> {
+        self.done.send((ticket, outcome)).unwrap();
+        Box::pin(async {})
+    }
+    fn cancel(&self, _ticket: u64) -> BoxFut<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn the_last_attempt_hands_a_late_answer_off_exactly_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let recorder = Arc::new(Recorder { accepted: AtomicUsize::new(0), done: tx });
+    let config = config::load_str(&cfg("budget_ms = 150, attempts = 2"), "t", Vec::new()).unwrap();
+    let gateway = Gateway::new(config)
+        .with_router(slow_router(calls.clone(), Duration::from_millis(1200)))
+        .with_late_delivery(recorder.clone());
+    let s = start_gateway(gateway).await;
+
+    let sent =
+        deliver(&s, &text_xml("slow", fresh_id()), 2, Duration::from_millis(400)).await.expect("last attempt answered");
+    assert_eq!((sent.status, sent.body.as_str()), (200, "success"));
+    let (ticket, outcome) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+    assert_eq!(ticket, 100);
+    assert_eq!(outcome, Some(ReplyBody::text("done: slow")));
+    assert_eq!(recorder.accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn passive_only_parks_the_answer_for_the_next_message() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let deadline = "budget_ms = 150, attempts = 1, strategy = \"passive_only\", placeholder = \"稍等\"";
+    let s = start(&cfg(deadline), slow_router(calls.clone(), Duration::from_millis(400))).await;
+    let first = deliver(&s, &text_xml("question", fresh_id()), 1, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(text_of(&first), ReplyBody::text("稍等"));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let next = deliver(&s, &text_xml("anything", fresh_id()), 1, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(text_of(&next), ReplyBody::text("done: question"));
+    // The second message's own answer is parked in turn and arrives with the third.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let third = deliver(&s, &text_xml("more", fresh_id()), 1, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(text_of(&third), ReplyBody::text("done: anything"));
+}

@@ -1,0 +1,218 @@
+//! The durable outbox end to end over HTTP: late answers are sent once, in order per user; retryable failures
+//! back off, permanent ones are dead-lettered with the reason; awaited pushes are worked again after a restart.
+//! The customer-service side here is a recording sender with scripted failures; the platform client against the
+//! simulator is exercised by its own tests.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use wxgate_proto::ReplyBody;
+use wxgate_server::outbox::{CustomerService, Retry, SendError, SendFut, WorkerConfig};
+use wxgate_server::router::Text;
+use wxgate_server::{Gateway, Router, config};
+use wxgate_store::{JobState, NewJob, OutboxStore};
+use wxgate_store_sqlite::{Durability, SqliteStore};
+
+#[derive(Debug, Default)]
+struct Phone {
+    received: Mutex<Vec<(String, ReplyBody)>>,
+    typing: Mutex<Vec<bool>>,
+    failures: Mutex<VecDeque<SendError>>,
+}
+
+impl CustomerService for Phone {
+    fn send<'a>(&'a self, _account: &'a str, openid: &'a str, message: &'a ReplyBody) -> SendFut<'a> {
+        Box::pin(async move {
+            if let Some(e) = self.failures.lock().unwrap().pop_front() {
+                return Err(e);
+            }
+            self.received.lock().unwrap().push((openid.to_owned(), message.clone()));
+            Ok(())
+        })
+    }
+    fn typing<'a>(&'a self, _: &'a str, _: &'a str, on: bool) -> SendFut<'a> {
+        self.typing.lock().unwrap().push(on);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl Phone {
+    async fn wait_for(&self, n: usize) -> Vec<(String, ReplyBody)> {
+        for _ in 0..200 {
+            if self.received.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.received.lock().unwrap().clone()
+    }
+}
+
+fn worker_config() -> WorkerConfig {
+    WorkerConfig {
+        poll: Duration::from_millis(50),
+        backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(200),
+        max_attempts: 4,
+        ..WorkerConfig::default()
+    }
+}
+
+fn router() -> Router {
+    Router::new().on_text(|Text(t): Text| async move {
+        // "slow N" answers after N ms.
+        let ms = t.strip_prefix("slow ").and_then(|n| n.parse().ok()).unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        format!("answer to {t}")
+    })
+}
+
+async fn gateway(store: Arc<dyn OutboxStore>, phone: Arc<Phone>) -> TestServer {
+    let cfg = format!(
+        "[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\ndeadline = {{ budget_ms = 100, attempts = 1 }}\n"
+    );
+    let config = config::load_str(&cfg, "t", Vec::new()).unwrap();
+    start_gateway(Gateway::new(config).with_router(router()).with_outbox(store, phone, worker_config())).await
+}
+
+fn temp_db(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wxgate-outbox-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("wxgate.sqlite");
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[tokio::test]
+async fn late_answers_go_out_once_and_in_order() {
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(temp_db("order"), Durability::Full).unwrap());
+    let phone = Arc::new(Phone::default());
+    let s = gateway(store.clone(), phone.clone()).await;
+    // The first question takes longer than the second; the user still gets the answers in order.
+    for q in ["slow 900", "slow 300"] {
+        let sent = s.push(&text_xml(q, fresh_id()), Mode::Plain).await;
+        assert_eq!((sent.status, sent.body.as_str()), (200, "success"));
+    }
+    let received = phone.wait_for(2).await;
+    assert_eq!(
+        received.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(),
+        vec![ReplyBody::text("answer to slow 900"), ReplyBody::text("answer to slow 300")]
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(phone.received.lock().unwrap().len(), 2, "each answer exactly once");
+    assert_eq!(store.list(JobState::Done, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn retryable_failures_back_off_and_permanent_ones_are_dead_lettered() {
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let phone = Arc::new(Phone::default());
+    let later = |code| SendError { code: Some(code), message: "system busy".into(), retry: Retry::Later };
+    phone.failures.lock().unwrap().extend([later(-1), later(-1)]);
+    let s = gateway(store.clone(), phone.clone()).await;
+    s.push(&text_xml("slow 200", fresh_id()), Mode::Plain).await;
+    let received = phone.wait_for(1).await;
+    assert_eq!(received.len(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let done = store.list(JobState::Done, 10).await.unwrap();
+    assert_eq!(done[0].attempts, 3, "two failures, then success");
+
+    phone.failures.lock().unwrap().push_back(SendError {
+        code: Some(45015),
+        message: "response out of time limit or subscription is canceled".into(),
+        retry: Retry::Never,
+    });
+    s.push(&text_xml("slow 200", fresh_id()), Mode::Plain).await;
+    let mut dead = Vec::new();
+    for _ in 0..100 {
+        dead = store.list(JobState::Dead, 10).await.unwrap();
+        if !dead.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].last_error.as_deref().unwrap().starts_with("45015"), "{:?}", dead[0].last_error);
+    assert_eq!(phone.received.lock().unwrap().len(), 1, "nothing sent for the dead job");
+}
+
+#[tokio::test]
+async fn awaited_pushes_are_worked_again_after_a_restart() {
+    let path = temp_db("recover");
+    {
+        // A push accepted by a process that then died before its answer was known.
+        let store = SqliteStore::open(&path, Durability::Full).unwrap();
+        let push = text_xml("slow 10", fresh_id()).into_bytes();
+        let job =
+            NewJob { account: "acct".into(), openid: USER.into(), dedup_key: "k-crash".into(), push, accepted_at: 1 };
+        store.accept(job).await.unwrap();
+    }
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(&path, Durability::Full).unwrap());
+    let phone = Arc::new(Phone::default());
+    let _s = gateway(store.clone(), phone.clone()).await;
+    let received = phone.wait_for(1).await;
+    assert_eq!(received, vec![(USER.to_owned(), ReplyBody::text("answer to slow 10"))]);
+}
+
+#[tokio::test]
+async fn slow_work_shows_typing_first_and_cancels_it() {
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let phone = Arc::new(Phone::default());
+    let s = gateway(store, phone.clone()).await;
+    s.push(&text_xml("slow 1500", fresh_id()), Mode::Plain).await;
+    assert_eq!(phone.wait_for(1).await.len(), 1);
+    for _ in 0..40 {
+        if phone.typing.lock().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(*phone.typing.lock().unwrap(), vec![true, false]);
+    // Fast work shows no typing.
+    s.push(&text_xml("slow 0", fresh_id()), Mode::Plain).await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(phone.typing.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn auto_switches_to_passive_only_on_48001_without_losing_the_answer() {
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let phone = Arc::new(Phone::default());
+    phone.failures.lock().unwrap().push_back(SendError {
+        code: Some(48001),
+        message: "api unauthorized".into(),
+        retry: Retry::Never,
+    });
+    let cfg = format!(
+        "[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\n\
+         deadline = {{ budget_ms = 100, attempts = 1, strategy = \"auto\", placeholder = \"稍等\" }}\n"
+    );
+    let config = config::load_str(&cfg, "t", Vec::new()).unwrap();
+    let s = start_gateway(Gateway::new(config).with_router(router()).with_outbox(
+        store.clone(),
+        phone.clone(),
+        worker_config(),
+    ))
+    .await;
+
+    let first = s.push(&text_xml("slow 300", fresh_id()), Mode::Plain).await;
+    assert_eq!(first.body, "success", "customer service is tried first");
+    for _ in 0..100 {
+        if !store.list(JobState::Done, 10).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The next message receives the answer the platform refused to send.
+    let next = s.push(&text_xml("slow 0", fresh_id()), Mode::Plain).await;
+    assert!(next.body.contains("answer to slow 300"), "{}", next.body);
+    // From now on late answers are parked: the second message's own answer comes with the third.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let third = s.push(&text_xml("slow 0", fresh_id()), Mode::Plain).await;
+    assert!(third.body.contains("answer to slow 0"), "{}", third.body);
+    assert!(phone.received.lock().unwrap().is_empty(), "nothing went through customer service");
+}

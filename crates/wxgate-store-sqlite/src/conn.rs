@@ -1,0 +1,87 @@
+//! Opening the database: WAL, busy timeout, the durability setting, and the schema.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use wxgate_store::StoreError;
+
+/// How hard SQLite works to survive power loss (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Every commit reaches the disk before it returns (`FULL`): survives power loss. Default.
+    #[default]
+    Full,
+    /// Commits survive a process crash (`kill -9`) but the last ones may be lost on power loss (`NORMAL`, WAL).
+    Normal,
+}
+
+/// A store in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pub(crate) conn: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS outbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account     TEXT NOT NULL,
+    openid      TEXT NOT NULL,
+    dedup_key   TEXT NOT NULL UNIQUE,
+    push        BLOB NOT NULL,
+    answer      TEXT,
+    state       TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    not_before  INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    accepted_at INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_user ON outbox (account, openid, state, id);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, not_before);
+";
+
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file.
+    pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path.as_ref()).map_err(backend)?;
+        Self::setup(conn, durability)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        Self::setup(Connection::open_in_memory().map_err(backend)?, Durability::Full)
+    }
+
+    fn setup(conn: Connection, durability: Durability) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", sync).map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| StoreError::Backend("connection lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}

@@ -1,0 +1,9 @@
+//! The SQLite backend: the embedded default, one file, durable (WAL), shared safely by several processes on one
+//! machine (every multi-step change is one `BEGIN IMMEDIATE` transaction).
+//!
+//! rusqlite is blocking, so every call runs on tokio's blocking pool.
+
+mod conn;
+mod outbox;
+
+pub use conn::{Durability, SqliteStore};

@@ -1,0 +1,230 @@
+//! [`OutboxStore`] on SQLite. The claim is one immediate transaction: pick each user's oldest unfinished job if
+//! it is ready, due and not leased, then lease it — so two processes never claim the same job.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
+
+use crate::conn::{SqliteStore, backend};
+
+const COLUMNS: &str =
+    "id, account, openid, dedup_key, push, answer, state, attempts, not_before, last_error, accepted_at";
+
+fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
+    let state: String = row.get(6)?;
+    Ok(Job {
+        id: row.get(0)?,
+        account: row.get(1)?,
+        openid: row.get(2)?,
+        dedup_key: row.get(3)?,
+        push: row.get(4)?,
+        answer: row.get(5)?,
+        state: JobState::parse(&state).unwrap_or(JobState::Dead),
+        attempts: row.get(7)?,
+        not_before: row.get(8)?,
+        last_error: row.get(9)?,
+        accepted_at: row.get(10)?,
+    })
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn accept(&self, j: NewJob) -> Result<i64, StoreError> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let existing: Option<i64> = tx
+                .query_row("SELECT id FROM outbox WHERE dedup_key = ?1", [&j.dedup_key], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    tx.execute(
+                        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at) VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5)",
+                        params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at],
+                    )
+                    .map_err(backend)?;
+                    tx.last_insert_rowid()
+                }
+            };
+            tx.commit().map_err(backend)?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError> {
+        self.run(move |c| {
+            let state = if answer.is_some() { "ready" } else { "done" };
+            let n = c
+                .execute(
+                    "UPDATE outbox SET answer = ?2, state = ?3 WHERE id = ?1 AND state = 'awaiting'",
+                    params![id, answer, state],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                let exists: bool = c
+                    .query_row("SELECT COUNT(*) > 0 FROM outbox WHERE id = ?1", [id], |r| r.get(0))
+                    .map_err(backend)?;
+                if !exists {
+                    return Err(StoreError::NotFound(format!("job {id}")));
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
+        let worker = worker.to_owned();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let ids: Vec<i64> = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT j.id FROM outbox j
+                         WHERE j.state = 'ready' AND j.not_before <= ?1 AND (j.lease_until IS NULL OR j.lease_until <= ?1)
+                           AND j.id = (SELECT MIN(k.id) FROM outbox k
+                                       WHERE k.account = j.account AND k.openid = j.openid AND k.state IN ('awaiting', 'ready'))
+                         ORDER BY j.id LIMIT ?2",
+                    )
+                    .map_err(backend)?;
+                let rows = stmt.query_map(params![now, limit as i64], |r| r.get(0)).map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            let mut jobs = Vec::with_capacity(ids.len());
+            for id in ids {
+                tx.execute("UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1", params![id, worker, now + lease_ms])
+                    .map_err(backend)?;
+                let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1");
+                jobs.push(tx.query_row(&sql, [id], job).map_err(backend)?);
+            }
+            tx.commit().map_err(backend)?;
+            Ok(jobs)
+        })
+        .await
+    }
+
+    async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        let worker = worker.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET state = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                params![id, worker],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
+        let (worker, answer) = (worker.to_owned(), answer.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET answer = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                params![id, worker, answer],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
+        let (account, openid) = (account.to_owned(), openid.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET not_before = 0 WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0",
+                params![account, openid],
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError> {
+        let (worker, error) = (worker.to_owned(), error.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET attempts = attempts + 1, not_before = ?3, last_error = ?4, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                params![id, worker, not_before, error],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError> {
+        let (worker, reason) = (worker.to_owned(), reason.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                params![id, worker, reason],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError> {
+        self.run(move |c| {
+            let sql = format!("SELECT {COLUMNS} FROM outbox WHERE state = ?1 ORDER BY id LIMIT ?2");
+            let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
+            let rows = stmt.query_map(params![state.as_str(), limit as i64], job).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn revive(&self, id: i64) -> Result<bool, StoreError> {
+        self.run(move |c| {
+            c.execute("UPDATE outbox SET state = 'ready', not_before = 0 WHERE id = ?1 AND state = 'dead'", [id])
+                .map(|n| n == 1)
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn remove(&self, id: i64) -> Result<bool, StoreError> {
+        self.run(move |c| c.execute("DELETE FROM outbox WHERE id = ?1", [id]).map(|n| n == 1).map_err(backend)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Durability;
+
+    #[tokio::test]
+    async fn conforms_in_memory() {
+        wxgate_store::conformance::outbox(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn conforms_on_disk_and_survives_reopening() {
+        let dir = std::env::temp_dir().join(format!("wxgate-outbox-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("outbox.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let store = SqliteStore::open(&path, Durability::Full).unwrap();
+            wxgate_store::conformance::outbox(&store).await;
+        }
+        let reopened = SqliteStore::open(&path, Durability::Normal).unwrap();
+        assert_eq!(reopened.list(JobState::Ready, 10).await.unwrap().len(), 2, "jobs survive reopening");
+        // Two handles on one file never claim the same job.
+        let other = SqliteStore::open(&path, Durability::Full).unwrap();
+        let a = reopened.claim("p1", i64::MAX / 2, 1_000, 10).await.unwrap();
+        let b = other.claim("p2", i64::MAX / 2, 1_000, 10).await.unwrap();
+        assert!(a.iter().all(|x| b.iter().all(|y| y.id != x.id)));
+        assert_eq!(a.len() + b.len(), 2);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

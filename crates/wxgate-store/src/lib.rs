@@ -1,0 +1,13 @@
+//! Storage for wxgate: small capability traits, an in-memory implementation, and a conformance suite.
+//!
+//! Each trait is one capability (the outbox of late answers, …) so a backend implements only what it stores,
+//! and the server holds them as `Arc<dyn …>` without knowing the backend. Every backend — in memory, SQLite,
+//! Redis — runs the same [`conformance`] functions in its tests, so they behave alike.
+
+pub mod conformance;
+pub mod error;
+pub mod memory;
+pub mod outbox;
+
+pub use error::StoreError;
+pub use outbox::{Job, JobState, NewJob, OutboxStore};

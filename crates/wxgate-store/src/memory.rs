@@ -1,0 +1,202 @@
+//! The in-memory store: for tests, benchmarks and single-process setups that accept losing work on a crash.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::StoreError;
+use crate::outbox::{Job, JobState, NewJob, OutboxStore};
+
+#[derive(Debug)]
+struct Row {
+    job: Job,
+    lease: Option<(String, i64)>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: i64,
+    jobs: BTreeMap<i64, Row>,
+    by_key: HashMap<String, i64>,
+}
+
+/// Everything in one process's memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().expect("memory store lock"))
+    }
+}
+
+fn holder(row: &Row, worker: &str) -> bool {
+    row.lease.as_ref().is_some_and(|(w, _)| w == worker) && row.job.state == JobState::Ready
+}
+
+#[async_trait]
+impl OutboxStore for MemoryStore {
+    async fn accept(&self, job: NewJob) -> Result<i64, StoreError> {
+        Ok(self.with(|s| {
+            if let Some(id) = s.by_key.get(&job.dedup_key) {
+                return *id;
+            }
+            s.next_id += 1;
+            let id = s.next_id;
+            s.by_key.insert(job.dedup_key.clone(), id);
+            let job = Job {
+                id,
+                account: job.account,
+                openid: job.openid,
+                dedup_key: job.dedup_key,
+                push: job.push,
+                answer: None,
+                state: JobState::Awaiting,
+                attempts: 0,
+                not_before: 0,
+                last_error: None,
+                accepted_at: job.accepted_at,
+            };
+            s.jobs.insert(id, Row { job, lease: None });
+            id
+        }))
+    }
+
+    async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError> {
+        self.with(|s| {
+            let row = s.jobs.get_mut(&id).ok_or_else(|| StoreError::NotFound(format!("job {id}")))?;
+            if row.job.state == JobState::Awaiting {
+                row.job.state = if answer.is_some() { JobState::Ready } else { JobState::Done };
+                row.job.answer = answer;
+            }
+            Ok(())
+        })
+    }
+
+    async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
+        Ok(self.with(|s| {
+            let mut seen_users = std::collections::HashSet::new();
+            let mut claimed = Vec::new();
+            for row in s.jobs.values_mut() {
+                if claimed.len() >= limit {
+                    break;
+                }
+                if !matches!(row.job.state, JobState::Awaiting | JobState::Ready) {
+                    continue;
+                }
+                // Only the oldest unfinished job of each user is a candidate.
+                if !seen_users.insert((row.job.account.clone(), row.job.openid.clone())) {
+                    continue;
+                }
+                let leased = row.lease.as_ref().is_some_and(|(_, until)| *until > now);
+                if row.job.state == JobState::Ready && !leased && row.job.not_before <= now {
+                    row.lease = Some((worker.to_owned(), now + lease_ms));
+                    claimed.push(row.job.clone());
+                }
+            }
+            claimed
+        }))
+    }
+
+    async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|s| match s.jobs.get_mut(&id) {
+            Some(row) if holder(row, worker) => {
+                row.job.state = JobState::Done;
+                row.job.attempts += 1;
+                row.lease = None;
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|s| match s.jobs.get_mut(&id) {
+            Some(row) if holder(row, worker) => {
+                row.job.answer = Some(answer.to_owned());
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
+        Ok(self.with(|s| {
+            let mut n = 0;
+            for row in s.jobs.values_mut() {
+                if row.job.state == JobState::Ready && row.job.account == account && row.job.openid == openid {
+                    row.job.not_before = 0;
+                    n += 1;
+                }
+            }
+            n
+        }))
+    }
+
+    async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|s| match s.jobs.get_mut(&id) {
+            Some(row) if holder(row, worker) => {
+                row.job.attempts += 1;
+                row.job.not_before = not_before;
+                row.job.last_error = Some(error.to_owned());
+                row.lease = None;
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|s| match s.jobs.get_mut(&id) {
+            Some(row) if holder(row, worker) => {
+                row.job.attempts += 1;
+                row.job.state = JobState::Dead;
+                row.job.last_error = Some(reason.to_owned());
+                row.lease = None;
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError> {
+        Ok(self.with(|s| s.jobs.values().filter(|r| r.job.state == state).take(limit).map(|r| r.job.clone()).collect()))
+    }
+
+    async fn revive(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|s| match s.jobs.get_mut(&id) {
+            Some(row) if row.job.state == JobState::Dead => {
+                row.job.state = JobState::Ready;
+                row.job.not_before = 0;
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn remove(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|s| {
+            let Some(row) = s.jobs.remove(&id) else { return false };
+            s.by_key.remove(&row.job.dedup_key);
+            true
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn conforms() {
+        crate::conformance::outbox(&MemoryStore::new()).await;
+    }
+}

@@ -1,0 +1,120 @@
+//! The outbox: answers that missed WeChat's last attempt, delivered later through the customer-service API.
+//!
+//! A job is written when the last attempt gives up waiting — **before** `success` is answered — holding the push
+//! itself, so a crash loses nothing: on restart a job still [`JobState::Awaiting`] its answer is worked again.
+//! When the answer is known the job becomes [`JobState::Ready`]; a worker claims it with a lease (only the holder
+//! may finish it; a dead worker's lease runs out and the job is claimed again), sends it, and acknowledges.
+//! Jobs of one user (account + openid) go out in the order they were accepted; different users proceed in
+//! parallel. Jobs that cannot be delivered end [`JobState::Dead`] with their reason.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Accepted; the answer is still being worked out.
+    Awaiting,
+    /// The answer is known and waits to be sent.
+    Ready,
+    /// Sent.
+    Done,
+    /// Given up; `last_error` says why.
+    Dead,
+}
+
+impl JobState {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Awaiting => "awaiting",
+            JobState::Ready => "ready",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<JobState> {
+        Some(match s {
+            "awaiting" => JobState::Awaiting,
+            "ready" => JobState::Ready,
+            "done" => JobState::Done,
+            "dead" => JobState::Dead,
+            _ => return None,
+        })
+    }
+}
+
+/// A job to accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// Account name.
+    pub account: String,
+    /// The user's openid.
+    pub openid: String,
+    /// The push's dedup key: accepting the same key twice returns the first job.
+    pub dedup_key: String,
+    /// The push as received (inner XML/JSON), to work it again after a crash.
+    pub push: Vec<u8>,
+    /// Unix milliseconds of acceptance.
+    pub accepted_at: i64,
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Id, increasing in acceptance order.
+    pub id: i64,
+    /// Account name.
+    pub account: String,
+    /// The user's openid.
+    pub openid: String,
+    /// The push's dedup key.
+    pub dedup_key: String,
+    /// The push as received.
+    pub push: Vec<u8>,
+    /// The answer to send, as JSON (set when Ready).
+    pub answer: Option<String>,
+    /// State.
+    pub state: JobState,
+    /// Send attempts so far.
+    pub attempts: u32,
+    /// Not to be claimed before this time (Unix ms): back-off.
+    pub not_before: i64,
+    /// Why the last attempt failed, or why the job is dead.
+    pub last_error: Option<String>,
+    /// Unix milliseconds of acceptance.
+    pub accepted_at: i64,
+}
+
+/// Durable storage of outbox jobs.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + std::fmt::Debug {
+    /// Accepts a push (state Awaiting); idempotent per dedup key (returns the existing job's id).
+    async fn accept(&self, job: NewJob) -> Result<i64, StoreError>;
+    /// Records the answer (JSON) of an Awaiting job, making it Ready; `None` (nothing to say) makes it Done.
+    async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError>;
+    /// Claims up to `limit` Ready jobs whose time has come, at most one per user and only a user's oldest
+    /// unfinished job, leasing each to `worker` until `now + lease_ms`.
+    async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError>;
+    /// Marks a job Done; only the current lease holder may. Returns false when the lease was lost.
+    async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError>;
+    /// Replaces the answer still to send (after part of it went out), keeping the lease; lease holder only.
+    async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError>;
+    /// Makes every Ready job of a user due now (a new interaction reopened the customer-service window).
+    async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError>;
+    /// Releases a job for another try at `not_before`, recording the error; lease holder only.
+    async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError>;
+    /// Gives a job up with its reason; lease holder only.
+    async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError>;
+    /// Jobs in a state, oldest first (for the CLI and for crash recovery of Awaiting jobs).
+    async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError>;
+    /// Puts a Dead job back to Ready (operator retry). Returns false if it is not dead.
+    async fn revive(&self, id: i64) -> Result<bool, StoreError>;
+    /// Deletes a job (operator drop). Returns false if there was none.
+    async fn remove(&self, id: i64) -> Result<bool, StoreError>;
+}
