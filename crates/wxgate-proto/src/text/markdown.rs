@@ -87,11 +87,7 @@ impl Renderer {
 
     fn start(&mut self, tag: Tag<'_>) {
         match tag {
-            Tag::Paragraph | Tag::Heading { .. } => {
-                if self.lists.is_empty() {
-                    self.block_break();
-                }
-            }
+            Tag::Paragraph | Tag::Heading { .. } if self.lists.is_empty() => self.block_break(),
             Tag::BlockQuote(_) => {
                 self.block_break();
                 self.quote_depth += 1;
