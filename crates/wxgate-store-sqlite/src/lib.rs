@@ -4,6 +4,8 @@
 //! rusqlite is blocking, so every call runs on tokio's blocking pool.
 
 mod conn;
+mod media;
 mod outbox;
+mod token;
 
 pub use conn::{Durability, SqliteStore};
