@@ -12,10 +12,13 @@
 //! * [`format`](mod@format): telling XML from JSON by the body, never by `Content-Type`.
 
 pub mod crypto;
+pub mod errcode;
 pub mod error;
 pub mod format;
 pub mod inbound;
+pub mod kf;
 pub mod reply;
+pub mod text;
 pub mod tree;
 pub mod write;
 

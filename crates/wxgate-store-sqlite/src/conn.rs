@@ -73,6 +73,8 @@ impl SqliteStore {
         };
         conn.pragma_update(None, "synchronous", sync).map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        conn.execute_batch(crate::token::SCHEMA).map_err(backend)?;
+        conn.execute_batch(crate::media::SCHEMA).map_err(backend)?;
         Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
     }
 

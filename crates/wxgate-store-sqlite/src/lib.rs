@@ -5,6 +5,8 @@
 
 mod conn;
 mod conversation;
+mod media;
 mod outbox;
+mod token;
 
 pub use conn::{Durability, SqliteStore};

@@ -1,6 +1,7 @@
 //! The conformance suite: every backend's tests call these, so all backends behave alike.
 //!
-//! Each function panics (with the rule it checks) on the first difference.
+//! Each function panics (with the rule it checks) on the first difference. Keys start with `conf:`, so a
+//! suite can run against a store that holds other data.
 
 use crate::outbox::{JobState, NewJob, OutboxStore};
 use crate::{ConversationStore, Turn};
@@ -96,4 +97,86 @@ pub async fn outbox(store: &dyn OutboxStore) {
     assert!(!store.remove(quiet).await.unwrap());
     let fresh = store.accept(job("k4", "carol")).await.unwrap();
     assert_ne!(fresh, quiet, "a removed job's key can be accepted again");
+}
+
+fn tok(token: &str, expires_at_ms: u64) -> crate::StoredToken {
+    crate::StoredToken { token: token.into(), expires_at_ms, obtained_at_ms: expires_at_ms.saturating_sub(7_200_000) }
+}
+
+/// The token store rules: put-if-newer, compare-and-invalidate, no resurrection of an invalidated token, keys
+/// kept apart, and the refresh lease (exclusive, renewable by its holder, expiring, released only by its holder).
+pub async fn token_store(store: &dyn crate::TokenStore) {
+    let key = "conf:wxA:stable";
+    assert_eq!(store.get(key).await.unwrap(), None, "empty at first");
+    assert!(store.put_if_newer(key, &tok("T1", 10_000)).await.unwrap(), "the first token is stored");
+    assert_eq!(store.get(key).await.unwrap(), Some(tok("T1", 10_000)));
+    assert!(!store.put_if_newer(key, &tok("T0", 9_000)).await.unwrap(), "an older token never overwrites");
+    assert!(!store.put_if_newer(key, &tok("T0", 10_000)).await.unwrap(), "nor one expiring at the same time");
+    assert!(!store.put_if_newer(key, &tok("T1", 12_000)).await.unwrap(), "the same token is not stored twice");
+    assert!(store.put_if_newer(key, &tok("T2", 20_000)).await.unwrap(), "a newer token replaces");
+    assert_eq!(store.get(key).await.unwrap().map(|t| t.token), Some("T2".into()));
+
+    assert!(!store.invalidate(key, "T1").await.unwrap(), "invalidating an old token keeps the newer one");
+    assert_eq!(store.get(key).await.unwrap().map(|t| t.token), Some("T2".into()));
+    assert!(store.invalidate(key, "T2").await.unwrap(), "the used token is invalidated");
+    assert_eq!(store.get(key).await.unwrap(), None, "an invalidated token is not handed out");
+    assert!(!store.invalidate(key, "T2").await.unwrap(), "invalidation happens once");
+    assert!(!store.put_if_newer(key, &tok("T2", 30_000)).await.unwrap(), "an invalidated token is not brought back");
+    assert!(store.put_if_newer(key, &tok("T3", 15_000)).await.unwrap(), "any other token replaces an invalidated one");
+    assert_eq!(store.get(key).await.unwrap(), Some(tok("T3", 15_000)));
+
+    assert_eq!(store.get("conf:wxB:stable").await.unwrap(), None, "keys are separate");
+    assert_eq!(store.get("conf:wxA:classic").await.unwrap(), None, "endpoints are separate");
+
+    let lease = "conf:wxA:lease";
+    assert!(store.try_lease(lease, "p1", 1_000, 500).await.unwrap(), "a free lease is taken");
+    assert!(!store.try_lease(lease, "p2", 1_200, 500).await.unwrap(), "a held lease is exclusive");
+    assert!(store.try_lease(lease, "p1", 1_300, 500).await.unwrap(), "the holder renews");
+    assert!(!store.try_lease(lease, "p2", 1_700, 500).await.unwrap(), "the renewal counts from its time");
+    assert!(store.try_lease(lease, "p2", 1_800, 500).await.unwrap(), "an expired lease is taken over");
+    store.release_lease(lease, "p1").await.unwrap();
+    assert!(!store.try_lease(lease, "p3", 1_900, 500).await.unwrap(), "only the holder releases");
+    store.release_lease(lease, "p2").await.unwrap();
+    assert!(store.try_lease(lease, "p3", 1_900, 500).await.unwrap(), "a released lease is free");
+    store.release_lease(lease, "p3").await.unwrap();
+}
+
+/// Two handles on the same storage (two processes on one SQLite file, two Redis clients) see each other's
+/// tokens and leases.
+pub async fn token_store_shared(a: &dyn crate::TokenStore, b: &dyn crate::TokenStore) {
+    let key = "conf:shared:stable";
+    assert!(a.put_if_newer(key, &tok("S1", 50_000)).await.unwrap());
+    assert_eq!(b.get(key).await.unwrap().map(|t| t.token), Some("S1".into()), "b sees a's token");
+    assert!(!b.put_if_newer(key, &tok("S0", 40_000)).await.unwrap(), "b cannot overwrite with an older token");
+    assert!(b.invalidate(key, "S1").await.unwrap());
+    assert_eq!(a.get(key).await.unwrap(), None, "a sees b's invalidation");
+    let lease = "conf:shared:lease";
+    assert!(a.try_lease(lease, "pa", 1_000, 10_000).await.unwrap());
+    assert!(!b.try_lease(lease, "pb", 2_000, 10_000).await.unwrap(), "b waits for a's lease");
+    a.release_lease(lease, "pa").await.unwrap();
+    assert!(b.try_lease(lease, "pb", 2_000, 10_000).await.unwrap());
+    b.release_lease(lease, "pb").await.unwrap();
+}
+
+/// The media cache rules: keyed by account, hash and type; entries expire; compare-and-remove.
+pub async fn media_cache(cache: &dyn crate::MediaCache) {
+    use crate::{CachedMedia, MediaKey};
+    let key = |account: &str, media_type: &str| MediaKey {
+        account: account.into(),
+        content_hash: "ab12".into(),
+        media_type: media_type.into(),
+    };
+    let m1 = CachedMedia { media_id: "M1".into(), expires_at_ms: 10_000 };
+    assert_eq!(cache.get(&key("wxA", "image"), 0).await.unwrap(), None);
+    cache.put(&key("wxA", "image"), &m1).await.unwrap();
+    assert_eq!(cache.get(&key("wxA", "image"), 9_999).await.unwrap(), Some(m1.clone()));
+    assert_eq!(cache.get(&key("wxA", "image"), 10_000).await.unwrap(), None, "expired at expires_at_ms");
+    assert_eq!(cache.get(&key("wxB", "image"), 0).await.unwrap(), None, "accounts are separate");
+    assert_eq!(cache.get(&key("wxA", "thumb"), 0).await.unwrap(), None, "media types are separate");
+    let m2 = CachedMedia { media_id: "M2".into(), expires_at_ms: 20_000 };
+    cache.put(&key("wxA", "image"), &m2).await.unwrap();
+    assert_eq!(cache.get(&key("wxA", "image"), 15_000).await.unwrap(), Some(m2), "a new upload replaces");
+    assert!(!cache.remove(&key("wxA", "image"), "M1").await.unwrap(), "removing a stale id keeps the new one");
+    assert!(cache.remove(&key("wxA", "image"), "M2").await.unwrap());
+    assert_eq!(cache.get(&key("wxA", "image"), 0).await.unwrap(), None);
 }

@@ -1,15 +1,20 @@
 //! Storage for wxgate: small capability traits, an in-memory implementation, and a conformance suite.
 //!
-//! Each trait is one capability (the outbox of late answers, …) so a backend implements only what it stores,
+//! Each trait is one capability (the outbox of late answers, shared access tokens, the media cache, …) so a backend implements only what it stores,
 //! and the server holds them as `Arc<dyn …>` without knowing the backend. Every backend — in memory, SQLite,
 //! Redis — runs the same [`conformance`] functions in its tests, so they behave alike.
 
 pub mod conformance;
 pub mod conversation;
 pub mod error;
+pub mod media;
 pub mod memory;
+mod memory_kv;
 pub mod outbox;
+pub mod token;
 
 pub use conversation::{ConversationStore, Turn};
 pub use error::StoreError;
+pub use media::{CachedMedia, MediaCache, MediaKey};
 pub use outbox::{Job, JobState, NewJob, OutboxStore};
+pub use token::{StoredToken, TokenStore};

@@ -26,6 +26,8 @@ struct State {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Tokens, leases and the media cache (see `memory_kv`).
+    pub(crate) kv: crate::memory_kv::KvState,
 }
 
 impl MemoryStore {

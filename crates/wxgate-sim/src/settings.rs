@@ -1,0 +1,93 @@
+//! Tunable platform behaviour. Defaults follow PROTOCOL §7–§9; every number the sources disagree on is here so a
+//! test (or the CLI config) can pick the other variant.
+
+use std::time::Duration;
+
+/// Platform-wide settings of one simulator.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Access token lifetime (`expires_in`), default 7200 s.
+    pub token_ttl: Duration,
+    /// How long the previous classic token stays valid after a new one is issued, default 5 min. Also the
+    /// stable-token renewal lead.
+    pub token_overlap: Duration,
+    /// `/cgi-bin/token` calls per account per day (45009 beyond), default 2000.
+    pub token_daily_quota: u32,
+    /// The same for test accounts, default 200.
+    pub test_account_token_daily_quota: u32,
+    /// Forced stable-token refreshes per day, default 20.
+    pub stable_force_daily_quota: u32,
+    /// Minimum gap between forced stable refreshes, default 30 s.
+    pub stable_force_min_gap: Duration,
+    /// Maximum UTF-8 bytes of customer-service text (45002 beyond), default 2048.
+    pub text_max_bytes: usize,
+    /// Maximum customer-service news articles (45008 beyond), default 1.
+    pub news_max_articles: usize,
+    /// Typing needs a user interaction within this long (45080), default 30 s.
+    pub typing_interaction: Duration,
+    /// A Typing status lasts this long (45081 while active), default 15 s.
+    pub typing_duration: Duration,
+    /// Temporary media lifetime, default 3 days.
+    pub media_ttl: Duration,
+    /// Size limits per media type in bytes.
+    pub media_limits: MediaLimits,
+    /// Push attempts per message, default 3.
+    pub push_attempts: u32,
+    /// Per-attempt timeout, default 5 s.
+    pub push_timeout: Duration,
+    /// Fresh timestamp and nonce on each attempt (default true); false reuses the first attempt's.
+    pub fresh_signature_per_attempt: bool,
+    /// `Content-Type` of pushes, default `text/xml` (also for JSON bodies, as observed).
+    pub push_content_type: String,
+    /// The system notice shown when the server fails, default 「该公众号暂时无法提供服务，请稍后再试」.
+    pub system_notice: String,
+    /// Maximum articles accepted in a passive news reply (PROTOCOL §5.3), default 8.
+    pub passive_max_articles: usize,
+}
+
+/// Per-type media size limits (PROTOCOL §8.1; defaults are the lenient variant).
+#[derive(Debug, Clone)]
+pub struct MediaLimits {
+    /// Image bytes, default 10 MB.
+    pub image: usize,
+    /// Voice bytes, default 2 MB.
+    pub voice: usize,
+    /// Video bytes, default 10 MB.
+    pub video: usize,
+    /// Thumb bytes, default 64 KB.
+    pub thumb: usize,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        MediaLimits { image: 10 << 20, voice: 2 << 20, video: 10 << 20, thumb: 64 << 10 }
+    }
+}
+
+/// The default system notice text.
+pub const SYSTEM_NOTICE: &str = "该公众号暂时无法提供服务，请稍后再试";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            token_ttl: Duration::from_secs(7200),
+            token_overlap: Duration::from_secs(300),
+            token_daily_quota: 2000,
+            test_account_token_daily_quota: 200,
+            stable_force_daily_quota: 20,
+            stable_force_min_gap: Duration::from_secs(30),
+            text_max_bytes: 2048,
+            news_max_articles: 1,
+            typing_interaction: Duration::from_secs(30),
+            typing_duration: Duration::from_secs(15),
+            media_ttl: Duration::from_secs(3 * 24 * 3600),
+            media_limits: MediaLimits::default(),
+            push_attempts: 3,
+            push_timeout: Duration::from_secs(5),
+            fresh_signature_per_attempt: true,
+            push_content_type: "text/xml".to_owned(),
+            system_notice: SYSTEM_NOTICE.to_owned(),
+            passive_max_articles: wxgate_proto::reply::MAX_NEWS_ARTICLES,
+        }
+    }
+}

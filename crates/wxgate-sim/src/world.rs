@@ -1,0 +1,139 @@
+//! The simulator's mutable state behind one mutex: accounts with their users, issued tokens, the media store,
+//! counters and fault rules. Held only for short, non-async critical sections.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::account::Account;
+use crate::clock::Clock;
+use crate::counters::Counters;
+use crate::faults::FaultRule;
+use crate::settings::Settings;
+use crate::transcript::{Entry, Item, Transcripts};
+use crate::window::{Interaction, Window};
+
+/// One user of one account, as the platform tracks them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UserState {
+    /// False after an `unsubscribe` event (customer-service then answers 45015).
+    pub following: bool,
+    /// The open customer-service window, if any.
+    pub window: Option<Window>,
+    /// Last time the user interacted in any way (typing needs one within 30 s).
+    pub last_interaction_ms: Option<u64>,
+    /// While `Some(t)` and now < t, the user sees "typing".
+    pub typing_until_ms: Option<u64>,
+}
+
+/// The per-account token bookkeeping and users.
+#[derive(Debug)]
+pub(crate) struct AccountState {
+    pub account: Account,
+    pub users: HashMap<String, UserState>,
+    /// The newest `/cgi-bin/token` token.
+    pub classic_current: Option<String>,
+    /// The current stable token.
+    pub stable_current: Option<String>,
+    /// `(day, calls)` of `/cgi-bin/token`.
+    pub token_calls: (u64, u32),
+    /// `(day, forced refreshes, last forced ms)` of `stable_token`.
+    pub stable_forced: (u64, u32, Option<u64>),
+}
+
+impl AccountState {
+    pub fn new(account: Account) -> Self {
+        AccountState {
+            account,
+            users: HashMap::new(),
+            classic_current: None,
+            stable_current: None,
+            token_calls: (0, 0),
+            stable_forced: (0, 0, None),
+        }
+    }
+}
+
+/// One issued access token.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenRecord {
+    pub appid: String,
+    pub expires_ms: u64,
+    /// Superseded: valid only until this time (classic overlap; immediate for a forced stable refresh).
+    pub valid_until_ms: Option<u64>,
+}
+
+/// A temporary media item.
+#[derive(Debug, Clone)]
+pub(crate) struct MediaItem {
+    pub appid: String,
+    pub media_type: String,
+    pub bytes: bytes::Bytes,
+    pub filename: String,
+    pub content_type: String,
+    pub created_ms: u64,
+}
+
+/// Everything mutable.
+#[derive(Debug, Default)]
+pub(crate) struct World {
+    pub accounts: HashMap<String, AccountState>,
+    pub tokens: HashMap<String, TokenRecord>,
+    pub media: HashMap<String, MediaItem>,
+    pub counters: Counters,
+    pub faults: Vec<FaultRule>,
+}
+
+/// State shared by the HTTP side, the push side and the library handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub world: Mutex<World>,
+    pub clock: Clock,
+    pub settings: Settings,
+    pub transcripts: Transcripts,
+    #[allow(dead_code)]
+    pub http: reqwest::Client,
+}
+
+impl Shared {
+    pub fn new(settings: Settings, clock: Clock, http: reqwest::Client) -> Arc<Self> {
+        Arc::new(Shared { world: Mutex::default(), clock, settings, transcripts: Transcripts::default(), http })
+    }
+
+    /// Locks the world (a poisoned lock is still usable: every critical section leaves it consistent).
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a user interaction: opens/resets the window, remembers the time, follows/unfollows.
+    pub fn record_interaction(&self, appid: &str, openid: &str, action: Interaction, unsubscribe: bool) {
+        let now = self.clock.now_ms();
+        let mut world = self.world();
+        let Some(acc) = world.accounts.get_mut(appid) else { return };
+        let mini = acc.account.kind.is_mini_program();
+        let user =
+            acc.users.entry(openid.to_owned()).or_insert_with(|| UserState { following: true, ..Default::default() });
+        user.last_interaction_ms = Some(now);
+        if unsubscribe {
+            user.following = false;
+            user.window = None;
+            return;
+        }
+        user.following = true;
+        if let Some(w) = Window::open(action, mini, now) {
+            user.window = Some(w);
+        }
+    }
+
+    /// Appends a line to a transcript at the current simulated time.
+    pub fn show(&self, appid: &str, openid: &str, item: Item) {
+        self.transcripts.push(appid, openid, Entry { at_ms: self.clock.now_ms(), item });
+    }
+
+    /// A random id of `len` URL-safe characters (tokens, media ids, rids).
+    pub fn random_id(len: usize) -> String {
+        use rand::Rng;
+        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+        let mut rng = rand::rng();
+        (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+    }
+}

@@ -1,0 +1,108 @@
+//! [`TokenStore`] and [`MediaCache`] for the in-memory store: plain maps behind a mutex, with the same rules as
+//! every backend (put-if-newer via [`crate::token::replaces`], compare-and-invalidate, expiring leases).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::memory::MemoryStore;
+use crate::token::replaces;
+use crate::{CachedMedia, MediaCache, MediaKey, StoreError, StoredToken, TokenStore};
+
+/// A stored token and whether it is still valid.
+#[derive(Debug)]
+struct TokenRow {
+    token: StoredToken,
+    valid: bool,
+}
+
+/// The maps behind the in-memory token store and media cache.
+#[derive(Debug, Default)]
+pub(crate) struct KvState {
+    tokens: Mutex<HashMap<String, TokenRow>>,
+    leases: Mutex<HashMap<String, (String, u64)>>,
+    media: Mutex<HashMap<MediaKey, CachedMedia>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[async_trait]
+impl TokenStore for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Option<StoredToken>, StoreError> {
+        Ok(lock(&self.kv.tokens).get(key).filter(|r| r.valid).map(|r| r.token.clone()))
+    }
+
+    async fn put_if_newer(&self, key: &str, token: &StoredToken) -> Result<bool, StoreError> {
+        let mut tokens = lock(&self.kv.tokens);
+        let old = tokens.get(key).map(|r| (&r.token, r.valid));
+        if !replaces(old, token) {
+            return Ok(false);
+        }
+        tokens.insert(key.to_owned(), TokenRow { token: token.clone(), valid: true });
+        Ok(true)
+    }
+
+    async fn invalidate(&self, key: &str, token: &str) -> Result<bool, StoreError> {
+        Ok(match lock(&self.kv.tokens).get_mut(key) {
+            Some(row) if row.valid && row.token.token == token => {
+                row.valid = false;
+                true
+            }
+            _ => false,
+        })
+    }
+
+    async fn try_lease(&self, key: &str, holder: &str, now_ms: u64, ttl_ms: u64) -> Result<bool, StoreError> {
+        let mut leases = lock(&self.kv.leases);
+        let free = leases.get(key).is_none_or(|(h, until)| h == holder || *until <= now_ms);
+        if free {
+            leases.insert(key.to_owned(), (holder.to_owned(), now_ms.saturating_add(ttl_ms)));
+        }
+        Ok(free)
+    }
+
+    async fn release_lease(&self, key: &str, holder: &str) -> Result<(), StoreError> {
+        let mut leases = lock(&self.kv.leases);
+        if leases.get(key).is_some_and(|(h, _)| h == holder) {
+            leases.remove(key);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MediaCache for MemoryStore {
+    async fn get(&self, key: &MediaKey, now_ms: u64) -> Result<Option<CachedMedia>, StoreError> {
+        Ok(lock(&self.kv.media).get(key).filter(|m| now_ms < m.expires_at_ms).cloned())
+    }
+
+    async fn put(&self, key: &MediaKey, media: &CachedMedia) -> Result<(), StoreError> {
+        lock(&self.kv.media).insert(key.clone(), media.clone());
+        Ok(())
+    }
+
+    async fn remove(&self, key: &MediaKey, media_id: &str) -> Result<bool, StoreError> {
+        let mut media = lock(&self.kv.media);
+        if media.get(key).is_some_and(|m| m.media_id == media_id) {
+            media.remove(key);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::memory::MemoryStore;
+
+    #[tokio::test]
+    async fn conforms() {
+        let store = MemoryStore::new();
+        crate::conformance::token_store(&store).await;
+        crate::conformance::media_cache(&store).await;
+        crate::conformance::token_store_shared(&store, &store).await;
+    }
+}

@@ -1,0 +1,69 @@
+//! The access-token store: one current token per key (`appid` + endpoint), shared by every process that uses the
+//! same backend, so they use one token instead of each fetching its own (which, for `/cgi-bin/token`, silently
+//! invalidates the others' after 5 minutes).
+//!
+//! Three rules make sharing safe:
+//!
+//! * **put-if-newer**: a token is stored only if it expires later than the stored one (or the stored one was
+//!   invalidated and this is a different token), so a slow process never overwrites a fresher token;
+//! * **compare-and-invalidate**: a caller that saw a token rejected invalidates *that* token only; if another
+//!   process already stored a newer one, nothing is lost;
+//! * **refresh lease**: before calling the platform a process takes a short lease per key; others wait for the
+//!   token to appear instead of refreshing too. The lease expires by itself if its holder dies.
+//!
+//! Times are Unix milliseconds passed in by the caller, so backends need no clock and tests control time.
+
+use async_trait::async_trait;
+
+use crate::StoreError;
+
+/// A stored access token. `Debug` never shows the token itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The access token (≤ 512 chars on the platform).
+    pub token: String,
+    /// Unix ms when it expires (obtained time + `expires_in`).
+    pub expires_at_ms: u64,
+    /// Unix ms when it was obtained.
+    pub obtained_at_ms: u64,
+}
+
+impl std::fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("token", &format_args!("<{} chars>", self.token.len()))
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("obtained_at_ms", &self.obtained_at_ms)
+            .finish()
+    }
+}
+
+/// Shared storage of access tokens.
+#[async_trait]
+pub trait TokenStore: Send + Sync + std::fmt::Debug {
+    /// The current (not invalidated) token of `key`, expired or not: the caller judges freshness.
+    async fn get(&self, key: &str) -> Result<Option<StoredToken>, StoreError>;
+
+    /// Stores `token` if there is none, if it expires later than the stored one, or if the stored one was
+    /// invalidated and `token` is a different token. Returns whether it was stored.
+    async fn put_if_newer(&self, key: &str, token: &StoredToken) -> Result<bool, StoreError>;
+
+    /// Invalidates the stored token of `key` only if it is `token`. Returns whether it was.
+    async fn invalidate(&self, key: &str, token: &str) -> Result<bool, StoreError>;
+
+    /// Takes the refresh lease of `key` for `holder` until `now_ms + ttl_ms`, if nobody else holds an unexpired
+    /// one (the holder may renew its own). Returns whether `holder` holds it now.
+    async fn try_lease(&self, key: &str, holder: &str, now_ms: u64, ttl_ms: u64) -> Result<bool, StoreError>;
+
+    /// Gives the lease back if `holder` holds it.
+    async fn release_lease(&self, key: &str, holder: &str) -> Result<(), StoreError>;
+}
+
+/// The put-if-newer rule shared by every backend: may `new` replace `old` (`old_valid` = not invalidated)?
+pub fn replaces(old: Option<(&StoredToken, bool)>, new: &StoredToken) -> bool {
+    match old {
+        None => true,
+        Some((old, true)) => old.token != new.token && new.expires_at_ms > old.expires_at_ms,
+        Some((old, false)) => old.token != new.token,
+    }
+}
