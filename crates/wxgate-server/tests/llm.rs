@@ -112,10 +112,10 @@ async fn a_long_answer_is_split_in_order_within_the_quota_and_the_rest_follows_t
     let all = phone.wait_for(7).await;
     let mut joined = String::new();
     for (_, m) in &all {
-        if let ReplyBody::Text { content } = m {
-            if content != "short" {
-                joined.push_str(content.trim_end_matches(CONTINUE_HINT));
-            }
+        if let ReplyBody::Text { content } = m
+            && content != "short"
+        {
+            joined.push_str(content.trim_end_matches(CONTINUE_HINT));
         }
     }
     let squash = |t: &str| t.split_whitespace().collect::<String>();
