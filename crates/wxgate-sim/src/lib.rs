@@ -18,9 +18,11 @@ pub mod clock;
 pub mod counters;
 pub mod error;
 pub mod faults;
+pub mod push;
 mod server;
 pub mod settings;
 pub mod transcript;
+mod user;
 pub mod window;
 mod world;
 
@@ -33,8 +35,10 @@ pub use clock::Clock;
 pub use counters::Counters;
 pub use error::SimError;
 pub use faults::{FaultKind, FaultRule, Trigger};
+pub use push::{CheckOutcome, PushOutcome, UserAction, Verdict};
 pub use settings::Settings;
 pub use transcript::{Entry, Item, Transcript};
+pub use user::User;
 pub use window::Interaction;
 
 use world::{AccountState, Shared, UserState};
@@ -164,6 +168,28 @@ impl Simulator {
         }
         self.shared.record_interaction(appid, openid, action, false);
         Ok(())
+    }
+
+    /// A handle for user `openid` of account `appid` (the user is created on first use).
+    pub fn user(&self, appid: &str, openid: &str) -> User {
+        User { shared: self.shared.clone(), appid: appid.to_owned(), openid: openid.to_owned() }
+    }
+
+    /// Runs the URL verification GET against the account's server.
+    pub async fn verify_url(&self, appid: &str) -> Result<CheckOutcome, SimError> {
+        push::verify_url(&self.shared, appid).await
+    }
+
+    /// Runs the Cloud Hosting `CheckContainerPath` probe against the account's server.
+    pub async fn probe(&self, appid: &str) -> Result<CheckOutcome, SimError> {
+        push::probe(&self.shared, appid).await
+    }
+
+    /// The configured accounts (secrets stay inside; `Debug` redacts them).
+    pub fn accounts(&self) -> Vec<Account> {
+        let mut v: Vec<Account> = self.shared.world().accounts.values().map(|a| a.account.clone()).collect();
+        v.sort_by(|a, b| a.appid.cmp(&b.appid));
+        v
     }
 
     /// Adds a fault rule.

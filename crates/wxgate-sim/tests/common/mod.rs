@@ -50,3 +50,23 @@ pub async fn send_text(sim: &Simulator, token: &str, user: &str, content: &str) 
     let url = format!("{}/cgi-bin/message/custom/send?access_token={token}", sim.base_url());
     post_json(&url, &json!({"touser": user, "msgtype": "text", "text": {"content": content}})).await
 }
+
+pub mod peer;
+
+use std::time::Duration;
+use wxgate_proto::{Format, Inbound, Reply, ReplyBody};
+
+/// Settings for push tests: short attempts so timeouts are cheap.
+pub fn fast_settings() -> wxgate_sim::Settings {
+    wxgate_sim::Settings { push_timeout: Duration::from_millis(300), ..wxgate_sim::Settings::default() }
+}
+
+/// Decodes a plaintext push body (XML or JSON) as the server would.
+pub fn inbound_of(body: &[u8]) -> Inbound {
+    Inbound::decode(body, Format::sniff(body).unwrap()).unwrap()
+}
+
+/// A text reply to `inbound` as XML.
+pub fn text_reply_xml(inbound: &Inbound, content: &str) -> String {
+    Reply::to(inbound, inbound.create_time, ReplyBody::text(content)).to_xml()
+}
