@@ -15,6 +15,8 @@
 pub mod account;
 mod api;
 pub mod clock;
+pub mod config;
+pub mod control;
 pub mod counters;
 pub mod error;
 pub mod faults;
@@ -32,6 +34,7 @@ use std::time::Duration;
 
 pub use account::{Account, AccountKind, DataFormat, Delivery, Mode};
 pub use clock::Clock;
+pub use config::SimConfig;
 pub use counters::Counters;
 pub use error::SimError;
 pub use faults::{FaultKind, FaultRule, Trigger};
@@ -48,6 +51,7 @@ use world::{AccountState, Shared, UserState};
 pub struct SimulatorBuilder {
     settings: Settings,
     accounts: Vec<Account>,
+    users: Vec<(String, String)>,
     clock: Option<Clock>,
     bind: Option<SocketAddr>,
 }
@@ -71,6 +75,19 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Applies a parsed config file: settings, listen address, accounts and their users.
+    pub fn config(mut self, config: SimConfig) -> Self {
+        self.settings = config.settings();
+        self.bind = Some(config.listen());
+        for entry in config.accounts {
+            for openid in &entry.users {
+                self.users.push((entry.account.appid.clone(), openid.clone()));
+            }
+            self.accounts.push(entry.account);
+        }
+        self
+    }
+
     /// Listens here instead of `127.0.0.1:0`.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.bind = Some(addr);
@@ -88,7 +105,10 @@ impl SimulatorBuilder {
         for account in self.accounts {
             sim.add_account(account)?;
         }
-        let router = api::router(sim.shared.clone());
+        for (appid, openid) in &self.users {
+            sim.add_user(appid, openid)?;
+        }
+        let router = api::router(sim.shared.clone()).merge(control::router(sim.shared.clone()));
         let task = tokio::spawn(server::serve(listener, router, sim.shared.clone()));
         sim.task = Some(task);
         Ok(sim)
