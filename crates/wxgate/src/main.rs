@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Run the webhook server.
     Serve(cmd::serve::Args),
+    /// Run the simulated WeChat platform (push to your server, platform APIs, transcripts).
+    Sim(cmd::sim::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -26,6 +28,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Sim(args) => cmd::sim::run(args).await,
         }
     })
 }

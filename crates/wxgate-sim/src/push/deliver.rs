@@ -109,7 +109,13 @@ async fn attempt(shared: &Shared, account: &Account, url: &str, req: &PushReques
 }
 
 fn describe(e: reqwest::Error) -> String {
-    if e.is_timeout() { "timeout".to_owned() } else { format!("connection error: {e}") }
+    if e.is_timeout() {
+        "timeout".to_owned()
+    } else if e.is_connect() {
+        "connection error: could not connect".to_owned()
+    } else {
+        format!("connection error: {}", e.without_url())
+    }
 }
 
 /// Pushes `action` of user `openid` to the account's server and shows the result on the user's phone.

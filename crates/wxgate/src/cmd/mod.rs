@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod serve;
+pub mod sim;
 
 /// Structured logs to stderr; `RUST_LOG` (default `info`) filters them.
 pub fn init_tracing() {
