@@ -78,10 +78,10 @@ pub enum Delivery {
         url: String,
         /// `X-WX-ENV`.
         env: String,
-        /// Resource reuse: the using account's appid, sent as `X-WX-FROM-APPID` (openid then goes as
-        /// `X-WX-FROM-OPENID`).
+        /// Resource reuse: the environment belongs to this other account. Pushes then carry `X-WX-APPID` = the
+        /// owner, `X-WX-FROM-APPID` = this account and `X-WX-FROM-OPENID` instead of `X-WX-OPENID`.
         #[serde(default)]
-        from_appid: Option<String>,
+        owner_appid: Option<String>,
     },
 }
 

@@ -9,9 +9,9 @@ pub enum SimError {
     /// The account has no delivery target.
     #[error("account {0} has no delivery target")]
     NoDelivery(String),
-    /// The account's crypto settings are unusable (e.g. a bad EncodingAESKey, safe mode without a key).
-    #[error("account crypto: {0}")]
-    Crypto(#[from] wxgate_proto::ProtoError),
+    /// The protocol core refused something: a bad EncodingAESKey, a push that does not encode.
+    #[error("protocol: {0}")]
+    Proto(#[from] wxgate_proto::ProtoError),
     /// Compatible or safe mode needs an EncodingAESKey.
     #[error("account {0}: compatible and safe mode need an encoding_aes_key")]
     MissingAesKey(String),

@@ -15,12 +15,16 @@
 pub mod account;
 mod api;
 pub mod clock;
+pub mod config;
+pub mod control;
 pub mod counters;
 pub mod error;
 pub mod faults;
+pub mod push;
 mod server;
 pub mod settings;
 pub mod transcript;
+mod user;
 pub mod window;
 mod world;
 
@@ -30,11 +34,14 @@ use std::time::Duration;
 
 pub use account::{Account, AccountKind, DataFormat, Delivery, Mode};
 pub use clock::Clock;
+pub use config::SimConfig;
 pub use counters::Counters;
 pub use error::SimError;
 pub use faults::{FaultKind, FaultRule, Trigger};
+pub use push::{CheckOutcome, PushOutcome, UserAction, Verdict};
 pub use settings::Settings;
 pub use transcript::{Entry, Item, Transcript};
+pub use user::User;
 pub use window::Interaction;
 
 use world::{AccountState, Shared, UserState};
@@ -44,6 +51,7 @@ use world::{AccountState, Shared, UserState};
 pub struct SimulatorBuilder {
     settings: Settings,
     accounts: Vec<Account>,
+    users: Vec<(String, String)>,
     clock: Option<Clock>,
     bind: Option<SocketAddr>,
 }
@@ -67,6 +75,19 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Applies a parsed config file: settings, listen address, accounts and their users.
+    pub fn config(mut self, config: SimConfig) -> Self {
+        self.settings = config.settings();
+        self.bind = Some(config.listen());
+        for entry in config.accounts {
+            for openid in &entry.users {
+                self.users.push((entry.account.appid.clone(), openid.clone()));
+            }
+            self.accounts.push(entry.account);
+        }
+        self
+    }
+
     /// Listens here instead of `127.0.0.1:0`.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.bind = Some(addr);
@@ -84,7 +105,10 @@ impl SimulatorBuilder {
         for account in self.accounts {
             sim.add_account(account)?;
         }
-        let router = api::router(sim.shared.clone());
+        for (appid, openid) in &self.users {
+            sim.add_user(appid, openid)?;
+        }
+        let router = api::router(sim.shared.clone()).merge(control::router(sim.shared.clone()));
         let task = tokio::spawn(server::serve(listener, router, sim.shared.clone()));
         sim.task = Some(task);
         Ok(sim)
@@ -164,6 +188,28 @@ impl Simulator {
         }
         self.shared.record_interaction(appid, openid, action, false);
         Ok(())
+    }
+
+    /// A handle for user `openid` of account `appid` (the user is created on first use).
+    pub fn user(&self, appid: &str, openid: &str) -> User {
+        User { shared: self.shared.clone(), appid: appid.to_owned(), openid: openid.to_owned() }
+    }
+
+    /// Runs the URL verification GET against the account's server.
+    pub async fn verify_url(&self, appid: &str) -> Result<CheckOutcome, SimError> {
+        push::verify_url(&self.shared, appid).await
+    }
+
+    /// Runs the Cloud Hosting `CheckContainerPath` probe against the account's server.
+    pub async fn probe(&self, appid: &str) -> Result<CheckOutcome, SimError> {
+        push::probe(&self.shared, appid).await
+    }
+
+    /// The configured accounts (secrets stay inside; `Debug` redacts them).
+    pub fn accounts(&self) -> Vec<Account> {
+        let mut v: Vec<Account> = self.shared.world().accounts.values().map(|a| a.account.clone()).collect();
+        v.sort_by(|a, b| a.appid.cmp(&b.appid));
+        v
     }
 
     /// Adds a fault rule.

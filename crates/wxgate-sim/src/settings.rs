@@ -41,8 +41,11 @@ pub struct Settings {
     pub push_content_type: String,
     /// The system notice shown when the server fails, default 「该公众号暂时无法提供服务，请稍后再试」.
     pub system_notice: String,
-    /// Maximum articles accepted in a passive news reply (PROTOCOL §5.3), default 8.
-    pub passive_max_articles: usize,
+    /// Maximum articles accepted in a passive news reply; `None` (default) applies the 1/8 rule of PROTOCOL §5.3
+    /// (1 after a text, image, voice, video, link or location message; 8 after events).
+    pub passive_max_articles: Option<usize>,
+    /// The notice a Mini Program user sees instead, default 「该小程序客服暂时无法提供服务，请稍后再试」.
+    pub mini_program_notice: String,
 }
 
 /// Per-type media size limits (PROTOCOL §8.1; defaults are the lenient variant).
@@ -67,6 +70,9 @@ impl Default for MediaLimits {
 /// The default system notice text.
 pub const SYSTEM_NOTICE: &str = "该公众号暂时无法提供服务，请稍后再试";
 
+/// The default Mini Program notice text.
+pub const MINI_PROGRAM_NOTICE: &str = "该小程序客服暂时无法提供服务，请稍后再试";
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -87,7 +93,8 @@ impl Default for Settings {
             fresh_signature_per_attempt: true,
             push_content_type: "text/xml".to_owned(),
             system_notice: SYSTEM_NOTICE.to_owned(),
-            passive_max_articles: wxgate_proto::reply::MAX_NEWS_ARTICLES,
+            passive_max_articles: None,
+            mini_program_notice: MINI_PROGRAM_NOTICE.to_owned(),
         }
     }
 }

@@ -90,7 +90,6 @@ pub(crate) struct Shared {
     pub clock: Clock,
     pub settings: Settings,
     pub transcripts: Transcripts,
-    #[allow(dead_code)]
     pub http: reqwest::Client,
 }
 

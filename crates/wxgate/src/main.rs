@@ -23,6 +23,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Inspect and repair the outbox of late answers.
     Outbox(cmd::outbox::Args),
+    /// Run the simulated WeChat platform (push to your server, platform APIs, transcripts).
+    Sim(cmd::sim::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,6 +35,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Outbox(args) => cmd::outbox::run(args).await,
+            Command::Sim(args) => cmd::sim::run(args).await,
         }
     })
 }

@@ -138,10 +138,11 @@ fn stable_inner(shared: &Shared, ip: &str, body: &[u8]) -> Result<Value, ApiErro
         }
         let too_soon =
             acc.stable_forced.2.is_some_and(|last| now < last + settings.stable_force_min_gap.as_millis() as u64);
-        if too_soon && let (Some(t), Some(exp)) = (&current, current_expiry) {
-            if now < exp {
-                return Ok(token_json(t, (exp - now) / 1000));
-            }
+        if too_soon
+            && let (Some(t), Some(exp)) = (&current, current_expiry)
+            && now < exp
+        {
+            return Ok(token_json(t, (exp - now) / 1000));
         }
         if acc.stable_forced.1 >= settings.stable_force_daily_quota {
             return Err(ApiError::new(45009, "reach max api daily quota limit"));

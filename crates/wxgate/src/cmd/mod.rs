@@ -2,6 +2,7 @@
 
 pub mod outbox;
 pub mod serve;
+pub mod sim;
 
 /// Structured logs to stderr; `RUST_LOG` (default `info`) filters them.
 pub fn init_tracing() {

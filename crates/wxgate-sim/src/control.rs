@@ -1,0 +1,276 @@
+//! The HTTP control API under `/sim/…`, so any server (not only wxgate, not only Rust) can be driven and
+//! checked against the simulator with curl or a test script:
+//!
+//! | method & path | what |
+//! |---|---|
+//! | `GET /sim/accounts` | the accounts (no secrets) |
+//! | `POST /sim/send/{appid}/{openid}` | the user does something (JSON action, e.g. `{"type":"text","content":"hi"}`); answers the push outcome |
+//! | `GET /sim/transcript/{appid}/{openid}` | what the user sent and saw |
+//! | `POST /sim/verify/{appid}` | URL verification GET against the account's server |
+//! | `POST /sim/probe/{appid}` | Cloud Hosting `CheckContainerPath` probe |
+//! | `GET /sim/counters` | request counters |
+//! | `POST /sim/clock/advance` | `{"secs": N}` moves simulated time forward |
+//! | `POST /sim/faults`, `DELETE /sim/faults` | add a fault rule / clear all |
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wxgate_proto::Fields;
+
+use crate::error::SimError;
+use crate::faults::{FaultKind, FaultRule, Trigger};
+use crate::push::{self, UserAction, Verdict};
+use crate::world::Shared;
+
+/// A user action as JSON (`type` selects the variant; see [`UserAction`]).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum ActionSpec {
+    /// `{"type":"text","content":"…"}`
+    Text { content: String },
+    /// `{"type":"menu_option","id":"101","content":"满意"}`
+    MenuOption { id: String, content: String },
+    /// `{"type":"image"}`
+    Image,
+    /// `{"type":"voice","recognition":"…"}`
+    Voice {
+        #[serde(default)]
+        recognition: Option<String>,
+    },
+    /// `{"type":"video"}`
+    Video,
+    /// `{"type":"short_video"}`
+    ShortVideo,
+    /// `{"type":"location","x":31.2,"y":121.4,"label":"…"}`
+    Location {
+        x: f64,
+        y: f64,
+        #[serde(default)]
+        scale: Option<u32>,
+        #[serde(default)]
+        label: String,
+    },
+    /// `{"type":"link","title":"…","url":"…"}`
+    Link {
+        title: String,
+        #[serde(default)]
+        description: String,
+        url: String,
+    },
+    /// `{"type":"subscribe"}` or with `"scene"`
+    Subscribe {
+        #[serde(default)]
+        scene: Option<String>,
+    },
+    /// `{"type":"unsubscribe"}`
+    Unsubscribe,
+    /// `{"type":"scan","scene":"…"}`
+    Scan { scene: String },
+    /// `{"type":"click","key":"…"}`
+    Click { key: String },
+    /// `{"type":"view","url":"…"}`
+    View { url: String },
+    /// `{"type":"scan_code","key":"…","result":"…","wait_msg":true}`
+    ScanCode {
+        key: String,
+        result: String,
+        #[serde(default)]
+        wait_msg: bool,
+    },
+    /// `{"type":"report_location","latitude":…,"longitude":…}`
+    ReportLocation {
+        latitude: f64,
+        longitude: f64,
+        #[serde(default)]
+        precision: f64,
+    },
+    /// `{"type":"enter_session","session_from":"…"}`
+    EnterSession {
+        #[serde(default)]
+        session_from: String,
+    },
+    /// `{"type":"event","event":"…","extra":{"K":"V"}}`
+    Event {
+        event: String,
+        #[serde(default)]
+        extra: BTreeMap<String, String>,
+    },
+}
+
+impl From<ActionSpec> for UserAction {
+    fn from(a: ActionSpec) -> Self {
+        match a {
+            ActionSpec::Text { content } => UserAction::Text(content),
+            ActionSpec::MenuOption { id, content } => UserAction::MenuOption { id, content },
+            ActionSpec::Image => UserAction::Image,
+            ActionSpec::Voice { recognition } => UserAction::Voice { recognition },
+            ActionSpec::Video => UserAction::Video,
+            ActionSpec::ShortVideo => UserAction::ShortVideo,
+            ActionSpec::Location { x, y, scale, label } => {
+                UserAction::Location { x, y, scale: scale.unwrap_or(15), label }
+            }
+            ActionSpec::Link { title, description, url } => UserAction::Link { title, description, url },
+            ActionSpec::Subscribe { scene } => UserAction::Subscribe { scene },
+            ActionSpec::Unsubscribe => UserAction::Unsubscribe,
+            ActionSpec::Scan { scene } => UserAction::Scan { scene },
+            ActionSpec::Click { key } => UserAction::Click { key },
+            ActionSpec::View { url } => UserAction::View { url },
+            ActionSpec::ScanCode { key, result, wait_msg } => UserAction::ScanCode { key, result, wait_msg },
+            ActionSpec::ReportLocation { latitude, longitude, precision } => {
+                UserAction::ReportLocation { latitude, longitude, precision }
+            }
+            ActionSpec::EnterSession { session_from } => UserAction::EnterSession { session_from },
+            ActionSpec::Event { event, extra } => {
+                UserAction::Event { event, extra: extra.into_iter().fold(Fields::new(), |f, (k, v)| f.with_text(k, v)) }
+            }
+        }
+    }
+}
+
+/// A fault rule as JSON: `{"path":"/cgi-bin/token","kind":"errcode","value":-1,"count":2}`; `kind` is
+/// `errcode`, `http_status`, `latency_ms` or `drop`; `count` or `rate` (neither = always).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultSpec {
+    path: String,
+    kind: String,
+    #[serde(default)]
+    value: i64,
+    #[serde(default)]
+    count: Option<u32>,
+    #[serde(default)]
+    rate: Option<f64>,
+}
+
+fn failure(status: StatusCode, e: impl std::fmt::Display) -> Response {
+    (status, Json(json!({"error": e.to_string()}))).into_response()
+}
+
+fn sim_failure(e: SimError) -> Response {
+    let status = match e {
+        SimError::UnknownAccount(_) => StatusCode::NOT_FOUND,
+        SimError::NoDelivery(_) => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    failure(status, e)
+}
+
+async fn accounts(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    let world = shared.world();
+    let mut list: Vec<Value> = world
+        .accounts
+        .values()
+        .map(|a| {
+            let acc = &a.account;
+            json!({"appid": acc.appid, "original_id": acc.original_id, "mode": acc.mode, "format": acc.format,
+                   "kind": acc.kind, "delivery": acc.delivery, "token_free": acc.token_free,
+                   "users": a.users.keys().collect::<Vec<_>>()})
+        })
+        .collect();
+    list.sort_by(|a, b| a["appid"].as_str().cmp(&b["appid"].as_str()));
+    Json(Value::Array(list))
+}
+
+async fn send(
+    State(shared): State<Arc<Shared>>,
+    Path((appid, openid)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let spec: ActionSpec = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, format!("bad action: {e}")),
+    };
+    match push::push(&shared, &appid, &openid, &spec.into()).await {
+        Ok(out) => {
+            let (verdict, detail) = match &out.verdict {
+                Verdict::Nothing => ("nothing", Value::Null),
+                Verdict::Reply(r) => ("reply", serde_json::from_str(&r.to_json()).unwrap_or(Value::Null)),
+                Verdict::Invalid(reason) => ("invalid", Value::String(reason.clone())),
+            };
+            Json(json!({"attempts": out.attempts, "failures": out.failures, "verdict": verdict, "detail": detail,
+                        "pushed": out.fields.to_json()}))
+            .into_response()
+        }
+        Err(e) => sim_failure(e),
+    }
+}
+
+async fn transcript(State(shared): State<Arc<Shared>>, Path((appid, openid)): Path<(String, String)>) -> Response {
+    Json(shared.transcripts.get(&appid, &openid)).into_response()
+}
+
+async fn verify(State(shared): State<Arc<Shared>>, Path(appid): Path<String>) -> Response {
+    match push::verify_url(&shared, &appid).await {
+        Ok(out) => Json(out).into_response(),
+        Err(e) => sim_failure(e),
+    }
+}
+
+async fn probe(State(shared): State<Arc<Shared>>, Path(appid): Path<String>) -> Response {
+    match push::probe(&shared, &appid).await {
+        Ok(out) => Json(out).into_response(),
+        Err(e) => sim_failure(e),
+    }
+}
+
+async fn counters(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(serde_json::to_value(shared.world().counters).unwrap_or(Value::Null))
+}
+
+async fn advance(State(shared): State<Arc<Shared>>, Json(body): Json<Value>) -> Response {
+    match body.get("secs").and_then(Value::as_u64) {
+        Some(secs) => {
+            shared.clock.advance(Duration::from_secs(secs));
+            Json(json!({"now_ms": shared.clock.now_ms()})).into_response()
+        }
+        None => failure(StatusCode::BAD_REQUEST, "expected {\"secs\": N}"),
+    }
+}
+
+async fn add_fault(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let spec: FaultSpec = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, format!("bad fault: {e}")),
+    };
+    let kind = match spec.kind.as_str() {
+        "errcode" => FaultKind::Errcode(spec.value),
+        "http_status" => FaultKind::HttpStatus(u16::try_from(spec.value).unwrap_or(502)),
+        "latency_ms" => FaultKind::Latency(Duration::from_millis(spec.value.max(0) as u64)),
+        "drop" => FaultKind::Drop,
+        other => return failure(StatusCode::BAD_REQUEST, format!("unknown fault kind {other:?}")),
+    };
+    let trigger = match (spec.count, spec.rate) {
+        (Some(n), _) => Trigger::Count(n),
+        (None, Some(p)) => Trigger::Rate(p),
+        (None, None) => Trigger::Always,
+    };
+    shared.world().faults.push(FaultRule::new(spec.path, kind, trigger));
+    Json(json!({"ok": true})).into_response()
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    shared.world().faults.clear();
+    Json(json!({"ok": true}))
+}
+
+/// The control routes.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/sim/accounts", get(accounts))
+        .route("/sim/send/{appid}/{openid}", post(send))
+        .route("/sim/transcript/{appid}/{openid}", get(transcript))
+        .route("/sim/verify/{appid}", post(verify))
+        .route("/sim/probe/{appid}", post(probe))
+        .route("/sim/counters", get(counters))
+        .route("/sim/clock/advance", post(advance))
+        .route("/sim/faults", post(add_fault).delete(clear_faults))
+        .with_state(shared)
+}

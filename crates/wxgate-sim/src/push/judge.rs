@@ -1,0 +1,104 @@
+//! Judging a developer server's answer exactly as PROTOCOL §9.2 describes: `success` or an empty body means
+//! "nothing to show"; otherwise the body must be a valid passive reply for this user, in the account's format,
+//! encrypted and correctly signed in safe mode (either form in compatible mode). Anything else — JSON in classic
+//! XML mode, bad XML, a wrong signature, too many articles, empty text, an unknown MsgType — is invalid and the
+//! user sees the system notice.
+
+use wxgate_proto::crypto::{MessageCrypto, SealedReply};
+use wxgate_proto::{Format, Inbound, Reply, ReplyBody, tree};
+
+use crate::account::{Account, Delivery, Mode};
+
+/// The platform's verdict on one answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// `success` or empty: nothing appears.
+    Nothing,
+    /// A valid passive reply: it appears on the phone.
+    Reply(Reply),
+    /// An abnormal answer, with the reason: the system notice appears.
+    Invalid(String),
+}
+
+/// What the judge needs to know about the push being answered.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The account.
+    pub account: &'a Account,
+    /// The user the reply must be addressed to.
+    pub openid: &'a str,
+    /// The inbound push (for the news-article rule).
+    pub inbound: &'a Inbound,
+    /// Article limit override; `None` applies the 1/8 rule.
+    pub max_articles: Option<usize>,
+}
+
+fn invalid(reason: impl Into<String>) -> Verdict {
+    Verdict::Invalid(reason.into())
+}
+
+/// Judges an HTTP 200 answer body.
+pub fn judge(ctx: Context<'_>, body: &[u8]) -> Verdict {
+    if body.is_empty() || body == b"success" {
+        return Verdict::Nothing;
+    }
+    let account = ctx.account;
+    let expected: Format = account.format.into();
+    let format = match Format::sniff(body) {
+        Ok(f) => f,
+        Err(_) => return invalid("answer is neither `success`, empty, XML nor JSON"),
+    };
+    if format != expected {
+        return invalid(match format {
+            Format::Json => "JSON answer where XML was expected (classic callback)",
+            Format::Xml => "XML answer where JSON was expected",
+        });
+    }
+    let fields = match tree::decode(body, format) {
+        Ok(f) => f,
+        Err(e) => return invalid(format!("malformed answer: {e}")),
+    };
+    let cloud = matches!(account.delivery, Some(Delivery::CloudHosting { .. }));
+    let encrypted = fields.text("Encrypt").is_some() || fields.text("encrypt").is_some();
+    let inner;
+    let fields = if encrypted {
+        if cloud || account.mode == Mode::Plain {
+            return invalid("encrypted answer but the account is in plaintext mode");
+        }
+        let opened = SealedReply::from_fields(&fields).and_then(|sealed| {
+            MessageCrypto::new(&account.token, account.encoding_aes_key.as_deref(), &account.appid)?.open_reply(&sealed)
+        });
+        inner = match opened {
+            Ok(bytes) => bytes,
+            Err(e) => return invalid(format!("encrypted answer rejected: {e}")),
+        };
+        if inner.is_empty() || inner == b"success" {
+            return Verdict::Nothing;
+        }
+        match Format::sniff(&inner).and_then(|f| tree::decode(&inner, f)) {
+            Ok(f) => f,
+            Err(e) => return invalid(format!("malformed decrypted answer: {e}")),
+        }
+    } else {
+        if !cloud && account.mode == Mode::Safe {
+            return invalid("plaintext answer in safe mode");
+        }
+        fields
+    };
+    let reply = match Reply::from_fields(&fields) {
+        Ok(r) => r,
+        Err(e) => return invalid(format!("not a valid reply: {e}")),
+    };
+    if reply.to_user != ctx.openid {
+        return invalid(format!("reply addressed to {:?}, not to this user", reply.to_user));
+    }
+    let transfer = matches!(reply.body, ReplyBody::TransferCustomerService { .. });
+    if account.kind.is_mini_program() && !transfer {
+        return invalid("Mini Programs cannot answer passively (only transfer_customer_service)");
+    }
+    let max = ctx.max_articles.unwrap_or_else(|| Reply::max_articles_for(ctx.inbound));
+    if let Err(e) = reply.validate(max) {
+        return invalid(e.to_string());
+    }
+    Verdict::Reply(reply)
+}
