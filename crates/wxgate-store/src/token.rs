@@ -64,13 +64,13 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
 /// The put-if-newer rule shared by every backend: may `new` replace `old`, which was invalidated at
 /// `invalidated_at_ms` if that is `Some`?
 ///
-/// An invalidated token comes back only if it was obtained after the invalidation: `stable_token` hands out the
+/// An invalidated token comes back only if it was obtained at or after the invalidation: `stable_token` hands out the
 /// same token while the platform considers it valid, but a slow process must not write back a token it fetched
 /// before someone saw it rejected.
 pub fn replaces(old: Option<(&StoredToken, Option<u64>)>, new: &StoredToken) -> bool {
     match old {
         None => true,
         Some((old, None)) => old.token != new.token && new.expires_at_ms > old.expires_at_ms,
-        Some((old, Some(invalidated_at_ms))) => old.token != new.token || new.obtained_at_ms > invalidated_at_ms,
+        Some((old, Some(invalidated_at_ms))) => old.token != new.token || new.obtained_at_ms >= invalidated_at_ms,
     }
 }
