@@ -116,14 +116,18 @@ pub async fn token_store(store: &dyn crate::TokenStore) {
     assert!(store.put_if_newer(key, &tok("T2", 20_000)).await.unwrap(), "a newer token replaces");
     assert_eq!(store.get(key).await.unwrap().map(|t| t.token), Some("T2".into()));
 
-    assert!(!store.invalidate(key, "T1").await.unwrap(), "invalidating an old token keeps the newer one");
+    assert!(!store.invalidate(key, "T1", 5_000).await.unwrap(), "invalidating an old token keeps the newer one");
     assert_eq!(store.get(key).await.unwrap().map(|t| t.token), Some("T2".into()));
-    assert!(store.invalidate(key, "T2").await.unwrap(), "the used token is invalidated");
+    assert!(store.invalidate(key, "T2", 5_000).await.unwrap(), "the used token is invalidated");
     assert_eq!(store.get(key).await.unwrap(), None, "an invalidated token is not handed out");
-    assert!(!store.invalidate(key, "T2").await.unwrap(), "invalidation happens once");
+    assert!(!store.invalidate(key, "T2", 5_000).await.unwrap(), "invalidation happens once");
     assert!(!store.put_if_newer(key, &tok("T2", 30_000)).await.unwrap(), "an invalidated token is not brought back");
     assert!(store.put_if_newer(key, &tok("T3", 15_000)).await.unwrap(), "any other token replaces an invalidated one");
     assert_eq!(store.get(key).await.unwrap(), Some(tok("T3", 15_000)));
+    assert!(store.invalidate(key, "T3", 5_000).await.unwrap());
+    let again = crate::StoredToken { token: "T3".into(), expires_at_ms: 16_000, obtained_at_ms: 6_000 };
+    assert!(store.put_if_newer(key, &again).await.unwrap(), "the same token obtained after invalidation is valid");
+    assert_eq!(store.get(key).await.unwrap(), Some(again));
 
     assert_eq!(store.get("conf:wxB:stable").await.unwrap(), None, "keys are separate");
     assert_eq!(store.get("conf:wxA:classic").await.unwrap(), None, "endpoints are separate");
@@ -148,7 +152,7 @@ pub async fn token_store_shared(a: &dyn crate::TokenStore, b: &dyn crate::TokenS
     assert!(a.put_if_newer(key, &tok("S1", 50_000)).await.unwrap());
     assert_eq!(b.get(key).await.unwrap().map(|t| t.token), Some("S1".into()), "b sees a's token");
     assert!(!b.put_if_newer(key, &tok("S0", 40_000)).await.unwrap(), "b cannot overwrite with an older token");
-    assert!(b.invalidate(key, "S1").await.unwrap());
+    assert!(b.invalidate(key, "S1", 5_000).await.unwrap());
     assert_eq!(a.get(key).await.unwrap(), None, "a sees b's invalidation");
     let lease = "conf:shared:lease";
     assert!(a.try_lease(lease, "pa", 1_000, 10_000).await.unwrap());

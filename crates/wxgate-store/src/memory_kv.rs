@@ -14,7 +14,7 @@ use crate::{CachedMedia, MediaCache, MediaKey, StoreError, StoredToken, TokenSto
 #[derive(Debug)]
 struct TokenRow {
     token: StoredToken,
-    valid: bool,
+    invalidated_at_ms: Option<u64>,
 }
 
 /// The maps behind the in-memory token store and media cache.
@@ -32,23 +32,23 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[async_trait]
 impl TokenStore for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<StoredToken>, StoreError> {
-        Ok(lock(&self.kv.tokens).get(key).filter(|r| r.valid).map(|r| r.token.clone()))
+        Ok(lock(&self.kv.tokens).get(key).filter(|r| r.invalidated_at_ms.is_none()).map(|r| r.token.clone()))
     }
 
     async fn put_if_newer(&self, key: &str, token: &StoredToken) -> Result<bool, StoreError> {
         let mut tokens = lock(&self.kv.tokens);
-        let old = tokens.get(key).map(|r| (&r.token, r.valid));
+        let old = tokens.get(key).map(|r| (&r.token, r.invalidated_at_ms));
         if !replaces(old, token) {
             return Ok(false);
         }
-        tokens.insert(key.to_owned(), TokenRow { token: token.clone(), valid: true });
+        tokens.insert(key.to_owned(), TokenRow { token: token.clone(), invalidated_at_ms: None });
         Ok(true)
     }
 
-    async fn invalidate(&self, key: &str, token: &str) -> Result<bool, StoreError> {
+    async fn invalidate(&self, key: &str, token: &str, now_ms: u64) -> Result<bool, StoreError> {
         Ok(match lock(&self.kv.tokens).get_mut(key) {
-            Some(row) if row.valid && row.token.token == token => {
-                row.valid = false;
+            Some(row) if row.invalidated_at_ms.is_none() && row.token.token == token => {
+                row.invalidated_at_ms = Some(now_ms);
                 true
             }
             _ => false,
