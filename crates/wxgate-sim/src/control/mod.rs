@@ -104,8 +104,10 @@ async fn counters(State(shared): State<Arc<Shared>>) -> Json<Value> {
     Json(serde_json::to_value(shared.world().counters).unwrap_or(Value::Null))
 }
 
-async fn advance(State(shared): State<Arc<Shared>>, Json(body): Json<Value>) -> Response {
-    match body.get("secs").and_then(Value::as_u64) {
+async fn advance(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    // Bytes, not `Json`: `curl -d` sends a form content type, and the control API should not care.
+    let secs = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("secs").and_then(Value::as_u64));
+    match secs {
         Some(secs) => {
             shared.clock.advance(Duration::from_secs(secs));
             Json(json!({"now_ms": shared.clock.now_ms()})).into_response()
