@@ -66,7 +66,15 @@ async fn control_api_end_to_end_from_a_config() {
     assert_eq!(errcode(&get_json(&url).await), -1);
     let t = get_json(&url).await["access_token"].as_str().unwrap().to_owned();
 
-    post_json(&format!("{base}/sim/clock/advance"), &json!({"secs": 7300})).await;
+    // Like `curl -d`: a form content type with a JSON body.
+    let advanced = http()
+        .post(format!("{base}/sim/clock/advance"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(r#"{"secs":7300}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(advanced.status(), 200);
     assert_eq!(errcode(&send_text(&sim, &t, USER, "late").await), 42001);
     let counters: Value = get_json(&format!("{base}/sim/counters")).await;
     assert_eq!(counters["pushes"], 2);
