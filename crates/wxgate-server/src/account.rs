@@ -41,6 +41,23 @@ pub struct Account {
     pub placeholder: Option<String>,
     /// How retries are recognised.
     pub dedup: DedupMode,
+    /// AppSecret for platform API calls, when configured.
+    pub secret: Option<wxgate_client::Secret>,
+    /// Platform API base; empty for the default.
+    pub api_base: String,
+}
+
+impl Account {
+    /// The platform client settings of this account: token-free for Cloud Hosting, by AppSecret otherwise;
+    /// `None` when a classic account has no secret (it cannot send customer-service messages).
+    pub fn client_config(&self) -> Option<wxgate_client::ClientConfig> {
+        let config = match (self.delivery, &self.secret) {
+            (DeliveryMode::Cloud, _) => wxgate_client::ClientConfig::cloud(None),
+            (DeliveryMode::Classic, Some(secret)) => wxgate_client::ClientConfig::new(&self.appid, secret.clone()),
+            (DeliveryMode::Classic, None) => return None,
+        };
+        Some(if self.api_base.is_empty() { config } else { config.api_base(&self.api_base) })
+    }
 }
 
 impl Account {
@@ -62,6 +79,8 @@ impl Account {
             strategy: LateStrategy::CustomerService,
             placeholder: None,
             dedup: DedupMode::Sender,
+            secret: None,
+            api_base: String::new(),
         }
     }
 }

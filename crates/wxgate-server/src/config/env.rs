@@ -23,13 +23,14 @@ pub const SHORT_FORMS: &[(&str, &str)] = &[
     ("WXGATE_DELIVERY", "accounts.0.delivery"),
     ("WXGATE_ENCRYPTION", "accounts.0.encryption"),
     ("WXGATE_STORE", "store.path"),
+    ("WXGATE_API_BASE", "accounts.0.api_base"),
     ("WXGATE_LLM_BASE_URL", "accounts.0.llm.base_url"),
     ("WXGATE_LLM_MODEL", "accounts.0.llm.model"),
     ("WXGATE_LLM_API_KEY", "accounts.0.llm.api_key"),
 ];
 
 /// Variables read by other parts of the CLI, not config keys.
-const NOT_CONFIG: &[&str] = &["WXGATE_CONFIG", "WXGATE_LOG", "WXGATE_API_BASE"];
+const NOT_CONFIG: &[&str] = &["WXGATE_CONFIG", "WXGATE_LOG"];
 /// Prefixes reserved for settings handled elsewhere.
 const NOT_CONFIG_PREFIXES: &[&str] = &["WXGATE_SIM_", "WXGATE_TEST_"];
 

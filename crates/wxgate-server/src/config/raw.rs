@@ -92,6 +92,9 @@ pub struct AccountConfig {
     pub secret: String,
     /// The Token from 服务器配置 (classic delivery). Never logged.
     pub token: String,
+    /// Platform API base. Default `https://api.weixin.qq.com` (classic) or `http://api.weixin.qq.com` (Cloud
+    /// Hosting open interface service); point it at the simulator or a proxy to test (`WXGATE_API_BASE`).
+    pub api_base: String,
     /// The 43-character EncodingAESKey; empty for plaintext mode. Never logged.
     pub aes_key: String,
     /// Encryption modes accepted. Default `auto`.
@@ -121,6 +124,7 @@ impl std::fmt::Debug for AccountConfig {
             .field("original_id", &self.original_id)
             .field("secret", &hidden(&self.secret))
             .field("token", &hidden(&self.token))
+            .field("api_base", &self.api_base)
             .field("aes_key", &hidden(&self.aes_key))
             .field("encryption", &self.encryption)
             .field("delivery", &self.delivery)
@@ -142,6 +146,7 @@ impl Default for AccountConfig {
             original_id: String::new(),
             secret: String::new(),
             token: String::new(),
+            api_base: String::new(),
             aes_key: String::new(),
             encryption: EncryptionMode::Auto,
             delivery: DeliveryMode::Classic,

@@ -218,6 +218,8 @@ pub fn resolve(raw: RawConfig) -> Result<ResolvedConfig, ConfigError> {
             strategy: a.deadline.strategy,
             placeholder: (!placeholder.is_empty()).then(|| placeholder.to_owned()),
             dedup: a.dedup,
+            secret: (!a.secret.is_empty()).then(|| wxgate_client::Secret::new(a.secret.clone())),
+            api_base: a.api_base.trim_end_matches('/').to_owned(),
         }));
     }
     check_shared_paths(&accounts)?;

@@ -9,6 +9,7 @@
 mod auto;
 mod deliver;
 mod interactions;
+mod platform;
 mod recover;
 mod send;
 mod sink;
@@ -18,6 +19,7 @@ mod worker;
 pub use auto::AutoDelivery;
 pub use deliver::{CONTINUE_HINT, pack};
 pub use interactions::Interactions;
+pub use platform::{PlatformSender, kf_body};
 pub use recover::recover;
 pub use send::{CustomerService, Retry, SendError, SendFut};
 pub use sink::{Outbox, parts};

@@ -1,7 +1,13 @@
 //! `wxgate serve`: load the config, build the app, listen until Ctrl-C.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
+use wxgate_client::Client;
+use wxgate_server::config::LateStrategy;
+use wxgate_server::outbox::{PlatformSender, WorkerConfig};
 use wxgate_server::{Gateway, config};
+use wxgate_store_sqlite::{Durability, SqliteStore};
 
 /// Arguments of `wxgate serve`.
 #[derive(Debug, clap::Args)]
@@ -27,11 +33,39 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "account ready"
         );
     }
+    let durability = if config.store_full_sync { Durability::Full } else { Durability::Normal };
+    let store = Arc::new(
+        SqliteStore::open(&config.store_path, durability)
+            .with_context(|| format!("cannot open the store {} (store.path / WXGATE_STORE)", config.store_path.display()))?,
+    );
+    let mut sender = PlatformSender::new();
+    for account in &config.accounts {
+        match account.client_config() {
+            Some(client_config) => {
+                let client = Client::builder(client_config)
+                    .token_store(store.clone())
+                    .media_cache(store.clone())
+                    .build()
+                    .with_context(|| format!("platform client of account {}", account.name))?;
+                sender = sender.with_account(&account.name, Arc::new(client));
+            }
+            None if account.strategy != LateStrategy::PassiveOnly => tracing::warn!(
+                account = %account.name,
+                "no AppSecret: answers that miss the 5-second limit cannot be sent by customer service \
+                 (set secret / WXGATE_APPSECRET, or deadline.strategy = \"passive_only\")"
+            ),
+            None => {}
+        }
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {} (server.listen / WXGATE_LISTEN)", config.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "wxgate listening");
-    Gateway::new(config).serve(listener, shutdown_signal()).await?;
+    Gateway::new(config)
+        .with_outbox(store.clone(), Arc::new(sender), WorkerConfig::default())
+        .with_conversations(store)
+        .serve(listener, shutdown_signal())
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }
