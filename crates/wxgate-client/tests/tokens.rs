@@ -76,6 +76,8 @@ async fn the_token_is_refreshed_before_it_expires() {
     let first = c.access_token().await.unwrap().unwrap();
     assert_eq!(first.source, TokenSource::Platform);
     assert_eq!(c.access_token().await.unwrap().unwrap().source, TokenSource::Memory);
+    let debug = format!("{c:?}");
+    assert!(!debug.contains(&first.token) && !debug.contains(SECRET), "Debug shows neither token nor secret");
     // 7200 s life, 300 s margin: one second into the margin the client refreshes on its own.
     sim.clock().advance(Duration::from_secs(7200 - 300 + 1));
     let second = c.access_token().await.unwrap().unwrap();
