@@ -1,3 +1,102 @@
-//! criterion benchmarks of the protocol core.
+//! Micro-benchmarks of the protocol core: the pieces of the callback path that run for every push.
+//!
+//! Decode (XML, JSON, a large event), encrypt and decrypt one frame, the whole safe-mode inbound path
+//! (`MessageCrypto::open` + decode), reply encoding, and the safe-mode reply path (encode + `seal` + envelope).
+//! Read the figures as ratios on one machine; no test asserts on them.
 
-fn main() {}
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput};
+use wxgate_proto::crypto::{self, AesKey, EncryptedEnvelope, MessageCrypto};
+use wxgate_proto::{Article, Format, Inbound, Reply, ReplyBody};
+
+const TOKEN: &str = "spamtest";
+const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+const APPID: &str = "wx2c2769f8efd9abc2";
+const TEXT_XML: &[u8] = include_bytes!("../tests/fixtures/xml/text.xml");
+const TEXT_JSON: &[u8] = include_bytes!("../tests/fixtures/json/text.json");
+const MASS_XML: &[u8] = include_bytes!("../tests/fixtures/xml/event_masssendjobfinish.xml");
+const MASS_JSON: &[u8] = include_bytes!("../tests/fixtures/json/event_masssendjobfinish.json");
+
+fn decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode");
+    for (name, body, format) in [
+        ("xml_text", TEXT_XML, Format::Xml),
+        ("json_text", TEXT_JSON, Format::Json),
+        ("xml_masssendjobfinish", MASS_XML, Format::Xml),
+        ("json_masssendjobfinish", MASS_JSON, Format::Json),
+    ] {
+        g.throughput(Throughput::Bytes(body.len() as u64));
+        g.bench_function(name, |b| b.iter(|| Inbound::decode(black_box(body), format).unwrap()));
+    }
+    g.finish();
+}
+
+fn cipher(c: &mut Criterion) {
+    let key = AesKey::from_encoding_aes_key(KEY).unwrap();
+    let encrypted = crypto::encrypt(&key, TEXT_XML, APPID);
+    let mut g = c.benchmark_group("crypto");
+    g.throughput(Throughput::Bytes(TEXT_XML.len() as u64));
+    g.bench_function("encrypt", |b| b.iter(|| crypto::encrypt(&key, black_box(TEXT_XML), APPID)));
+    g.bench_function("decrypt", |b| b.iter(|| crypto::decrypt(&key, black_box(&encrypted)).unwrap()));
+    g.finish();
+}
+
+fn safe_mode_inbound(c: &mut Criterion) {
+    let account = MessageCrypto::new(TOKEN, Some(KEY), APPID).unwrap();
+    let sealed = account.seal(TEXT_XML, "1409735669", "1320562132").unwrap();
+    let body = format!(
+        "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><Encrypt><![CDATA[{}]]></Encrypt></xml>",
+        sealed.encrypt
+    );
+    c.bench_function("safe_mode/open_and_decode", |b| {
+        b.iter(|| {
+            let outer = wxgate_proto::tree::from_xml(black_box(body.as_bytes())).unwrap();
+            let inner = account
+                .open(EncryptedEnvelope {
+                    encrypt: outer.text("Encrypt").unwrap(),
+                    timestamp: "1409735669",
+                    nonce: "1320562132",
+                    msg_signature: &sealed.msg_signature,
+                })
+                .unwrap();
+            Inbound::decode(&inner, Format::Xml).unwrap()
+        })
+    });
+}
+
+fn replies(c: &mut Criterion) {
+    let text = Reply {
+        to_user: "oUserOpenId0000000000000001".into(),
+        from_user: "gh_0123456789ab".into(),
+        create_time: 1700000001,
+        body: ReplyBody::text("订单 42 已发货，预计明天送达。"),
+    };
+    let article = |i: usize| Article {
+        title: format!("第{i}条"),
+        description: "点击查看详情".into(),
+        pic_url: format!("https://example.com/pic/{i}.jpg"),
+        url: format!("https://example.com/post/{i}"),
+    };
+    let news = Reply { body: ReplyBody::News { articles: (1..=8).map(article).collect() }, ..text.clone() };
+    let mut g = c.benchmark_group("reply");
+    g.bench_function("text_xml", |b| b.iter(|| black_box(&text).to_xml()));
+    g.bench_function("text_json", |b| b.iter(|| black_box(&text).to_json()));
+    g.bench_function("news8_xml", |b| b.iter(|| black_box(&news).to_xml()));
+    g.bench_function("news8_json", |b| b.iter(|| black_box(&news).to_json()));
+    g.finish();
+
+    let account = MessageCrypto::new(TOKEN, Some(KEY), APPID).unwrap();
+    c.bench_function("safe_mode/encode_and_seal", |b| {
+        b.iter(|| account.seal(black_box(&text).to_xml().as_bytes(), "1409735669", "1320562132").unwrap().to_xml())
+    });
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    decode(&mut c);
+    cipher(&mut c);
+    safe_mode_inbound(&mut c);
+    replies(&mut c);
+    c.final_summary();
+}

@@ -4,6 +4,8 @@
 //! cannot contain `]]>`, so that sequence is split across two sections (PROTOCOL §5.1). Encoding is a simple,
 //! allocation-light string builder; parsing always goes through the real XML reader in [`crate::tree`].
 
+use std::collections::HashMap;
+
 use crate::tree::{Fields, Value};
 
 /// Field names whose values WeChat writes as bare numbers (XML) and JSON numbers.
@@ -97,6 +99,7 @@ pub fn json_escape_into(out: &mut String, s: &str) {
 /// one element per entry, repeated under the list's own name (the inverse of [`fields_to_json`], which turns
 /// repeated names into an array). So `{"PicList":{"item":[a,b]}}` becomes `<PicList><item>a</item><item>b</item>
 /// </PicList>` and `{"List":[a,b]}` becomes `<List>a</List><List>b</List>`, the shapes WeChat itself sends.
+/// A field whose name is not an XML name (see [`is_xml_name`]; possible only for JSON keys) is left out.
 pub fn fields_to_xml(fields: &Fields) -> String {
     let mut out = XmlOut::with_capacity(256);
     out.open_root();
@@ -105,9 +108,18 @@ pub fn fields_to_xml(fields: &Fields) -> String {
 }
 
 fn write_fields(out: &mut XmlOut, fields: &Fields) {
-    for (name, value) in fields.iter() {
+    for (name, value) in fields.iter().filter(|(name, _)| is_xml_name(name)) {
         write_value(out, name, value);
     }
+}
+
+/// True when `name` can be written as an element name: a letter, `_` or `:` first, then letters, digits, `_`, `-`,
+/// `.` or `:`. Every WeChat field name qualifies; a JSON key that does not (`"a b"`, `"x><y"`, `""`) cannot be
+/// written as XML without breaking or injecting markup, so [`fields_to_xml`] leaves that field out.
+pub fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':');
+    first_ok && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 fn write_value(out: &mut XmlOut, name: &str, value: &Value) {
@@ -145,32 +157,38 @@ pub fn fields_to_json(fields: &Fields) -> String {
 }
 
 fn write_json_fields(out: &mut String, fields: &Fields) {
-    out.push('{');
-    let entries: Vec<(&str, &Value)> = fields.iter().collect();
-    let mut first = true;
-    for (i, &(name, value)) in entries.iter().enumerate() {
-        if entries[..i].iter().any(|&(earlier, _)| earlier == name) {
-            continue;
+    // Group values by name in order of first appearance, in linear time (a hostile body may hold many fields).
+    let mut groups: Vec<(&str, Vec<&Value>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (name, value) in fields.iter() {
+        match index.get(name) {
+            Some(&at) => groups[at].1.push(value),
+            None => {
+                index.insert(name, groups.len());
+                groups.push((name, vec![value]));
+            }
         }
-        if !first {
+    }
+    out.push('{');
+    for (i, (name, values)) in groups.iter().enumerate() {
+        if i > 0 {
             out.push(',');
         }
-        first = false;
         out.push('"');
         json_escape_into(out, name);
         out.push_str("\":");
-        let mut same = entries[i..].iter().filter(|&&(other, _)| other == name).map(|&(_, v)| v).peekable();
-        same.next();
-        if same.peek().is_none() {
-            write_json_value(out, name, value);
-        } else {
-            out.push('[');
-            write_json_value(out, name, value);
-            for v in same {
-                out.push(',');
-                write_json_value(out, name, v);
+        match values.as_slice() {
+            [single] => write_json_value(out, name, single),
+            many => {
+                out.push('[');
+                for (k, v) in many.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    write_json_value(out, name, v);
+                }
+                out.push(']');
             }
-            out.push(']');
         }
     }
     out.push('}');
@@ -251,6 +269,43 @@ mod tests {
         assert_eq!(tree::from_xml(xml.as_bytes()).unwrap(), xml_shape);
         assert!(xml.contains("<PicList><item><PicMd5Sum><![CDATA[a]]></PicMd5Sum></item><item>"));
         assert!(xml.contains("<MsgId>1</MsgId><MsgId>2</MsgId>"));
+    }
+
+    #[test]
+    fn names_that_are_not_xml_names_are_left_out() {
+        // Regression: a JSON key such as `x><Content>forged</Content><y` was written verbatim as an element name,
+        // which produced malformed XML or injected elements.
+        let f = Fields::new()
+            .with_text("Content", "real")
+            .with_text("x><Content>forged</Content><y", "v")
+            .with_text("a b", "v")
+            .with_text("", "v")
+            .with_text("1st", "v")
+            .with_map("Info", Fields::new().with_text("it's", "v").with_text("ns:ok", "1").with_text("名字", "2"));
+        let xml = fields_to_xml(&f);
+        assert_eq!(
+            xml,
+            "<xml><Content><![CDATA[real]]></Content><Info><ns:ok><![CDATA[1]]></ns:ok><名字><![CDATA[2]]></名字></Info></xml>"
+        );
+        let back = tree::from_xml(xml.as_bytes()).unwrap();
+        assert_eq!(back.text("Content"), Some("real"));
+        assert_eq!(back.len(), 2);
+        for name in NUMERIC_FIELDS.iter().chain(&["Location_X", "bizmsgmenuid", "MediaId16K", "extra_info_json"]) {
+            assert!(is_xml_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn many_distinct_names_are_grouped_in_linear_time() {
+        // Regression: grouping compared every field with every earlier one, quadratic in a hostile body.
+        let mut f = Fields::new();
+        for i in 0..200_000 {
+            f.push(format!("F{i}"), Value::Text(String::new()));
+        }
+        f.push("F7", Value::Text("again".into()));
+        let back = tree::from_json(fields_to_json(&f).as_bytes()).unwrap();
+        assert_eq!(back.len(), 200_000);
+        assert_eq!(back.items("F7").len(), 2);
     }
 
     #[test]

@@ -43,8 +43,12 @@ pub async fn run(ctx: &Arc<Context>, fut: HandlerFuture) -> Outcome {
 }
 
 /// Drops a reply that breaks the platform's limits (logged): sending it would show the user an error notice.
+/// A text longer than a passive reply may hold is kept: it goes out late, split into customer-service messages.
 fn checked(ctx: &Arc<Context>, reply: Option<ReplyBody>) -> Outcome {
     let body = reply?;
+    if too_long_for_passive(&body) {
+        return Some(body);
+    }
     match body.validate(Reply::max_articles_for(&ctx.inbound)) {
         Ok(()) => Some(body),
         Err(e) => {
@@ -52,4 +56,9 @@ fn checked(ctx: &Arc<Context>, reply: Option<ReplyBody>) -> Outcome {
             None
         }
     }
+}
+
+/// True for a text over the passive limit: it must go out as several customer-service messages.
+pub fn too_long_for_passive(body: &ReplyBody) -> bool {
+    matches!(body, ReplyBody::Text { content } if content.len() > wxgate_proto::reply::MAX_TEXT_BYTES)
 }

@@ -23,10 +23,13 @@ use wxgate_proto::ReplyBody;
 
 use crate::config::{LateStrategy, ResolvedConfig};
 use crate::join::{DropLate, ENTRY_TTL, InFlightTable, LateDelivery, ParkingLot};
+use crate::llm::LlmResponder;
 use crate::outbox::{AutoDelivery, CustomerService, Interactions, Outbox, Windows, Worker, WorkerConfig};
+use crate::router::Ctx;
 use crate::router::Router;
 use crate::webhook::{self, PathGroup, Shared};
 use tokio::sync::Notify;
+use wxgate_store::ConversationStore;
 use wxgate_store::OutboxStore;
 
 /// How long in-flight requests may run after a shutdown signal.
@@ -40,6 +43,7 @@ pub struct Gateway {
     late: Arc<dyn LateDelivery>,
     outbox: Option<OutboxParts>,
     auto: HashMap<String, Arc<AutoDelivery>>,
+    conversations: Option<Arc<dyn ConversationStore>>,
 }
 
 /// The outbox pieces started with the server.
@@ -62,6 +66,7 @@ impl Gateway {
             late: Arc::new(DropLate::default()),
             outbox: None,
             auto: HashMap::new(),
+            conversations: None,
         }
     }
 
@@ -100,6 +105,36 @@ impl Gateway {
         self
     }
 
+    /// Where model conversations are kept (default: in memory).
+    pub fn with_conversations(mut self, store: Arc<dyn ConversationStore>) -> Self {
+        self.conversations = Some(store);
+        self
+    }
+
+    /// The router with the accounts' models behind every other route.
+    fn full_router(&self) -> Router {
+        if self.config.llm.is_empty() {
+            return self.router.clone();
+        }
+        let store = self.conversations.clone().unwrap_or_else(|| Arc::new(wxgate_store::memory::MemoryStore::new()));
+        let responders: Arc<HashMap<String, Arc<LlmResponder>>> = Arc::new(
+            self.config
+                .llm
+                .iter()
+                .map(|(name, cfg)| (name.clone(), Arc::new(LlmResponder::new(cfg.clone(), store.clone()))))
+                .collect(),
+        );
+        self.router.clone().fallback(move |Ctx(ctx): Ctx| {
+            let responders = responders.clone();
+            async move {
+                match responders.get(&ctx.account.name) {
+                    Some(r) => r.answer(&ctx).await,
+                    None => None,
+                }
+            }
+        })
+    }
+
     /// The resolved config.
     pub fn config(&self) -> &ResolvedConfig {
         &self.config
@@ -130,7 +165,7 @@ impl Gateway {
             }),
             typing: self.outbox.as_ref().map(|o| o.cs.clone()),
             extensions: Arc::new(self.router.extensions()),
-            router: self.router.clone(),
+            router: self.full_router(),
             timestamp_window: self.config.timestamp_window,
             body_limit: self.config.body_limit,
         });
@@ -164,7 +199,7 @@ impl Gateway {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(o) = self.outbox.clone() {
             let accounts = self.config.accounts.iter().map(|a| (a.name.clone(), a.clone())).collect();
-            let router = self.router.clone();
+            let router = self.full_router();
             tokio::spawn(async move {
                 super::outbox::recover(&o.store, &o.sink, &accounts, &router).await;
                 let mut stop = stop_rx;

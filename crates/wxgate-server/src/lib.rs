@@ -22,6 +22,7 @@ pub mod context;
 pub mod dispatch;
 pub mod gateway;
 pub mod join;
+pub mod llm;
 pub mod outbox;
 pub mod router;
 pub mod rules;

@@ -20,7 +20,6 @@ fn a_container_needs_no_file() {
             ("WXGATE_ACCOUNTS__0__DEADLINE__BUDGET_MS", "3000"),
             ("WXGATE_SERVER__TIMESTAMP_WINDOW_SECS", "0"),
             ("WXGATE_CONFIG", "ignored.toml"),
-            ("WXGATE_LLM_MODEL", "reserved"),
             ("HOME", "/root"),
         ]),
     )
@@ -85,4 +84,40 @@ fn the_embedded_default_loads() {
     let cfg = config::load_str(config::DEFAULT_CONFIG, "embedded", Vec::new()).unwrap();
     assert_eq!(cfg.accounts.len(), 1);
     assert_eq!(cfg.accounts[0].rules.len(), 8);
+}
+
+#[test]
+fn secrets_never_reach_debug_output() {
+    let token = "tok-SECRET-123";
+    let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    let file = format!(
+        "[[accounts]]\ntoken = \"{token}\"\nappid = \"wx1\"\naes_key = \"{key}\"\nsecret = \"appsecret-XYZ\"\n"
+    );
+    let cfg = config::load_str(&file, "f", Vec::new()).unwrap();
+    let raw: config::RawConfig = toml::from_str(&file).unwrap();
+    for shown in [format!("{cfg:?}"), format!("{raw:?}"), format!("{:?}", cfg.accounts[0])] {
+        assert!(!shown.contains(token) && !shown.contains(key) && !shown.contains("appsecret-XYZ"), "{shown}");
+    }
+}
+
+#[test]
+fn a_model_from_the_environment() {
+    let base = [("WXGATE_TOKEN", "t"), ("WXGATE_APPID", "wx1")];
+    let mut vars = base.to_vec();
+    vars.extend([
+        ("WXGATE_LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+        ("WXGATE_LLM_MODEL", "qwen2.5"),
+        ("WXGATE_LLM_API_KEY", "sk-secret"),
+    ]);
+    let cfg = config::load_str("", "env", env(&vars)).unwrap();
+    let llm = &cfg.llm[&cfg.accounts[0].name];
+    assert_eq!(
+        (llm.base_url.as_str(), llm.model.as_str(), llm.api_key.as_str()),
+        ("http://127.0.0.1:11434/v1", "qwen2.5", "sk-secret")
+    );
+    assert!(!format!("{cfg:?}").contains("sk-secret"));
+    let mut half = base.to_vec();
+    half.push(("WXGATE_LLM_MODEL", "qwen2.5"));
+    let e = config::load_str("", "env", env(&half)).unwrap_err().to_string();
+    assert!(e.contains("accounts[0].llm.base_url") && e.contains("WXGATE_LLM_BASE_URL"), "{e}");
 }

@@ -5,52 +5,16 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use wxgate_proto::ReplyBody;
-use wxgate_server::outbox::{CustomerService, Retry, SendError, SendFut, WorkerConfig};
+use wxgate_server::outbox::{Retry, SendError, WorkerConfig};
 use wxgate_server::router::Text;
 use wxgate_server::{Gateway, Router, config};
 use wxgate_store::{JobState, NewJob, OutboxStore};
 use wxgate_store_sqlite::{Durability, SqliteStore};
-
-#[derive(Debug, Default)]
-struct Phone {
-    received: Mutex<Vec<(String, ReplyBody)>>,
-    typing: Mutex<Vec<bool>>,
-    failures: Mutex<VecDeque<SendError>>,
-}
-
-impl CustomerService for Phone {
-    fn send<'a>(&'a self, _account: &'a str, openid: &'a str, message: &'a ReplyBody) -> SendFut<'a> {
-        Box::pin(async move {
-            if let Some(e) = self.failures.lock().unwrap().pop_front() {
-                return Err(e);
-            }
-            self.received.lock().unwrap().push((openid.to_owned(), message.clone()));
-            Ok(())
-        })
-    }
-    fn typing<'a>(&'a self, _: &'a str, _: &'a str, on: bool) -> SendFut<'a> {
-        self.typing.lock().unwrap().push(on);
-        Box::pin(async { Ok(()) })
-    }
-}
-
-impl Phone {
-    async fn wait_for(&self, n: usize) -> Vec<(String, ReplyBody)> {
-        for _ in 0..200 {
-            if self.received.lock().unwrap().len() >= n {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.received.lock().unwrap().clone()
-    }
-}
 
 fn worker_config() -> WorkerConfig {
     WorkerConfig {

@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_user ON outbox (account, openid, state, id);
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, not_before);
+CREATE TABLE IF NOT EXISTS conversations (
+    account TEXT NOT NULL,
+    openid  TEXT NOT NULL,
+    turns   TEXT NOT NULL,
+    PRIMARY KEY (account, openid)
+);
 ";
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {

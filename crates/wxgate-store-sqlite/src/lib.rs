@@ -4,6 +4,7 @@
 //! rusqlite is blocking, so every call runs on tokio's blocking pool.
 
 mod conn;
+mod conversation;
 mod media;
 mod outbox;
 mod token;

@@ -4,6 +4,21 @@
 //! suite can run against a store that holds other data.
 
 use crate::outbox::{JobState, NewJob, OutboxStore};
+use crate::{ConversationStore, Turn};
+
+/// Conversations: empty by default, saved whole, per user, cleared on demand.
+pub async fn conversations(store: &dyn ConversationStore) {
+    assert!(store.load("acct", "alice").await.unwrap().is_empty());
+    let turns = vec![Turn::new("user", "你好"), Turn::new("assistant", "hello")];
+    store.save("acct", "alice", &turns).await.unwrap();
+    assert_eq!(store.load("acct", "alice").await.unwrap(), turns);
+    assert!(store.load("acct", "bob").await.unwrap().is_empty(), "users are apart");
+    assert!(store.load("other", "alice").await.unwrap().is_empty(), "accounts are apart");
+    store.save("acct", "alice", &turns[1..]).await.unwrap();
+    assert_eq!(store.load("acct", "alice").await.unwrap(), turns[1..].to_vec(), "save replaces");
+    store.clear("acct", "alice").await.unwrap();
+    assert!(store.load("acct", "alice").await.unwrap().is_empty());
+}
 
 fn job(key: &str, openid: &str) -> NewJob {
     NewJob {

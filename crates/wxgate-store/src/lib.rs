@@ -5,6 +5,7 @@
 //! Redis — runs the same [`conformance`] functions in its tests, so they behave alike.
 
 pub mod conformance;
+pub mod conversation;
 pub mod error;
 pub mod media;
 pub mod memory;
@@ -12,6 +13,7 @@ mod memory_kv;
 pub mod outbox;
 pub mod token;
 
+pub use conversation::{ConversationStore, Turn};
 pub use error::StoreError;
 pub use media::{CachedMedia, MediaCache, MediaKey};
 pub use outbox::{Job, JobState, NewJob, OutboxStore};

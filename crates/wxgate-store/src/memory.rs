@@ -16,6 +16,7 @@ struct Row {
 
 #[derive(Debug, Default)]
 struct State {
+    conversations: HashMap<(String, String), Vec<crate::Turn>>,
     next_id: i64,
     jobs: BTreeMap<i64, Row>,
     by_key: HashMap<String, i64>,
@@ -193,6 +194,23 @@ impl OutboxStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl crate::ConversationStore for MemoryStore {
+    async fn load(&self, account: &str, openid: &str) -> Result<Vec<crate::Turn>, StoreError> {
+        Ok(self.with(|s| s.conversations.get(&(account.to_owned(), openid.to_owned())).cloned().unwrap_or_default()))
+    }
+
+    async fn save(&self, account: &str, openid: &str, turns: &[crate::Turn]) -> Result<(), StoreError> {
+        self.with(|s| s.conversations.insert((account.to_owned(), openid.to_owned()), turns.to_vec()));
+        Ok(())
+    }
+
+    async fn clear(&self, account: &str, openid: &str) -> Result<(), StoreError> {
+        self.with(|s| s.conversations.remove(&(account.to_owned(), openid.to_owned())));
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +218,6 @@ mod tests {
     #[tokio::test]
     async fn conforms() {
         crate::conformance::outbox(&MemoryStore::new()).await;
+        crate::conformance::conversations(&MemoryStore::new()).await;
     }
 }

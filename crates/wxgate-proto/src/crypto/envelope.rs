@@ -142,7 +142,8 @@ impl SealedReply {
         out.close_root()
     }
 
-    /// The JSON envelope (PascalCase keys, `TimeStamp` a number).
+    /// The JSON envelope (PascalCase keys, `TimeStamp` a number unless it is not a canonical integer, such as
+    /// `"0123"`, which stays a string so that the signed text survives).
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(self.encrypt.len() + 160);
         out.push_str("{\"Encrypt\":\"");
@@ -150,9 +151,10 @@ impl SealedReply {
         out.push_str("\",\"MsgSignature\":\"");
         json_escape_into(&mut out, &self.msg_signature);
         out.push_str("\",\"TimeStamp\":");
+        // A number only when it reads back as the same text: the signature covers the exact timestamp string.
         match self.timestamp.parse::<i64>() {
-            Ok(n) => out.push_str(&n.to_string()),
-            Err(_) => {
+            Ok(n) if n.to_string() == self.timestamp => out.push_str(&self.timestamp),
+            _ => {
                 out.push('"');
                 json_escape_into(&mut out, &self.timestamp);
                 out.push('"');
@@ -173,5 +175,26 @@ impl SealedReply {
             timestamp: pick("TimeStamp", "timestamp").ok_or(ProtoError::MissingField("TimeStamp"))?,
             nonce: pick("Nonce", "nonce").ok_or(ProtoError::MissingField("Nonce"))?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree;
+
+    #[test]
+    fn json_envelope_keeps_the_signed_timestamp_text() {
+        // Regression: a timestamp such as "0123" was written as the number 123, so the signature (computed over
+        // "0123") no longer matched once the envelope was read back.
+        let account = MessageCrypto::new("t", Some("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"), "wx1").unwrap();
+        for ts in ["0123", "+5", "1409735669", "-7", "soon"] {
+            let sealed = account.seal(b"<xml/>", ts, "n").unwrap();
+            let back = SealedReply::from_fields(&tree::from_json(sealed.to_json().as_bytes()).unwrap()).unwrap();
+            assert_eq!(back, sealed, "{ts}");
+            assert_eq!(account.open_reply(&back).unwrap(), b"<xml/>");
+        }
+        let sealed = account.seal(b"<xml/>", "1409735669", "n").unwrap();
+        assert!(sealed.to_json().contains(r#""TimeStamp":1409735669,"#));
     }
 }

@@ -52,9 +52,7 @@ impl Reply {
                         url: a.text("Url").unwrap_or_default().to_owned(),
                     })
                     .collect();
-                if let Some(count) = f.number::<usize>("ArticleCount")?
-                    && count != articles.len()
-                {
+                if let Some(count) = f.number::<usize>("ArticleCount")?.filter(|&n| n != articles.len()) {
                     return Err(ProtoError::InvalidReply(format!(
                         "ArticleCount {count} but {} articles",
                         articles.len()

@@ -23,12 +23,15 @@ pub const SHORT_FORMS: &[(&str, &str)] = &[
     ("WXGATE_DELIVERY", "accounts.0.delivery"),
     ("WXGATE_ENCRYPTION", "accounts.0.encryption"),
     ("WXGATE_STORE", "store.path"),
+    ("WXGATE_LLM_BASE_URL", "accounts.0.llm.base_url"),
+    ("WXGATE_LLM_MODEL", "accounts.0.llm.model"),
+    ("WXGATE_LLM_API_KEY", "accounts.0.llm.api_key"),
 ];
 
 /// Variables read by other parts of the CLI, not config keys.
 const NOT_CONFIG: &[&str] = &["WXGATE_CONFIG", "WXGATE_LOG", "WXGATE_API_BASE"];
 /// Prefixes reserved for settings handled elsewhere.
-const NOT_CONFIG_PREFIXES: &[&str] = &["WXGATE_LLM_", "WXGATE_SIM_", "WXGATE_TEST_"];
+const NOT_CONFIG_PREFIXES: &[&str] = &["WXGATE_SIM_", "WXGATE_TEST_"];
 
 /// The dotted config path an environment variable sets, `None` for variables that are not config keys.
 pub fn env_key_path(var: &str) -> Result<Option<String>, ConfigError> {
@@ -76,7 +79,7 @@ pub fn apply_env(doc: &mut Value, vars: impl IntoIterator<Item = (String, String
 /// The shape of a default config, used to learn each key's type.
 fn schema() -> Value {
     let mut raw = RawConfig::default();
-    raw.accounts.push(AccountConfig::default());
+    raw.accounts.push(AccountConfig { llm: Some(Default::default()), ..AccountConfig::default() });
     Value::try_from(&raw).expect("the default config serializes")
 }
 

@@ -75,8 +75,8 @@ pub enum EncryptionMode {
     Safe,
 }
 
-/// `[[accounts]]`: one account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `[[accounts]]`: one account. `Debug` hides the token, the AES key and the secret.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AccountConfig {
     /// A name for logs. Default: the appid.
@@ -107,6 +107,30 @@ pub struct AccountConfig {
     pub deadline: DeadlineConfig,
     /// How retries are recognised: `sender` (FromUserName + MsgId; default), `msg_id`, or `off`.
     pub dedup: crate::join::DedupMode,
+    /// `[accounts.llm]`: a language model answers what rules and handlers leave unanswered.
+    pub llm: Option<wxgate_llm::LlmConfig>,
+}
+
+impl std::fmt::Debug for AccountConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &str| if s.is_empty() { "" } else { "<redacted>" };
+        f.debug_struct("AccountConfig")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("appid", &self.appid)
+            .field("original_id", &self.original_id)
+            .field("secret", &hidden(&self.secret))
+            .field("token", &hidden(&self.token))
+            .field("aes_key", &hidden(&self.aes_key))
+            .field("encryption", &self.encryption)
+            .field("delivery", &self.delivery)
+            .field("require_wx_source", &self.require_wx_source)
+            .field("rules", &self.rules.len())
+            .field("deadline", &self.deadline)
+            .field("dedup", &self.dedup)
+            .field("llm", &self.llm)
+            .finish()
+    }
 }
 
 impl Default for AccountConfig {
@@ -125,6 +149,7 @@ impl Default for AccountConfig {
             rules: Vec::new(),
             deadline: DeadlineConfig::default(),
             dedup: crate::join::DedupMode::Sender,
+            llm: None,
         }
     }
 }

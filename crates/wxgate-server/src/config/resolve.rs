@@ -67,6 +67,8 @@ pub struct ResolvedConfig {
     pub store_path: std::path::PathBuf,
     /// True for `durability = "full"`.
     pub store_full_sync: bool,
+    /// Model settings per account name, for accounts with `[accounts.llm]`.
+    pub llm: std::collections::HashMap<String, wxgate_llm::LlmConfig>,
 }
 
 /// Loads a file (or the embedded default when `None`), applies the process environment, resolves.
@@ -115,6 +117,7 @@ pub fn resolve(raw: RawConfig) -> Result<ResolvedConfig, ConfigError> {
         ));
     }
     let mut accounts = Vec::with_capacity(raw.accounts.len());
+    let mut llm = std::collections::HashMap::new();
     for (i, a) in raw.accounts.into_iter().enumerate() {
         let key = |k: &str| format!("accounts[{i}].{k}");
         if !a.path.starts_with('/') {
@@ -175,11 +178,30 @@ pub fn resolve(raw: RawConfig) -> Result<ResolvedConfig, ConfigError> {
         if placeholder.len() > wxgate_proto::reply::MAX_TEXT_BYTES {
             return Err(invalid(key("deadline.placeholder"), "over 2048 bytes", "use a short sentence"));
         }
+        if let Some(m) = &a.llm {
+            if m.base_url.is_empty() || !(m.base_url.starts_with("http://") || m.base_url.starts_with("https://")) {
+                return Err(invalid(
+                    key("llm.base_url"),
+                    format!("{:?} is not an http(s) URL", m.base_url),
+                    "set the API base, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (WXGATE_LLM_BASE_URL)",
+                ));
+            }
+            if m.model.is_empty() {
+                return Err(invalid(
+                    key("llm.model"),
+                    "empty",
+                    "name the model, e.g. gpt-4o-mini or qwen2.5 (WXGATE_LLM_MODEL)",
+                ));
+            }
+        }
         let name = if a.name.is_empty() {
             if a.appid.is_empty() { format!("account{i}") } else { a.appid.clone() }
         } else {
             a.name.clone()
         };
+        if let Some(m) = a.llm.clone() {
+            llm.insert(name.clone(), m);
+        }
         accounts.push(Arc::new(Account {
             name,
             path: a.path,
@@ -214,6 +236,7 @@ pub fn resolve(raw: RawConfig) -> Result<ResolvedConfig, ConfigError> {
         return Err(invalid("store.path", "empty", "name a file, e.g. wxgate.sqlite (or WXGATE_STORE)"));
     }
     Ok(ResolvedConfig {
+        llm,
         store_path: raw.store.path.into(),
         store_full_sync,
         listen,

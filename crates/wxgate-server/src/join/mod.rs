@@ -73,18 +73,27 @@ pub async fn answer(
     }
     let deadline = ctx.received_at + account.budget;
     if let Ok(outcome) = tokio::time::timeout_at(deadline.into(), entry.wait()).await {
-        return outcome;
+        return passive_or_late(ctx, entry, late, outcome).await;
     }
     if arrival.attempt < account.attempts {
         // Not the last attempt: stay silent so WeChat retries; answer if the result turns up meanwhile.
         tracing::debug!(account = %account.name, attempt = arrival.attempt, "holding the attempt for a retry");
-        return tokio::time::timeout(account.hold, entry.wait()).await.ok().flatten();
+        let outcome = tokio::time::timeout(account.hold, entry.wait()).await.ok().flatten();
+        return passive_or_late(ctx, entry, late, outcome).await;
     }
     match late.accept(ctx).await {
         Ok(Accepted { ticket, placeholder }) => match entry.hand_off(ticket) {
             Ok(()) => {
                 tracing::info!(account = %account.name, attempt = arrival.attempt, "answer handed to late delivery");
                 placeholder
+            }
+            Err(Some(body)) if dispatch::too_long_for_passive(&body) => {
+                if entry.hand_off_ready(ticket) {
+                    late.complete(ticket, ctx.clone(), Some(body)).await;
+                    placeholder
+                } else {
+                    None
+                }
             }
             Err(outcome) => {
                 late.cancel(ticket).await;
@@ -95,6 +104,38 @@ pub async fn answer(
             tracing::error!(account = %account.name, error = %e, "late delivery refused the push; its answer is lost");
             None
         }
+    }
+}
+
+/// A ready answer goes out passively, unless it is a text too long for one passive reply: then it is handed to
+/// late delivery (once, whichever attempt sees it first) and this attempt answers `success` or the placeholder.
+async fn passive_or_late(
+    ctx: &Arc<Context>,
+    entry: &Arc<Entry>,
+    late: &Arc<dyn LateDelivery>,
+    outcome: Outcome,
+) -> Option<ReplyBody> {
+    match outcome {
+        Some(body) if dispatch::too_long_for_passive(&body) => {
+            if entry.delivery() != Delivery::Open {
+                return None; // another attempt already handed it off
+            }
+            let accepted = match late.accept(ctx).await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!(account = %ctx.account.name, error = %e, "late delivery refused a long answer");
+                    return None;
+                }
+            };
+            // Tickets of one push are shared (the outbox accepts a dedup key once), so a lost race cancels nothing.
+            if entry.hand_off_ready(accepted.ticket) {
+                late.complete(accepted.ticket, ctx.clone(), Some(body)).await;
+                accepted.placeholder
+            } else {
+                None
+            }
+        }
+        other => other,
     }
 }
 

@@ -71,6 +71,16 @@ impl Entry {
         Ok(())
     }
 
+    /// Hands off an answer that is ready but cannot go out passively (too long); false if already handed off.
+    pub fn hand_off_ready(&self, ticket: u64) -> bool {
+        let mut delivery = self.delivery.lock().expect("entry lock");
+        if *delivery != Delivery::Open {
+            return false;
+        }
+        *delivery = Delivery::HandedOff(ticket);
+        true
+    }
+
     /// Whether the answer was handed off.
     pub fn delivery(&self) -> Delivery {
         self.delivery.lock().expect("entry lock").clone()

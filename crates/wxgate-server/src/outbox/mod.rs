@@ -20,7 +20,7 @@ pub use deliver::{CONTINUE_HINT, pack};
 pub use interactions::Interactions;
 pub use recover::recover;
 pub use send::{CustomerService, Retry, SendError, SendFut};
-pub use sink::Outbox;
+pub use sink::{Outbox, parts};
 pub use window::{Window, Windows};
 pub use worker::{Worker, WorkerConfig};
 

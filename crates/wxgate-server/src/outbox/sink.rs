@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use tokio::sync::Notify;
+use wxgate_proto::ReplyBody;
+use wxgate_proto::reply::MAX_TEXT_BYTES;
+use wxgate_proto::text::split_trimmed;
 use wxgate_store::{NewJob, OutboxStore};
 
 use super::now_ms;
@@ -22,9 +25,10 @@ impl Outbox {
         Outbox { store, wake }
     }
 
-    /// Records an answer (shared by late completion and crash recovery).
+    /// Records an answer (shared by late completion and crash recovery); a long text becomes several messages of
+    /// at most 2048 bytes each, cut at paragraph, sentence or word boundaries.
     pub async fn record(&self, job: i64, outcome: Outcome) -> Result<(), String> {
-        let answer = outcome.map(|reply| serde_json::to_string(&vec![reply]).expect("replies serialize"));
+        let answer = outcome.map(|reply| serde_json::to_string(&parts(reply)).expect("replies serialize"));
         self.store.set_answer(job, answer).await.map_err(|e| e.to_string())?;
         self.wake.notify_one();
         Ok(())
@@ -62,5 +66,17 @@ impl LateDelivery for Outbox {
                 tracing::warn!(job = ticket, error = %e, "cannot remove a job answered passively after all");
             }
         })
+    }
+}
+
+/// The customer-service messages of one answer. Parts leave room for the continuation hint, so whichever part
+/// ends up last within the user's quota can say how to get the rest.
+pub fn parts(reply: ReplyBody) -> Vec<ReplyBody> {
+    match reply {
+        ReplyBody::Text { content } if content.len() > MAX_TEXT_BYTES => {
+            let room = MAX_TEXT_BYTES - super::CONTINUE_HINT.len();
+            split_trimmed(&content, room).into_iter().map(ReplyBody::text).collect()
+        }
+        other => vec![other],
     }
 }

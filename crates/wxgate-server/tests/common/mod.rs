@@ -4,8 +4,14 @@
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
 use wxgate_proto::crypto::{MessageCrypto, SealedReply, url_signature};
 use wxgate_proto::{Format, Reply, tree};
+
+use wxgate_proto::ReplyBody;
+use wxgate_server::outbox::{CustomerService, SendError, SendFut};
 use wxgate_server::{Gateway, Router, config};
 
 pub const TOKEN: &str = "test-token";
@@ -92,6 +98,14 @@ pub struct Sent {
     pub nonce: String,
 }
 
+impl Sent {
+    /// The reply of a safe-mode push, opened back into plain XML.
+    pub fn into_plain(self) -> Sent {
+        let reply = open_reply(&self, true, Format::Xml);
+        Sent { body: reply.to_xml(), ..self }
+    }
+}
+
 impl TestServer {
     pub fn url(&self, path_and_query: &str) -> String {
         format!("http://{}{}", self.addr, path_and_query)
@@ -162,4 +176,41 @@ pub fn open_reply(sent: &Sent, encrypted: bool, format: Format) -> Reply {
     assert_eq!(sealed.timestamp, sent.timestamp);
     let inner = crypto().open_reply(&sealed).expect("reply signature and appid verify");
     Reply::decode(&inner, format).expect("inner reply")
+}
+
+/// A customer-service sender that records what it sends (with scripted failures), standing in for the platform
+/// where a test is about the gateway's own logic.
+#[derive(Debug, Default)]
+pub struct Phone {
+    pub received: Mutex<Vec<(String, ReplyBody)>>,
+    pub typing: Mutex<Vec<bool>>,
+    pub failures: Mutex<VecDeque<SendError>>,
+}
+
+impl CustomerService for Phone {
+    fn send<'a>(&'a self, _account: &'a str, openid: &'a str, message: &'a ReplyBody) -> SendFut<'a> {
+        Box::pin(async move {
+            if let Some(e) = self.failures.lock().unwrap().pop_front() {
+                return Err(e);
+            }
+            self.received.lock().unwrap().push((openid.to_owned(), message.clone()));
+            Ok(())
+        })
+    }
+    fn typing<'a>(&'a self, _: &'a str, _: &'a str, on: bool) -> SendFut<'a> {
+        self.typing.lock().unwrap().push(on);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl Phone {
+    pub async fn wait_for(&self, n: usize) -> Vec<(String, ReplyBody)> {
+        for _ in 0..200 {
+            if self.received.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.received.lock().unwrap().clone()
+    }
 }

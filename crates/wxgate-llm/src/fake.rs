@@ -1,0 +1,106 @@
+//! A deterministic OpenAI-compatible server for tests and demos, on `127.0.0.1:0`.
+//!
+//! It answers `POST /v1/chat/completions` with `echo: <last user text> (turn <n>)` where `n` counts the user
+//! messages it was sent (so a test sees whether history was carried), or with a fixed answer; it honours
+//! `"stream": true` with server-sent events, can be slowed down or made to fail, and records every request body.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+#[derive(Debug, Default)]
+struct Behaviour {
+    delay: Duration,
+    answer: Option<String>,
+    failures: Vec<u16>,
+    requests: Vec<Value>,
+}
+
+/// A running fake model.
+#[derive(Debug, Clone)]
+pub struct FakeModel {
+    addr: std::net::SocketAddr,
+    state: Arc<Mutex<Behaviour>>,
+}
+
+impl FakeModel {
+    /// Starts the server on an ephemeral port; it runs until the runtime stops.
+    pub async fn start() -> std::io::Result<FakeModel> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(Behaviour::default()));
+        let app =
+            axum::Router::new().route("/v1/chat/completions", axum::routing::post(complete)).with_state(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(FakeModel { addr, state })
+    }
+
+    /// The `base_url` to configure: `http://127.0.0.1:PORT/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Answers after this delay.
+    pub fn set_delay(&self, delay: Duration) {
+        self.state.lock().expect("fake lock").delay = delay;
+    }
+
+    /// Answers this text instead of the echo (`None`: echo again).
+    pub fn set_answer(&self, answer: Option<String>) {
+        self.state.lock().expect("fake lock").answer = answer;
+    }
+
+    /// The next `n` requests fail with HTTP `status`.
+    pub fn fail_next(&self, n: usize, status: u16) {
+        self.state.lock().expect("fake lock").failures.extend(std::iter::repeat_n(status, n));
+    }
+
+    /// Every request body received, in order.
+    pub fn requests(&self) -> Vec<Value> {
+        self.state.lock().expect("fake lock").requests.clone()
+    }
+}
+
+async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<Value>) -> Response {
+    let (delay, answer, failure) = {
+        let mut b = state.lock().expect("fake lock");
+        b.requests.push(body.clone());
+        let failure = (!b.failures.is_empty()).then(|| b.failures.remove(0));
+        (b.delay, b.answer.clone(), failure)
+    };
+    tokio::time::sleep(delay).await;
+    if let Some(status) = failure {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, Json(json!({"error": {"message": "injected failure"}}))).into_response();
+    }
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let users: Vec<&Value> = messages.iter().filter(|m| m["role"] == "user").collect();
+    let last = users.last().map(|m| text_of(&m["content"])).unwrap_or_default();
+    let text = answer.unwrap_or_else(|| format!("echo: {last} (turn {})", users.len()));
+    if body["stream"].as_bool().unwrap_or(false) {
+        let chars: Vec<char> = text.chars().collect();
+        let mut sse = String::new();
+        for chunk in chars.chunks(24) {
+            let delta = json!({"choices": [{"index": 0, "delta": {"content": chunk.iter().collect::<String>()}}]});
+            sse.push_str(&format!("data: {delta}\n\n"));
+        }
+        sse.push_str("data: [DONE]\n\n");
+        ([(axum::http::header::CONTENT_TYPE, "text/event-stream")], sse).into_response()
+    } else {
+        Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}))
+            .into_response()
+    }
+}
+
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join(" "),
+        _ => String::new(),
+    }
+}

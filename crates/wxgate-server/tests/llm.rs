@@ -1,0 +1,124 @@
+//! A model behind the account, against the fake OpenAI-compatible server over real HTTP: fast answers go out
+//! passively, slow ones by customer service with typing first, long ones split within the quota; conversations
+//! carry over and reset; errors get the apology; the rate limit holds; rules still come first.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use wxgate_llm::fake::FakeModel;
+use wxgate_proto::reply::MAX_TEXT_BYTES;
+use wxgate_proto::{Format, Reply, ReplyBody};
+use wxgate_server::outbox::{CONTINUE_HINT, WorkerConfig};
+use wxgate_server::{Gateway, Router, config};
+use wxgate_store::OutboxStore;
+use wxgate_store_sqlite::SqliteStore;
+
+async fn setup(model: &FakeModel, extra_llm: &str) -> (TestServer, Arc<Phone>) {
+    let cfg = format!(
+        "[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\nappid = \"{APPID}\"\naes_key = \"{AES_KEY}\"\n\
+         deadline = {{ budget_ms = 1500, attempts = 1 }}\n\
+         [[accounts.rules]]\nkeyword = \"菜单\"\nreply = {{ type = \"text\", content = \"rule answer\" }}\n\
+         [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\n{extra_llm}\n",
+        model.base_url()
+    );
+    let config = config::load_str(&cfg, "t", Vec::new()).unwrap();
+    let phone = Arc::new(Phone::default());
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let worker = WorkerConfig { poll: Duration::from_millis(50), ..WorkerConfig::default() };
+    let gateway = Gateway::new(config).with_router(Router::new()).with_outbox(store, phone.clone(), worker);
+    (start_gateway(gateway).await, phone)
+}
+
+fn passive(sent: &Sent) -> ReplyBody {
+    Reply::decode(sent.body.as_bytes(), Format::Xml).unwrap_or_else(|e| panic!("{e}: {}", sent.body)).body
+}
+
+#[tokio::test]
+async fn conversations_carry_over_reset_and_rules_come_first() {
+    let model = FakeModel::start().await.unwrap();
+    let (s, _) = setup(&model, "").await;
+    assert_eq!(
+        passive(&s.push(&text_xml("你好", fresh_id()), Mode::Plain).await),
+        ReplyBody::text("echo: 你好 (turn 1)")
+    );
+    assert_eq!(
+        passive(&s.push(&text_xml("再说一次", fresh_id()), Mode::Safe).await.into_plain()),
+        ReplyBody::text("echo: 再说一次 (turn 2)")
+    );
+    let second = &model.requests()[1]["messages"];
+    assert_eq!(second[1]["content"], "你好", "the second request carries the first turn: {second}");
+    assert_eq!(second[2]["content"], "echo: 你好 (turn 1)");
+    assert_eq!(passive(&s.push(&text_xml("菜单", fresh_id()), Mode::Plain).await), ReplyBody::text("rule answer"));
+    assert_eq!(model.requests().len(), 2, "a rule answer never reaches the model");
+    assert_eq!(
+        passive(&s.push(&text_xml("/reset", fresh_id()), Mode::Plain).await),
+        ReplyBody::text("好的，我们重新开始。")
+    );
+    assert_eq!(
+        passive(&s.push(&text_xml("again", fresh_id()), Mode::Plain).await),
+        ReplyBody::text("echo: again (turn 1)")
+    );
+}
+
+#[tokio::test]
+async fn model_errors_get_the_apology_and_the_rate_limit_holds() {
+    let model = FakeModel::start().await.unwrap();
+    let (s, _) = setup(&model, "rate_per_minute = 2\napology = \"sorry\"\nlimit_reply = \"slow down\"").await;
+    model.fail_next(1, 500);
+    assert_eq!(passive(&s.push(&text_xml("a", fresh_id()), Mode::Plain).await), ReplyBody::text("sorry"));
+    assert_eq!(passive(&s.push(&text_xml("b", fresh_id()), Mode::Plain).await), ReplyBody::text("echo: b (turn 1)"));
+    assert_eq!(passive(&s.push(&text_xml("c", fresh_id()), Mode::Plain).await), ReplyBody::text("slow down"));
+    assert_eq!(model.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_slow_answer_comes_by_customer_service_after_typing() {
+    let model = FakeModel::start().await.unwrap();
+    model.set_delay(Duration::from_millis(2500));
+    let (s, phone) = setup(&model, "").await;
+    let sent = s.push(&text_xml("think hard", fresh_id()), Mode::Plain).await;
+    assert_eq!(sent.body, "success");
+    let got = phone.wait_for(1).await;
+    assert_eq!(got[0].1, ReplyBody::text("echo: think hard (turn 1)"));
+    assert_eq!(phone.typing.lock().unwrap().first(), Some(&true), "typing was shown while the model worked");
+}
+
+#[tokio::test]
+async fn a_long_answer_is_split_in_order_within_the_quota_and_the_rest_follows_the_next_message() {
+    let model = FakeModel::start().await.unwrap();
+    let long: String = (0..300).map(|i| format!("第{i}段：这是一个很长的回答。\n\n")).collect();
+    assert!(long.len() > 5 * MAX_TEXT_BYTES);
+    model.set_answer(Some(long.clone()));
+    let (s, phone) = setup(&model, "").await;
+    assert_eq!(s.push(&text_xml("long please", fresh_id()), Mode::Plain).await.body, "success");
+    let first = phone.wait_for(5).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(phone.received.lock().unwrap().len(), 5, "never past the 5-message quota");
+    let texts: Vec<String> = first
+        .iter()
+        .map(|(_, m)| match m {
+            ReplyBody::Text { content } => content.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(texts.iter().all(|t| t.len() <= MAX_TEXT_BYTES));
+    assert!(texts[4].ends_with(CONTINUE_HINT), "the last part says how to get the rest");
+    // The user's next message reopens the window; the rest follows, in order, nothing lost or repeated.
+    model.set_answer(Some("short".into()));
+    let next = s.push(&text_xml("继续", fresh_id()), Mode::Plain).await;
+    assert_eq!(passive(&next), ReplyBody::text("short"), "the new message itself is answered as usual");
+    let parts = wxgate_server::outbox::parts(ReplyBody::text(long.clone())).len();
+    assert!((6..=9).contains(&parts), "{parts} parts: the rest fits the next window");
+    let all = phone.wait_for(parts).await;
+    let mut joined = String::new();
+    for (_, m) in &all {
+        if let ReplyBody::Text { content } = m {
+            joined.push_str(content.trim_end_matches(CONTINUE_HINT));
+        }
+    }
+    let squash = |t: &str| t.split_whitespace().collect::<String>();
+    assert_eq!(squash(&joined), squash(&long), "every part arrives once and in order");
+}
