@@ -211,9 +211,13 @@ impl TokenManager {
                 self.http.post(url).json(&body)
             }
         };
-        let resp = req.timeout(s.timeout).send().await.map_err(ClientError::network)?;
+        let network = |e| match ClientError::network(e) {
+            ClientError::Network(m) => ClientError::Network(format!("token endpoint: {m}")),
+            other => other,
+        };
+        let resp = req.timeout(s.timeout).send().await.map_err(network)?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(ClientError::network)?;
+        let body = resp.bytes().await.map_err(network)?;
         if !status.is_success() {
             return Err(ClientError::HttpStatus(status.as_u16()));
         }
