@@ -1,6 +1,6 @@
 //! The TOML configuration of a standalone simulator (`wxgate sim --config sim.toml`): listen address, platform
-//! settings with plain-number durations, and accounts with their users. Parsing is pure; [`SimConfig::builder`]
-//! turns it into a [`crate::SimulatorBuilder`].
+//! settings with plain-number durations, and accounts with their users. Parsing is pure;
+//! [`crate::SimulatorBuilder::config`] applies it.
 
 use std::net::SocketAddr;
 use std::time::Duration;

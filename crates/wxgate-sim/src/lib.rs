@@ -16,7 +16,7 @@ pub mod account;
 mod api;
 pub mod clock;
 pub mod config;
-pub mod control;
+mod control;
 pub mod counters;
 pub mod error;
 pub mod faults;

@@ -17,7 +17,15 @@ use crate::world::Shared;
 /// Serves `router` on `listener` until the task is aborted.
 pub(crate) async fn serve(listener: TcpListener, router: Router, shared: Arc<Shared>) {
     loop {
-        let Ok((stream, remote)) = listener.accept().await else { continue };
+        let (stream, remote) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "simulator accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
         let router = router.clone();
         let shared = shared.clone();
         tokio::spawn(async move {

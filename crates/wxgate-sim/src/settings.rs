@@ -37,6 +37,12 @@ pub struct Settings {
     pub push_timeout: Duration,
     /// Fresh timestamp and nonce on each attempt (default true); false reuses the first attempt's.
     pub fresh_signature_per_attempt: bool,
+    /// Seconds added to the wall clock for the signed `timestamp` of pushes and URL verification (default 0).
+    /// The signed timestamp follows the wall clock, not the simulated [`crate::Clock`], because the server compares
+    /// it with its own clock; set a skew to test a server's replay window.
+    pub push_timestamp_skew_secs: i64,
+    /// Answer 40033 when a customer-service body escapes non-ASCII characters as `\uXXXX` (default true).
+    pub reject_unicode_escapes: bool,
     /// `Content-Type` of pushes, default `text/xml` (also for JSON bodies, as observed).
     pub push_content_type: String,
     /// The system notice shown when the server fails, default 「该公众号暂时无法提供服务，请稍后再试」.
@@ -91,6 +97,8 @@ impl Default for Settings {
             push_attempts: 3,
             push_timeout: Duration::from_secs(5),
             fresh_signature_per_attempt: true,
+            push_timestamp_skew_secs: 0,
+            reject_unicode_escapes: true,
             push_content_type: "text/xml".to_owned(),
             system_notice: SYSTEM_NOTICE.to_owned(),
             passive_max_articles: None,

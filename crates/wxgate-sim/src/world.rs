@@ -25,8 +25,7 @@ pub(crate) struct UserState {
     pub typing_until_ms: Option<u64>,
 }
 
-/// The per-account token bookkeeping and users.
-#[derive(Debug)]
+/// The per-account token bookkeeping and users. (No `Debug`: it holds the current tokens.)
 pub(crate) struct AccountState {
     pub account: Account,
     pub users: HashMap<String, UserState>,
@@ -73,14 +72,26 @@ pub(crate) struct MediaItem {
     pub created_ms: u64,
 }
 
-/// Everything mutable.
-#[derive(Debug, Default)]
+/// Everything mutable. `Debug` shows sizes only: the token map's keys are live access tokens.
+#[derive(Default)]
 pub(crate) struct World {
     pub accounts: HashMap<String, AccountState>,
     pub tokens: HashMap<String, TokenRecord>,
     pub media: HashMap<String, MediaItem>,
     pub counters: Counters,
     pub faults: Vec<FaultRule>,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("accounts", &self.accounts.len())
+            .field("tokens", &self.tokens.len())
+            .field("media", &self.media.len())
+            .field("counters", &self.counters)
+            .field("faults", &self.faults)
+            .finish()
+    }
 }
 
 /// State shared by the HTTP side, the push side and the library handle.
@@ -134,5 +145,19 @@ impl Shared {
         const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
         let mut rng = rand::rng();
         (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_tokens() {
+        let shared = Shared::new(Settings::default(), Clock::new(), reqwest::Client::new());
+        let token = Shared::random_id(128);
+        let record = TokenRecord { appid: "wx1".into(), expires_ms: 1, valid_until_ms: None };
+        shared.world().tokens.insert(token.clone(), record);
+        assert!(!format!("{shared:?}").contains(&token));
     }
 }

@@ -159,3 +159,14 @@ async fn cloud_hosting_token_free_calls() {
     assert_eq!(sim.transcript(APPID, USER).len(), 1);
     assert_eq!(sim.transcript(other, USER).len(), 1);
 }
+
+#[tokio::test]
+async fn unicode_escapes_are_rejected_with_40033() {
+    let (sim, t) = sim_of(AccountKind::VerifiedService).await;
+    sim.record_interaction(APPID, USER, Interaction::Message).unwrap();
+    let url = format!("{}/cgi-bin/message/custom/send?access_token={t}", sim.base_url());
+    let escaped = format!(r#"{{"touser":"{USER}","msgtype":"text","text":{{"content":"\u4f60\u597d"}}}}"#);
+    let v: Value = http().post(&url).body(escaped).send().await.unwrap().json().await.unwrap();
+    assert_eq!(errcode(&v), 40033);
+    assert_eq!(errcode(&send_text(&sim, &t, USER, "你好").await), 0);
+}

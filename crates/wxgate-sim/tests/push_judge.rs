@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::peer::{Answer, Peer, answer};
@@ -102,11 +100,10 @@ async fn mini_program_may_only_transfer() {
 }
 
 /// A server that stalls the first `slow` attempts past the timeout, then answers.
-async fn stalling(slow: usize, calls: Arc<AtomicUsize>) -> Peer {
+async fn stalling(slow: usize) -> Peer {
     Peer::start(move |seen, i| -> Answer {
-        calls.fetch_add(1, Ordering::SeqCst);
         if i < slow {
-            return (Duration::from_millis(1500), 200, b"success".to_vec());
+            return (STALL, 200, b"success".to_vec());
         }
         answer(200, text_reply_xml(&inbound_of(&seen.body), &format!("answered on attempt {}", i + 1)))
     })
@@ -115,10 +112,10 @@ async fn stalling(slow: usize, calls: Arc<AtomicUsize>) -> Peer {
 
 #[tokio::test]
 async fn retries_after_timeouts_with_fresh_nonce() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let peer = stalling(2, calls.clone()).await;
-    let sim =
-        Simulator::builder().settings(fast_settings()).account(account().with_url(&peer.url)).start().await.unwrap();
+    let peer = stalling(2).await;
+    // 1 s per attempt: the first two stall past it, the third must answer within it even on a loaded machine.
+    let settings = Settings { push_timeout: Duration::from_secs(1), ..stall_settings() };
+    let sim = Simulator::builder().settings(settings).account(account().with_url(&peer.url)).start().await.unwrap();
     let out = sim.user(APPID, USER).send_text("slow").await.unwrap();
     assert_eq!(out.attempts, 3);
     assert_eq!(out.failures, ["timeout", "timeout"]);
@@ -132,13 +129,12 @@ async fn retries_after_timeouts_with_fresh_nonce() {
 
 #[tokio::test]
 async fn all_attempts_time_out_then_notice_and_reuse_signature_option() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let peer = stalling(usize::MAX, calls.clone()).await;
+    let peer = stalling(usize::MAX).await;
     let settings = Settings {
         push_attempts: 2,
         fresh_signature_per_attempt: false,
         system_notice: "服务故障".into(),
-        ..fast_settings()
+        ..stall_settings()
     };
     let sim = Simulator::builder().settings(settings).account(account().with_url(&peer.url)).start().await.unwrap();
     let user = sim.user(APPID, USER);

@@ -211,3 +211,51 @@ async fn push_opens_window_for_customer_service_and_media_download() {
     let c = sim.counters();
     assert_eq!((c.pushes, c.push_attempts), (3, 3));
 }
+
+#[tokio::test]
+async fn mini_program_json_safe_push_envelope() {
+    let peer = Peer::start(|seen, _| {
+        let outer = tree::from_json(&seen.body).unwrap();
+        let names: Vec<_> = outer.iter().map(|(k, _)| k.to_owned()).collect();
+        assert_eq!(names, ["ToUserName", "Encrypt"]);
+        let q = &seen.query;
+        let env = EncryptedEnvelope {
+            encrypt: outer.text("Encrypt").unwrap(),
+            timestamp: &q["timestamp"],
+            nonce: &q["nonce"],
+            msg_signature: &q["msg_signature"],
+        };
+        let inbound = inbound_of(&crypto().open(env).unwrap());
+        assert_eq!(inbound.event_name(), Some("user_enter_tempsession"));
+        let transfer = Reply::to(&inbound, 1, ReplyBody::TransferCustomerService { kf_account: None });
+        answer(200, crypto().seal(transfer.to_json().as_bytes(), "1", "2").unwrap().to_json())
+    })
+    .await;
+    let account = account()
+        .with_url(&peer.url)
+        .with_mode(Mode::Safe, Some(AES_KEY))
+        .with_format(DataFormat::Json)
+        .with_kind(wxgate_sim::AccountKind::MiniProgram);
+    let sim = sim_for(account).await;
+    let out = sim.user(APPID, USER).send(UserAction::EnterSession { session_from: "btn".into() }).await.unwrap();
+    assert!(matches!(out.verdict, Verdict::Reply(_)), "{:?}", out.verdict);
+    // Entering the session opens a 2-message window on a Mini Program.
+    let t = token(&sim).await;
+    assert_eq!(errcode(&send_text(&sim, &t, USER, "1").await), 0);
+    assert_eq!(errcode(&send_text(&sim, &t, USER, "2").await), 0);
+    assert_eq!(errcode(&send_text(&sim, &t, USER, "3").await), 45047);
+}
+
+#[tokio::test]
+async fn signed_timestamp_follows_the_wall_clock_plus_skew() {
+    let peer = Peer::start(|_, _| answer(200, "success")).await;
+    let settings = wxgate_sim::Settings { push_timestamp_skew_secs: -600, ..fast_settings() };
+    let sim = Simulator::builder().settings(settings).account(account().with_url(&peer.url)).start().await.unwrap();
+    sim.clock().advance(Duration::from_secs(48 * 3600));
+    let out = sim.user(APPID, USER).send_text("x").await.unwrap();
+    let create_time: u64 = out.fields.text("CreateTime").unwrap().parse().unwrap();
+    let signed: u64 = peer.seen()[0].query["timestamp"].parse().unwrap();
+    // CreateTime is simulated time (48 h ahead); the signed timestamp is wall time minus 10 minutes.
+    assert!(create_time >= signed + 48 * 3600 + 600 - 60, "{create_time} vs {signed}");
+    assert!(create_time <= signed + 48 * 3600 + 600 + 2, "{create_time} vs {signed}");
+}

@@ -1,5 +1,7 @@
 //! Who is calling: an access token (`?access_token=`), or — for accounts in Cloud Hosting token-free mode — no
-//! token at all, with an optional `from_appid` (PROTOCOL §4.6, §9.3).
+//! token at all, with an optional `from_appid` (PROTOCOL §4.6, §9.3). Without `from_appid` the call acts for the
+//! environment owner: the token-free account with the smallest appid (a simulator serves several accounts on one
+//! address, where the real sidecar serves one environment).
 
 use std::collections::HashMap;
 

@@ -39,6 +39,12 @@ fn send_inner(shared: &Shared, q: &HashMap<String, String>, body: &[u8]) -> Resu
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::new(44002, "empty post data"));
         }
+        if shared.settings.reject_unicode_escapes && escapes_non_ascii(body) {
+            return Err(ApiError::new(
+                40033,
+                "invalid charset. please check your request, if include \\uxxxx will create fail!",
+            ));
+        }
         let json: Value = serde_json::from_slice(body).map_err(|_| ApiError::new(47001, "data format error"))?;
         let acc = world.accounts.get(&caller.appid).ok_or(ApiError::new(40013, "invalid appid"))?;
         let kind = acc.account.kind;
@@ -82,4 +88,37 @@ fn send_inner(shared: &Shared, q: &HashMap<String, String>, body: &[u8]) -> Resu
         .flatten();
     shared.show(&appid, &openid, Item::CustomerService { msg_type, text, body: json });
     Ok((ok(), caller))
+}
+
+/// True when the raw body escapes a non-ASCII character as `\uXXXX` (WeChat wants raw UTF-8: 40033).
+fn escapes_non_ascii(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 6 <= body.len() {
+        if body[i] == b'\\' {
+            if body[i + 1] == b'u'
+                && let Some(code) =
+                    std::str::from_utf8(&body[i + 2..i + 6]).ok().and_then(|h| u16::from_str_radix(h, 16).ok())
+                && code >= 0x80
+            {
+                return true;
+            }
+            i += 2; // skip the escaped character, so `\\u00e9` (an escaped backslash) does not count
+            continue;
+        }
+        i += 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escapes_non_ascii;
+
+    #[test]
+    fn detects_unicode_escapes_of_non_ascii_only() {
+        assert!(escapes_non_ascii(br#"{"content":"\u4f60\u597d"}"#));
+        assert!(!escapes_non_ascii("{\"content\":\"你好\"}".as_bytes()));
+        assert!(!escapes_non_ascii(br#"{"content":"tab\u0009"}"#));
+        assert!(!escapes_non_ascii(br#"{"content":"\\u4f60"}"#));
+    }
 }

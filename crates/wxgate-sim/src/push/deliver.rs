@@ -108,6 +108,12 @@ async fn attempt(shared: &Shared, account: &Account, url: &str, req: &PushReques
     Ok((status, body.to_vec()))
 }
 
+/// The `timestamp` to sign: wall-clock seconds plus the configured skew (the server checks it against its clock).
+fn signed_timestamp(shared: &Shared) -> String {
+    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    (wall as i64 + shared.settings.push_timestamp_skew_secs).to_string()
+}
+
 fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
         "timeout".to_owned()
@@ -145,7 +151,7 @@ pub(crate) async fn push(
     let mut attempts = 0;
     for _ in 0..settings.push_attempts.max(1) {
         if settings.fresh_signature_per_attempt || stamp.is_none() {
-            stamp = Some((shared.clock.now_secs().to_string(), random_nonce(), random_prefix()));
+            stamp = Some((signed_timestamp(shared), random_nonce(), random_prefix()));
         }
         let (ts, nonce, prefix) = stamp.as_ref().expect("set above");
         let req = sign::build(&account, &fields, openid, Stamp { timestamp: ts, nonce, prefix })?;
@@ -166,6 +172,7 @@ pub(crate) async fn push(
             Err(e) => failures.push(e),
         }
     }
+    tracing::debug!(appid, openid, attempts, ?failures, "push delivered");
     let verdict = verdict.unwrap_or_else(|| {
         Verdict::Invalid(format!("no valid answer in {attempts} attempts: {}", failures.join(", ")))
     });
@@ -214,7 +221,7 @@ pub(crate) async fn verify_url(shared: &Shared, appid: &str) -> Result<CheckOutc
     let account = account_of(shared, appid)?;
     let delivery = delivery_of(&account)?;
     let echostr = (rand::random::<u64>() % 9_000_000_000_000_000_000 + 1_000_000_000_000_000_000).to_string();
-    let ts = shared.clock.now_secs().to_string();
+    let ts = signed_timestamp(shared);
     let query = sign::verify_query(&account.token, &ts, &random_nonce(), &echostr);
     let request = shared.http.get(delivery.url()).query(&query);
     Ok(check(shared, request, |status, body| status == 200 && body == echostr).await)

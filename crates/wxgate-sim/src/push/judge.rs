@@ -102,3 +102,63 @@ pub fn judge(ctx: Context<'_>, body: &[u8]) -> Verdict {
     }
     Verdict::Reply(reply)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{AccountKind, DataFormat};
+
+    const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+    fn inbound() -> Inbound {
+        Inbound::from_xml(
+            b"<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime>\
+              <MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>",
+        )
+        .unwrap()
+    }
+
+    fn sealed(appid: &str, reply: &Reply, json: bool) -> Vec<u8> {
+        let body = if json { reply.to_json() } else { reply.to_xml() };
+        let s = MessageCrypto::new("tok", Some(KEY), appid).unwrap().seal(body.as_bytes(), "1700000000", "9").unwrap();
+        if json { s.to_json() } else { s.to_xml() }.into_bytes()
+    }
+
+    #[test]
+    fn encrypted_reply_for_another_appid_is_rejected() {
+        let account = Account::new("wxA", "s", "gh_1", "tok").with_mode(Mode::Safe, Some(KEY));
+        let inbound = inbound();
+        let ctx = Context { account: &account, openid: "o1", inbound: &inbound, max_articles: None };
+        let reply = Reply::to(&inbound, 1, ReplyBody::text("x"));
+        assert!(matches!(judge(ctx, &sealed("wxA", &reply, false)), Verdict::Reply(_)));
+        assert!(matches!(judge(ctx, &sealed("wxB", &reply, false)), Verdict::Invalid(r) if r.contains("rejected")));
+    }
+
+    #[test]
+    fn json_mode_accepts_a_json_envelope_and_rejects_xml() {
+        let account = Account::new("wxA", "s", "gh_1", "tok")
+            .with_mode(Mode::Safe, Some(KEY))
+            .with_format(DataFormat::Json)
+            .with_kind(AccountKind::MiniProgram);
+        let inbound = inbound();
+        let ctx = Context { account: &account, openid: "o1", inbound: &inbound, max_articles: None };
+        let transfer = Reply::to(&inbound, 1, ReplyBody::TransferCustomerService { kf_account: None });
+        assert!(matches!(judge(ctx, &sealed("wxA", &transfer, true)), Verdict::Reply(_)));
+        assert!(
+            matches!(judge(ctx, &sealed("wxA", &transfer, false)), Verdict::Invalid(r) if r.contains("XML answer"))
+        );
+    }
+
+    #[test]
+    fn plaintext_mode_rejects_an_encrypted_answer_and_near_success() {
+        let account = Account::new("wxA", "s", "gh_1", "tok");
+        let inbound = inbound();
+        let ctx = Context { account: &account, openid: "o1", inbound: &inbound, max_articles: None };
+        let reply = Reply::to(&inbound, 1, ReplyBody::text("x"));
+        assert!(
+            matches!(judge(ctx, &sealed("wxA", &reply, false)), Verdict::Invalid(r) if r.contains("plaintext mode"))
+        );
+        assert!(matches!(judge(ctx, reply.to_xml().as_bytes()), Verdict::Reply(_)));
+        assert!(matches!(judge(ctx, b"success\n"), Verdict::Invalid(_)), "only exactly `success` counts");
+    }
+}

@@ -56,10 +56,19 @@ pub mod peer;
 use std::time::Duration;
 use wxgate_proto::{Format, Inbound, Reply, ReplyBody};
 
-/// Settings for push tests: short attempts so timeouts are cheap.
+/// Settings for push tests whose server answers at once: a per-attempt timeout short enough that a broken test
+/// fails fast, long enough that a loaded machine does not turn a prompt answer into a timeout.
 pub fn fast_settings() -> wxgate_sim::Settings {
+    wxgate_sim::Settings { push_timeout: Duration::from_secs(2), ..wxgate_sim::Settings::default() }
+}
+
+/// Settings for the tests that make attempts time out on purpose: 300 ms per attempt.
+pub fn stall_settings() -> wxgate_sim::Settings {
     wxgate_sim::Settings { push_timeout: Duration::from_millis(300), ..wxgate_sim::Settings::default() }
 }
+
+/// How long a stalling test server sleeps: far beyond [`stall_settings`]' timeout.
+pub const STALL: Duration = Duration::from_secs(3);
 
 /// Decodes a plaintext push body (XML or JSON) as the server would.
 pub fn inbound_of(body: &[u8]) -> Inbound {
