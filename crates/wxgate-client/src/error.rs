@@ -98,8 +98,16 @@ impl ClientError {
         }
     }
 
-    /// A transport error without its URL (the URL carries the access token).
+    /// A transport error with its causes but without its URL (the URL carries the access token).
     pub(crate) fn network(e: reqwest::Error) -> ClientError {
-        ClientError::Network(e.without_url().to_string())
+        let e = e.without_url();
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        ClientError::Network(text)
     }
 }

@@ -70,6 +70,16 @@ pub(crate) fn errcode_of(body: &[u8]) -> Option<(ErrCode, String)> {
     Some((ErrCode::from_code(code), msg))
 }
 
+/// Which token a failed attempt used.
+enum Used {
+    /// Obtaining the token failed (already retried inside the token manager).
+    TokenStep,
+    /// This token.
+    Token(String),
+    /// None (Cloud Hosting).
+    NoToken,
+}
+
 /// Sends calls with authentication and the retry rules.
 #[derive(Debug)]
 pub(crate) struct Transport {
@@ -88,7 +98,10 @@ impl Transport {
             attempt += 1;
             let (err, used) = match self.once(call).await {
                 Ok(answer) => return Ok(answer),
-                Err(e) => e,
+                // The token manager already retried its own transient failures.
+                Err((err, Used::TokenStep)) => return Err(err),
+                Err((err, Used::Token(t))) => (err, Some(t)),
+                Err((err, Used::NoToken)) => (err, None),
             };
             match err.retry_class() {
                 RetryClass::RefreshToken if !replayed => {
@@ -111,13 +124,13 @@ impl Transport {
         }
     }
 
-    /// One attempt. On failure, also returns the token it used (to invalidate exactly that one).
-    async fn once(&self, call: &Call) -> Result<Answer, (ClientError, Option<String>)> {
+    /// One attempt. On failure, also says which token it used (to invalidate exactly that one).
+    async fn once(&self, call: &Call) -> Result<Answer, (ClientError, Used)> {
         let token = match &self.tokens {
-            Some(t) => Some(t.token().await.map_err(|e| (e, None))?.token),
+            Some(t) => Some(t.token().await.map_err(|e| (e, Used::TokenStep))?.token),
             None => None,
         };
-        let fail = |e: ClientError| (e, token.clone());
+        let fail = |e: ClientError| (e, token.clone().map_or(Used::NoToken, Used::Token));
         let url = self.url(call, token.as_deref()).map_err(fail)?;
         let mut req = self.http.request(call.method.clone(), url).timeout(self.config.request_timeout);
         req = match &call.payload {

@@ -99,6 +99,11 @@ impl TokenManager {
         }
     }
 
+    /// The key of this account's token in the store (`token:<appid>:<stable|classic>`; also the lease key).
+    pub fn store_key(&self) -> &str {
+        &self.key
+    }
+
     fn fresh(&self, t: &StoredToken) -> bool {
         self.clock.now_ms().saturating_add(self.settings.margin.as_millis() as u64) < t.expires_at_ms
     }
@@ -133,7 +138,10 @@ impl TokenManager {
             let now = self.clock.now_ms();
             if self.store.try_lease(&self.key, &self.holder, now, lease_ms).await? {
                 let result = self.refresh_holding_lease().await;
-                self.store.release_lease(&self.key, &self.holder).await?;
+                if let Err(e) = self.store.release_lease(&self.key, &self.holder).await {
+                    // The lease expires by itself; the token we hold is still good.
+                    tracing::warn!(error = %e, "could not release the token refresh lease");
+                }
                 return result;
             }
             if now >= give_up {
@@ -203,9 +211,13 @@ impl TokenManager {
                 self.http.post(url).json(&body)
             }
         };
-        let resp = req.timeout(s.timeout).send().await.map_err(ClientError::network)?;
+        let network = |e| match ClientError::network(e) {
+            ClientError::Network(m) => ClientError::Network(format!("token endpoint: {m}")),
+            other => other,
+        };
+        let resp = req.timeout(s.timeout).send().await.map_err(network)?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(ClientError::network)?;
+        let body = resp.bytes().await.map_err(network)?;
         if !status.is_success() {
             return Err(ClientError::HttpStatus(status.as_u16()));
         }

@@ -76,6 +76,8 @@ async fn the_token_is_refreshed_before_it_expires() {
     let first = c.access_token().await.unwrap().unwrap();
     assert_eq!(first.source, TokenSource::Platform);
     assert_eq!(c.access_token().await.unwrap().unwrap().source, TokenSource::Memory);
+    let debug = format!("{c:?}");
+    assert!(!debug.contains(&first.token) && !debug.contains(SECRET), "Debug shows neither token nor secret");
     // 7200 s life, 300 s margin: one second into the margin the client refreshes on its own.
     sim.clock().advance(Duration::from_secs(7200 - 300 + 1));
     let second = c.access_token().await.unwrap().unwrap();
@@ -148,4 +150,41 @@ async fn a_wrong_secret_is_a_typed_refusal_without_retries() {
     assert!(!err.to_string().contains("wrong-secret"), "the secret never appears in errors");
     assert_eq!(sim.counters().stable_token_requests, 1);
     assert_eq!(sim.counters().custom_send_requests, 0);
+}
+
+/// Another process holds the refresh lease: this one waits and takes the token that process stores, without a
+/// platform request of its own; a lease whose holder died runs out and this process refreshes itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_lease_makes_others_wait_and_an_abandoned_one_expires() {
+    let sim = sim().await;
+    let store = Arc::new(MemoryStore::new());
+    let a = client(&sim, Some(store.clone()));
+    let key = a.token_manager().unwrap().store_key().to_owned();
+    let now = sim.clock().now_ms();
+    assert!(store.try_lease(&key, "other-process", now, 60_000).await.unwrap());
+    let waiting = {
+        let a = a.clone();
+        tokio::spawn(async move { a.access_token().await })
+    };
+    // The "other process" fetches and stores the token.
+    let b = client(&sim, None);
+    let t = b.access_token().await.unwrap().unwrap();
+    let stored =
+        wxgate_store::StoredToken { token: t.token.clone(), expires_at_ms: t.expires_at_ms, obtained_at_ms: now };
+    assert!(store.put_if_newer(&key, &stored).await.unwrap());
+    store.release_lease(&key, "other-process").await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(30), waiting).await.unwrap().unwrap().unwrap().unwrap();
+    assert_eq!((got.token.as_str(), got.source), (t.token.as_str(), TokenSource::Store));
+    assert_eq!(sim.counters().stable_token_requests, 1, "only the other process asked the platform");
+
+    // A holder that died: its lease runs out, and the waiting process refreshes by itself.
+    store.invalidate(&key, &t.token, sim.clock().now_ms()).await.unwrap();
+    let c = client(&sim, Some(store.clone()));
+    assert!(store.try_lease(&key, "dead-process", sim.clock().now_ms(), 1_000).await.unwrap());
+    let waiting = tokio::spawn(async move { c.access_token().await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    sim.clock().advance(Duration::from_secs(2));
+    let got = tokio::time::timeout(Duration::from_secs(30), waiting).await.unwrap().unwrap().unwrap().unwrap();
+    assert_eq!(got.source, TokenSource::Platform);
+    assert_eq!(sim.counters().stable_token_requests, 2);
 }

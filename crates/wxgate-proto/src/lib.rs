@@ -17,6 +17,7 @@ pub mod error;
 pub mod format;
 pub mod inbound;
 pub mod kf;
+pub mod kf_reply;
 pub mod reply;
 pub mod text;
 pub mod tree;

@@ -25,6 +25,14 @@ enum Command {
     Outbox(cmd::outbox::Args),
     /// Run the simulated WeChat platform (push to your server, platform APIs, transcripts).
     Sim(cmd::sim::Args),
+    /// Send a customer-service message of any type.
+    Send(cmd::send::Args),
+    /// Show or cancel the typing status for a user.
+    Typing(cmd::typing::Args),
+    /// Upload or download temporary media.
+    Media(cmd::media::Args),
+    /// Show the access token's source and expiry (the token itself only with --reveal).
+    Token(cmd::token::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,6 +44,10 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Outbox(args) => cmd::outbox::run(args).await,
             Command::Sim(args) => cmd::sim::run(args).await,
+            Command::Send(args) => cmd::send::run(args).await,
+            Command::Typing(args) => cmd::typing::run(args).await,
+            Command::Media(args) => cmd::media::run(args).await,
+            Command::Token(args) => cmd::token::run(args).await,
         }
     })
 }

@@ -32,7 +32,7 @@ pub enum CacheOutcome {
 const CHUNK: usize = 64 * 1024;
 
 /// The multipart form of one attempt (rebuilt for every attempt).
-pub(crate) fn form(filename: &str, content_type: &str, bytes: Bytes, progress: Option<Progress>) -> Form {
+pub(crate) fn form(filename: &str, content_type: &'static str, bytes: Bytes, progress: Option<Progress>) -> Form {
     let total = bytes.len() as u64;
     let part = match progress {
         None => Part::stream_with_length(bytes, total),
@@ -48,8 +48,9 @@ pub(crate) fn form(filename: &str, content_type: &str, bytes: Bytes, progress: O
             Part::stream_with_length(reqwest::Body::wrap_stream(body), total)
         }
     };
-    let part = part.file_name(filename.to_owned());
-    let part = part.mime_str(content_type).unwrap_or_else(|_| Part::bytes(Vec::new()));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::CONTENT_TYPE, reqwest::header::HeaderValue::from_static(content_type));
+    let part = part.file_name(filename.to_owned()).headers(headers);
     Form::new().part("media", part)
 }
 

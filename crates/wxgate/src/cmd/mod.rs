@@ -1,8 +1,13 @@
 //! One module per subcommand.
 
+pub mod media;
 pub mod outbox;
+pub mod platform;
+pub mod send;
 pub mod serve;
 pub mod sim;
+pub mod token;
+pub mod typing;
 
 /// Structured logs to stderr; `RUST_LOG` (default `info`) filters them.
 pub fn init_tracing() {
