@@ -59,7 +59,8 @@ async fn scenario(mode: SimMode) {
         user.send_text(&format!("wait {ms}")).await.unwrap();
     }
     let expected: Vec<String> = DELAYS_MS.iter().map(|ms| format!("done wait {ms}")).collect();
-    user.wait_for(Duration::from_secs(20), |t| t.iter().filter(|e| e.is_received()).count() >= expected.len())
+    let answered = |e: &wxgate_sim::Entry| matches!(e.item, Item::PassiveReply { .. } | Item::CustomerService { .. });
+    user.wait_for(Duration::from_secs(20), |t| t.iter().filter(|e| answered(e)).count() >= expected.len())
         .await
         .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -76,10 +77,18 @@ async fn scenario(mode: SimMode) {
             _ => None,
         })
         .collect();
-    assert_eq!(answers.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(), expected, "{mode:?}: one answer each, in order");
+    assert_eq!(
+        answers.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>(),
+        expected,
+        "{mode:?}: one answer each, in order"
+    );
     let how: Vec<&str> = answers.iter().map(|(h, _)| *h).collect();
     assert_eq!(how, ["passive", "passive", "passive", "passive", "customer_service", "customer_service"], "{mode:?}");
-    assert!(runs.lock().unwrap().values().all(|&n| n == 1), "{mode:?}: each handler ran once: {:?}", runs.lock().unwrap());
+    assert!(
+        runs.lock().unwrap().values().all(|&n| n == 1),
+        "{mode:?}: each handler ran once: {:?}",
+        runs.lock().unwrap()
+    );
     let typing_before_cs = transcript.iter().position(|e| matches!(e.item, Item::Typing { on: true }));
     let first_cs = transcript.iter().position(|e| matches!(e.item, Item::CustomerService { .. }));
     assert!(typing_before_cs.is_some() && typing_before_cs < first_cs, "{mode:?}: typing shown before the late answer");

@@ -41,6 +41,16 @@ async fn wait_healthy(port: u16) {
     panic!("wxgate serve did not come up on {port}");
 }
 
+fn answers(sim: &Simulator, openid: &str) -> Vec<String> {
+    sim.transcript(APPID, openid)
+        .iter()
+        .filter_map(|e| match &e.item {
+            Item::CustomerService { text: Some(t), .. } => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_is_delivered_once_after_kill_9() {
     let model = FakeModel::start().await.unwrap();
@@ -84,28 +94,22 @@ async fn every_answer_is_delivered_once_after_kill_9() {
     // kill -9 while answers are being worked out and queued.
     server.kill().unwrap();
     server.wait().unwrap();
-    let delivered_before: usize =
-        users.iter().map(|u| sim.transcript(APPID, u).iter().filter(|e| e.is_received()).count()).sum();
+    let delivered_before: usize = users.iter().map(|u| answers(&sim, u).len()).sum();
     assert!(delivered_before < USERS * MESSAGES, "the kill must interrupt the work");
 
     let mut server = serve(&config);
     wait_healthy(port).await;
     for u in &users {
         sim.user(APPID, u)
-            .wait_for(Duration::from_secs(30), |t| t.iter().filter(|e| e.is_received()).count() >= MESSAGES)
+            .wait_for(Duration::from_secs(30), |t| {
+                t.iter().filter(|e| matches!(e.item, Item::CustomerService { .. })).count() >= MESSAGES
+            })
             .await
             .unwrap_or_else(|e| panic!("{u}: {e}"));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     for u in &users {
-        let answers: Vec<String> = sim
-            .transcript(APPID, u)
-            .iter()
-            .filter_map(|e| match &e.item {
-                Item::CustomerService { text: Some(t), .. } => Some(t.clone()),
-                _ => None,
-            })
-            .collect();
+        let answers = answers(&sim, u);
         assert_eq!(answers.len(), MESSAGES, "{u}: exactly one answer per message: {answers:?}");
         for (m, a) in answers.iter().enumerate() {
             assert!(a.starts_with(&format!("echo: question {m} ")), "{u}: in order: {answers:?}");

@@ -19,7 +19,7 @@ mod worker;
 pub use auto::AutoDelivery;
 pub use deliver::{CONTINUE_HINT, pack};
 pub use interactions::Interactions;
-pub use platform::{PlatformSender, kf_body};
+pub use platform::PlatformSender;
 pub use recover::recover;
 pub use send::{CustomerService, Retry, SendError, SendFut};
 pub use sink::{Outbox, parts};

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use wxgate_client::{Client, ClientError, RetryClass};
 use wxgate_proto::ReplyBody;
-use wxgate_proto::kf::{KfBody, KfMessage, MediaRef, Music, News, NewsArticle, Text, TypingCommand, Video};
+use wxgate_proto::kf::{KfMessage, TypingCommand};
+use wxgate_proto::kf_reply::kf_bodies;
 
 use super::send::{CustomerService, Retry, SendError, SendFut};
 
@@ -44,53 +45,22 @@ fn send_error(e: ClientError) -> SendError {
     SendError { code: e.errcode().map(|c| c.code()), message: e.to_string(), retry }
 }
 
-/// The customer-service message for a passive-reply body (news keeps its first article: the platform sends one).
-pub fn kf_body(reply: &ReplyBody) -> Result<KfBody, SendError> {
-    Ok(match reply {
-        ReplyBody::Text { content } => KfBody::Text(Text { content: content.clone() }),
-        ReplyBody::Image { media_id } => KfBody::Image(MediaRef { media_id: media_id.clone() }),
-        ReplyBody::Voice { media_id } => KfBody::Voice(MediaRef { media_id: media_id.clone() }),
-        ReplyBody::Video { media_id, title, description } => KfBody::Video(Video {
-            media_id: media_id.clone(),
-            thumb_media_id: None,
-            title: title.clone(),
-            description: description.clone(),
-        }),
-        ReplyBody::Music(m) => KfBody::Music(Music {
-            title: m.title.clone(),
-            description: m.description.clone(),
-            musicurl: m.music_url.clone().unwrap_or_default(),
-            hqmusicurl: m.hq_music_url.clone().or_else(|| m.music_url.clone()).unwrap_or_default(),
-            thumb_media_id: Some(m.thumb_media_id.clone()),
-        }),
-        ReplyBody::News { articles } => KfBody::News(News {
-            articles: articles
-                .iter()
-                .take(1)
-                .map(|a| NewsArticle {
-                    title: a.title.clone(),
-                    description: Some(a.description.clone()).filter(|d| !d.is_empty()),
-                    url: a.url.clone(),
-                    picurl: Some(a.pic_url.clone()).filter(|p| !p.is_empty()),
-                })
-                .collect(),
-        }),
-        ReplyBody::TransferCustomerService { .. } => {
-            return Err(SendError {
-                code: None,
-                message: "transfer_customer_service is a passive reply only".into(),
-                retry: Retry::Never,
-            });
-        }
-    })
-}
-
 impl CustomerService for PlatformSender {
     fn send<'a>(&'a self, account: &'a str, openid: &'a str, message: &'a ReplyBody) -> SendFut<'a> {
         Box::pin(async move {
             let client = self.client(account)?;
-            let msg = KfMessage::new(openid, kf_body(message)?);
-            client.send(&msg).await.map_err(send_error)
+            let bodies = kf_bodies(message);
+            if bodies.is_empty() {
+                return Err(SendError {
+                    code: None,
+                    message: format!("a {} reply cannot be sent as a customer-service message", message.msg_type()),
+                    retry: Retry::Never,
+                });
+            }
+            for body in bodies {
+                client.send(&KfMessage::new(openid, body)).await.map_err(send_error)?;
+            }
+            Ok(())
         })
     }
 

@@ -34,10 +34,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let durability = if config.store_full_sync { Durability::Full } else { Durability::Normal };
-    let store = Arc::new(
-        SqliteStore::open(&config.store_path, durability)
-            .with_context(|| format!("cannot open the store {} (store.path / WXGATE_STORE)", config.store_path.display()))?,
-    );
+    let store = Arc::new(SqliteStore::open(&config.store_path, durability).with_context(|| {
+        format!("cannot open the store {} (store.path / WXGATE_STORE)", config.store_path.display())
+    })?);
     let mut sender = PlatformSender::new();
     for account in &config.accounts {
         match account.client_config() {
