@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Outbox throughput: jobs/s through the worker against the simulated platform, SQLite (durability full and
+# normal) against the in-memory store measured in the same run.
+#
+#   bench/outbox.sh                      # 400 users × 5 answers, 16 users at once
+#   USERS=1000 CONCURRENCY=32 bench/outbox.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p wxgate-bench --bin outbox
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+"$TARGET_DIR/release/outbox" --users "${USERS:-400}" --per-user "${PER_USER:-5}" --concurrency "${CONCURRENCY:-16}"

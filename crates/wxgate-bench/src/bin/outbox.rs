@@ -1,0 +1,105 @@
+//! Outbox throughput: jobs per second through the worker, sending customer-service messages to the simulated
+//! platform over HTTP, with the SQLite store (durability `full` and `normal`) and, in the same run, the
+//! in-memory store as the baseline. Prints one line per store and the ratio to memory.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use tokio::sync::Notify;
+use wxgate_client::{Client, ClientConfig, Secret};
+use wxgate_server::outbox::{PlatformSender, Windows, Worker, WorkerConfig};
+use wxgate_sim::{Account, Interaction, Simulator};
+use wxgate_store::memory::MemoryStore;
+use wxgate_store::{JobState, NewJob, OutboxStore};
+use wxgate_store_sqlite::{Durability, SqliteStore};
+
+/// Arguments.
+#[derive(Parser)]
+struct Args {
+    /// Users (each gets `per_user` answers: at most 5, the 48-hour quota).
+    #[arg(long, default_value_t = 400)]
+    users: usize,
+    /// Answers per user.
+    #[arg(long, default_value_t = 5)]
+    per_user: usize,
+    /// Users served at once by the worker.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+}
+
+const APPID: &str = "wx00000000000000b1";
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let dir = std::env::temp_dir().join(format!("wxgate-outbox-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut results = Vec::new();
+    let stores: Vec<(&str, Arc<dyn OutboxStore>)> = vec![
+        ("memory", Arc::new(MemoryStore::new())),
+        ("sqlite-full", Arc::new(SqliteStore::open(dir.join("full.sqlite"), Durability::Full).expect("sqlite"))),
+        ("sqlite-normal", Arc::new(SqliteStore::open(dir.join("normal.sqlite"), Durability::Normal).expect("sqlite"))),
+    ];
+    for (label, store) in stores {
+        let rate = run(&args, store).await;
+        results.push((label, rate));
+    }
+    let memory = results[0].1;
+    for (label, rate) in &results {
+        println!("store={label} jobs_per_s={rate:.0} ratio_to_memory={:.2}", rate / memory);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Accepts and answers every job, then times the worker until all are sent.
+async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
+    let sim = Simulator::builder().start().await.expect("simulator");
+    sim.add_account(Account::new(APPID, "bench-secret", "gh_00000000bench", "bench-token")).expect("account");
+    let users: Vec<String> = (0..args.users).map(|u| format!("oBench{u:022}")).collect();
+    for u in &users {
+        sim.add_user(APPID, u).expect("user");
+        sim.record_interaction(APPID, u, Interaction::Message).expect("interaction");
+    }
+    let mut n = 0;
+    for m in 0..args.per_user {
+        for u in &users {
+            let job = NewJob {
+                account: "bench".into(),
+                openid: u.clone(),
+                dedup_key: format!("{u}/{m}"),
+                push: b"<xml/>".to_vec(),
+                accepted_at: 0,
+            };
+            let id = store.accept(job).await.expect("accept");
+            let answer = serde_json::json!([{"type": "text", "content": format!("answer {m} for {u}")}]).to_string();
+            store.set_answer(id, Some(answer)).await.expect("answer");
+            n += 1;
+        }
+    }
+    let config = ClientConfig::new(APPID, Secret::new("bench-secret")).api_base(sim.base_url());
+    let sender = PlatformSender::new().with_account("bench", Arc::new(Client::new(config).expect("client")));
+    let wake = Arc::new(Notify::new());
+    let config =
+        WorkerConfig { concurrency: args.concurrency, poll: Duration::from_millis(5), ..WorkerConfig::default() };
+    let worker = Worker::new(store.clone(), Arc::new(sender), Arc::new(Windows::new()), wake, config);
+    let stop = Arc::new(Notify::new());
+    let started = Instant::now();
+    let handle = tokio::spawn({
+        let stop = stop.clone();
+        async move { worker.run(async move { stop.notified().await }).await }
+    });
+    loop {
+        let sent = sim.counters().custom_send_requests as usize;
+        if sent >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let elapsed = started.elapsed();
+    stop.notify_one();
+    let _ = handle.await;
+    let done = store.list(JobState::Done, n + 1).await.expect("list").len();
+    assert!(done + 32 >= n, "the worker acknowledges what it sent ({done} of {n})");
+    n as f64 / elapsed.as_secs_f64()
+}
