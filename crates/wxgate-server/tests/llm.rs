@@ -1,6 +1,6 @@
-//! A model behind the account, against the fake OpenAI-compatible server over real HTTP: fast answers go out
-//! passively, slow ones by customer service with typing first, long ones split within the quota; conversations
-//! carry over and reset; errors get the apology; the rate limit holds; rules still come first.
+//! A model behind the account, against the fake OpenAI-compatible server and the simulated platform over real
+//! HTTP: fast answers go out passively, slow ones by customer service with typing first, long ones split within
+//! the quota; conversations carry over and reset; errors get the apology; the rate limit holds; rules come first.
 
 mod common;
 
@@ -8,28 +8,54 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use wxgate_client::Client;
 use wxgate_llm::fake::FakeModel;
 use wxgate_proto::reply::MAX_TEXT_BYTES;
 use wxgate_proto::{Format, Reply, ReplyBody};
+use wxgate_server::outbox::PlatformSender;
 use wxgate_server::outbox::{CONTINUE_HINT, WorkerConfig};
 use wxgate_server::{Gateway, Router, config};
+use wxgate_sim::{Account, Item, Simulator};
 use wxgate_store::OutboxStore;
 use wxgate_store_sqlite::SqliteStore;
 
-async fn setup(model: &FakeModel, extra_llm: &str) -> (TestServer, Arc<Phone>) {
+async fn setup(model: &FakeModel, extra_llm: &str) -> (TestServer, Simulator) {
+    let sim = Simulator::builder().start().await.unwrap();
     let cfg = format!(
         "[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\nappid = \"{APPID}\"\naes_key = \"{AES_KEY}\"\n\
-         deadline = {{ budget_ms = 1500, attempts = 1 }}\n\
+         secret = \"s\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 1500, attempts = 1 }}\n\
          [[accounts.rules]]\nkeyword = \"菜单\"\nreply = {{ type = \"text\", content = \"rule answer\" }}\n\
          [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\n{extra_llm}\n",
+        sim.base_url(),
         model.base_url()
     );
     let config = config::load_str(&cfg, "t", Vec::new()).unwrap();
-    let phone = Arc::new(Phone::default());
+    let client = Client::new(config.accounts[0].client_config().unwrap()).unwrap();
+    let sender = Arc::new(PlatformSender::new().with_account("acct", Arc::new(client)));
     let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
     let worker = WorkerConfig { poll: Duration::from_millis(50), ..WorkerConfig::default() };
-    let gateway = Gateway::new(config).with_router(Router::new()).with_outbox(store, phone.clone(), worker);
-    (start_gateway(gateway).await, phone)
+    let gateway = Gateway::new(config).with_router(Router::new()).with_outbox(store, sender, worker);
+    let server = start_gateway(gateway).await;
+    sim.add_account(Account::new(APPID, "s", GH, TOKEN).with_url(format!("http://{}/wx", server.addr))).unwrap();
+    sim.add_user(APPID, USER).unwrap();
+    (server, sim)
+}
+
+/// The customer-service texts on the user's phone, in order.
+fn cs_texts(sim: &Simulator) -> Vec<String> {
+    sim.transcript(APPID, USER)
+        .iter()
+        .filter_map(|e| match &e.item {
+            Item::CustomerService { text, .. } => Some(text.clone().unwrap_or_default()),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn wait_cs(sim: &Simulator, n: usize) -> Vec<String> {
+    let is_cs = |e: &wxgate_sim::Entry| matches!(e.item, Item::CustomerService { .. });
+    let _ = sim.wait_for(APPID, USER, Duration::from_secs(15), |t| t.iter().filter(|e| is_cs(e)).count() >= n).await;
+    cs_texts(sim)
 }
 
 fn passive(sent: &Sent) -> ReplyBody {
@@ -39,7 +65,7 @@ fn passive(sent: &Sent) -> ReplyBody {
 #[tokio::test]
 async fn conversations_carry_over_reset_and_rules_come_first() {
     let model = FakeModel::start().await.unwrap();
-    let (s, _) = setup(&model, "").await;
+    let (s, _sim) = setup(&model, "").await;
     assert_eq!(
         passive(&s.push(&text_xml("你好", fresh_id()), Mode::Plain).await),
         ReplyBody::text("echo: 你好 (turn 1)")
@@ -66,7 +92,7 @@ async fn conversations_carry_over_reset_and_rules_come_first() {
 #[tokio::test]
 async fn model_errors_get_the_apology_and_the_rate_limit_holds() {
     let model = FakeModel::start().await.unwrap();
-    let (s, _) = setup(&model, "rate_per_minute = 2\napology = \"sorry\"\nlimit_reply = \"slow down\"").await;
+    let (s, _sim) = setup(&model, "rate_per_minute = 2\napology = \"sorry\"\nlimit_reply = \"slow down\"").await;
     model.fail_next(1, 500);
     assert_eq!(passive(&s.push(&text_xml("a", fresh_id()), Mode::Plain).await), ReplyBody::text("sorry"));
     assert_eq!(passive(&s.push(&text_xml("b", fresh_id()), Mode::Plain).await), ReplyBody::text("echo: b (turn 1)"));
@@ -78,12 +104,14 @@ async fn model_errors_get_the_apology_and_the_rate_limit_holds() {
 async fn a_slow_answer_comes_by_customer_service_after_typing() {
     let model = FakeModel::start().await.unwrap();
     model.set_delay(Duration::from_millis(2500));
-    let (s, phone) = setup(&model, "").await;
-    let sent = s.push(&text_xml("think hard", fresh_id()), Mode::Plain).await;
-    assert_eq!(sent.body, "success");
-    let got = phone.wait_for(1).await;
-    assert_eq!(got[0].1, ReplyBody::text("echo: think hard (turn 1)"));
-    assert_eq!(phone.typing.lock().unwrap().first(), Some(&true), "typing was shown while the model worked");
+    let (_s, sim) = setup(&model, "").await;
+    let outcome = sim.user(APPID, USER).send_text("think hard").await.unwrap();
+    assert!(matches!(outcome.verdict, wxgate_sim::Verdict::Nothing), "{:?}", outcome.verdict);
+    assert_eq!(wait_cs(&sim, 1).await, ["echo: think hard (turn 1)"]);
+    let shown = sim.transcript(APPID, USER);
+    let typing = shown.iter().position(|e| matches!(e.item, Item::Typing { on: true }));
+    let answer = shown.iter().position(|e| matches!(e.item, Item::CustomerService { .. }));
+    assert!(typing.is_some() && typing < answer, "typing was shown while the model worked: {shown:#?}");
 }
 
 #[tokio::test]
@@ -92,33 +120,23 @@ async fn a_long_answer_is_split_in_order_within_the_quota_and_the_rest_follows_t
     let long: String = (0..300).map(|i| format!("第{i}段：这是一个很长的回答。\n\n")).collect();
     assert!(long.len() > 5 * MAX_TEXT_BYTES);
     model.set_answer(Some(long.clone()));
-    let (s, phone) = setup(&model, "").await;
-    assert_eq!(s.push(&text_xml("long please", fresh_id()), Mode::Plain).await.body, "success");
-    let first = phone.wait_for(5).await;
+    let (_s, sim) = setup(&model, "").await;
+    let user = sim.user(APPID, USER);
+    user.send_text("long please").await.unwrap();
+    wait_cs(&sim, 5).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(phone.received.lock().unwrap().len(), 5, "never past the 5-message quota");
-    let texts: Vec<String> = first
-        .iter()
-        .map(|(_, m)| match m {
-            ReplyBody::Text { content } => content.clone(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let texts = cs_texts(&sim);
+    assert_eq!(texts.len(), 5, "never past the 5-message quota");
     assert!(texts.iter().all(|t| t.len() <= MAX_TEXT_BYTES));
     assert!(texts[4].ends_with(CONTINUE_HINT), "the last part says how to get the rest");
     // The user's next message reopens the window; the rest follows, in order, nothing lost or repeated.
     model.set_answer(Some("short".into()));
-    let next = s.push(&text_xml("继续", fresh_id()), Mode::Plain).await;
-    assert_eq!(passive(&next), ReplyBody::text("short"), "the new message itself is answered as usual");
+    let next = user.send_text("继续").await.unwrap();
+    assert_eq!(next.reply_text(), Some("short"), "the new message itself is answered as usual");
     let parts = wxgate_server::outbox::parts(ReplyBody::text(long.clone())).len();
     assert!((6..=9).contains(&parts), "{parts} parts: the rest fits the next window");
-    let all = phone.wait_for(parts).await;
-    let mut joined = String::new();
-    for (_, m) in &all {
-        if let ReplyBody::Text { content } = m {
-            joined.push_str(content.trim_end_matches(CONTINUE_HINT));
-        }
-    }
+    let all = wait_cs(&sim, parts).await;
+    let joined: String = all.iter().map(|t| t.trim_end_matches(CONTINUE_HINT)).collect();
     let squash = |t: &str| t.split_whitespace().collect::<String>();
     assert_eq!(squash(&joined), squash(&long), "every part arrives once and in order");
 }
