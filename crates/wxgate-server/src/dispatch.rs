@@ -10,12 +10,38 @@ use wxgate_proto::{Reply, ReplyBody};
 
 use crate::context::Context;
 use crate::join::Outcome;
+use crate::media::MediaUploader;
 use crate::router::{HandlerFuture, Router};
+use crate::rules::MediaFile;
+
+/// What the first matching config rule answers.
+#[derive(Debug, Clone)]
+pub enum RuleAnswer {
+    /// The answer, at once.
+    Ready(Outcome),
+    /// The answer once this file is uploaded (its media id goes into the reply).
+    Upload(ReplyBody, MediaFile),
+}
 
 /// The answer of the first matching config rule, if any.
-pub fn by_rules(ctx: &Arc<Context>) -> Option<Outcome> {
+pub fn by_rules(ctx: &Arc<Context>) -> Option<RuleAnswer> {
     let rule = ctx.account.rules.iter().find(|r| r.matches(&ctx.inbound))?;
-    Some(checked(ctx, Some(rule.reply_for(&ctx.inbound))))
+    let reply = rule.reply_for(&ctx.inbound);
+    Some(match rule.file() {
+        Some(file) => RuleAnswer::Upload(reply, file.clone()),
+        None => RuleAnswer::Ready(checked(ctx, Some(reply))),
+    })
+}
+
+/// Runs a rule's upload to completion.
+pub async fn upload(
+    ctx: &Arc<Context>,
+    uploader: Option<&Arc<dyn MediaUploader>>,
+    reply: ReplyBody,
+    file: &MediaFile,
+) -> Outcome {
+    let reply = crate::media::reply_with_file(uploader, &ctx.account.name, reply, file).await;
+    checked(ctx, reply)
 }
 
 /// The first applicable route, started; `None` when no route applies.

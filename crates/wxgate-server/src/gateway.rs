@@ -24,6 +24,7 @@ use wxgate_proto::ReplyBody;
 use crate::config::{LateStrategy, ResolvedConfig};
 use crate::join::{DropLate, ENTRY_TTL, InFlightTable, LateDelivery, ParkingLot};
 use crate::llm::LlmResponder;
+use crate::media::MediaUploader;
 use crate::outbox::{AutoDelivery, CustomerService, Interactions, Outbox, Windows, Worker, WorkerConfig};
 use crate::router::Ctx;
 use crate::router::Router;
@@ -44,6 +45,7 @@ pub struct Gateway {
     outbox: Option<OutboxParts>,
     auto: HashMap<String, Arc<AutoDelivery>>,
     conversations: Option<Arc<dyn ConversationStore>>,
+    media: Option<Arc<dyn MediaUploader>>,
 }
 
 /// The outbox pieces started with the server.
@@ -67,6 +69,7 @@ impl Gateway {
             outbox: None,
             auto: HashMap::new(),
             conversations: None,
+            media: None,
         }
     }
 
@@ -102,6 +105,12 @@ impl Gateway {
     /// Adds Rust handlers (tried after the config rules).
     pub fn with_router(mut self, router: Router) -> Self {
         self.router = router;
+        self
+    }
+
+    /// Uploads the local files of rules such as `image = "logo.png"` (the platform client does).
+    pub fn with_media(mut self, uploader: Arc<dyn MediaUploader>) -> Self {
+        self.media = Some(uploader);
         self
     }
 
@@ -164,6 +173,7 @@ impl Gateway {
                 wake: o.wake.clone(),
             }),
             typing: self.outbox.as_ref().map(|o| o.cs.clone()),
+            media: self.media.clone(),
             extensions: Arc::new(self.router.extensions()),
             router: self.full_router(),
             timestamp_window: self.config.timestamp_window,
@@ -200,8 +210,9 @@ impl Gateway {
         if let Some(o) = self.outbox.clone() {
             let accounts = self.config.accounts.iter().map(|a| (a.name.clone(), a.clone())).collect();
             let router = self.full_router();
+            let media = self.media.clone();
             tokio::spawn(async move {
-                super::outbox::recover(&o.store, &o.sink, &accounts, &router).await;
+                super::outbox::recover(&o.store, &o.sink, &accounts, &router, media.as_ref()).await;
                 let mut stop = stop_rx;
                 o.worker
                     .run(async move {

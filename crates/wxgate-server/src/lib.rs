@@ -23,6 +23,7 @@ pub mod dispatch;
 pub mod gateway;
 pub mod join;
 pub mod llm;
+pub mod media;
 pub mod outbox;
 pub mod router;
 pub mod rules;

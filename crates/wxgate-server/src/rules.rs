@@ -17,6 +17,17 @@ pub struct Rule {
     event: Option<String>,
     event_key: Option<String>,
     reply: ReplyBody,
+    /// A local file to upload for the reply's media id.
+    file: Option<MediaFile>,
+}
+
+/// A local media file a rule replies with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    /// What it is.
+    pub kind: wxgate_client::MediaType,
+    /// Where it is.
+    pub path: std::path::PathBuf,
 }
 
 type CompileError = (&'static str, String, String);
@@ -24,9 +35,49 @@ type CompileError = (&'static str, String, String);
 impl Rule {
     /// Compiles a rule; the error is (field, reason, fix).
     pub fn compile(c: &RuleConfig) -> Result<Rule, CompileError> {
-        let reply = c.reply.clone().ok_or_else(|| {
-            ("reply", "missing".to_owned(), "add reply = { type = \"text\", content = \"…\" }".to_owned())
-        })?;
+        use wxgate_client::MediaType;
+        let files = [
+            ("image", &c.image, MediaType::Image),
+            ("voice", &c.voice, MediaType::Voice),
+            ("video", &c.video, MediaType::Video),
+        ];
+        let mut file = None;
+        for (field, path, kind) in files {
+            let Some(path) = path else { continue };
+            if file.is_some() || c.reply.is_some() {
+                return Err((
+                    field,
+                    "given with another reply".into(),
+                    "keep one of reply, image, voice, video".into(),
+                ));
+            }
+            let meta = std::fs::metadata(path).map_err(|e| {
+                (
+                    field,
+                    format!("cannot read {path:?}: {e}"),
+                    "give the path of an existing file (relative to the working directory)".to_owned(),
+                )
+            })?;
+            if !meta.is_file() {
+                return Err((field, format!("{path:?} is not a file"), "give the path of a file".into()));
+            }
+            file = Some(MediaFile { kind, path: path.into() });
+        }
+        let reply = match (&file, c.reply.clone()) {
+            (Some(f), _) => match f.kind {
+                MediaType::Voice => ReplyBody::Voice { media_id: "(uploaded)".into() },
+                MediaType::Video => ReplyBody::Video { media_id: "(uploaded)".into(), title: None, description: None },
+                _ => ReplyBody::Image { media_id: "(uploaded)".into() },
+            },
+            (None, Some(reply)) => reply,
+            (None, None) => {
+                return Err((
+                    "reply",
+                    "missing".to_owned(),
+                    "add reply = { type = \"text\", content = \"…\" } (or image = \"path/to/file.png\")".to_owned(),
+                ));
+            }
+        };
         // Placeholders make the final length unknown; check the template with them in place.
         reply
             .validate(wxgate_proto::reply::MAX_NEWS_ARTICLES)
@@ -52,7 +103,7 @@ impl Rule {
             (None, Some(_)) => Some("event".to_owned()),
             (t, _) => t.clone(),
         };
-        Ok(Rule { msg_type, keywords, regex, event, event_key, reply })
+        Ok(Rule { msg_type, keywords, regex, event, event_key, reply, file })
     }
 
     /// True when the push satisfies every condition.
@@ -76,6 +127,11 @@ impl Rule {
             return false;
         }
         true
+    }
+
+    /// The local file whose uploaded media id the reply needs, if any.
+    pub fn file(&self) -> Option<&MediaFile> {
+        self.file.as_ref()
     }
 
     /// The reply for this push, placeholders filled in.

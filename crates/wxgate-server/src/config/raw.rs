@@ -226,4 +226,10 @@ pub struct RuleConfig {
     /// The reply; `{ type = "text", content = "…" }`, `image`/`voice` with `media_id`, `video`, `music`,
     /// `news` with `articles`, or `transfer_customer_service`.
     pub reply: Option<ReplyBody>,
+    /// Instead of `reply`: an image file to send (uploaded as temporary media on first use, cached after).
+    pub image: Option<String>,
+    /// Instead of `reply`: a voice file (AMR or MP3) to send, uploaded and cached like `image`.
+    pub voice: Option<String>,
+    /// Instead of `reply`: a video file (MP4) to send, uploaded and cached like `image`.
+    pub video: Option<String>,
 }

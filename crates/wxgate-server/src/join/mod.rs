@@ -27,28 +27,39 @@ pub use late::{Accepted, BoxFut, DropLate, LateDelivery, ParkingLot};
 pub use table::{Arrival, Delivery, Entry, InFlightTable, Outcome};
 
 use crate::context::Context;
-use crate::dispatch;
+use crate::dispatch::{self, RuleAnswer};
+use crate::media::MediaUploader;
 use crate::outbox::CustomerService;
 use crate::router::Router;
 
 /// How long an entry stays joinable at least (and at most twice that): all of WeChat's attempts (~15 s), with room.
 pub const ENTRY_TTL: Duration = Duration::from_secs(30);
 
+/// What answering needs besides the push: handlers, the in-flight table, late delivery, typing and uploads.
+#[derive(Debug, Clone, Copy)]
+pub struct Services<'a> {
+    /// Rust handlers.
+    pub router: &'a Router,
+    /// Logical messages in flight.
+    pub table: &'a InFlightTable,
+    /// Where late answers go.
+    pub late: &'a Arc<dyn LateDelivery>,
+    /// Typing status sender, when there is one.
+    pub typing: Option<&'a Arc<dyn CustomerService>>,
+    /// Uploads for rules that reply with a file.
+    pub media: Option<&'a Arc<dyn MediaUploader>>,
+}
+
 /// Answers one attempt: `Some(reply)` to reply passively, `None` for `success`.
-pub async fn answer(
-    ctx: &Arc<Context>,
-    router: &Router,
-    table: &InFlightTable,
-    late: &Arc<dyn LateDelivery>,
-    typing: Option<&Arc<dyn CustomerService>>,
-) -> Option<ReplyBody> {
+pub async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyBody> {
+    let Services { table, late, .. } = services;
     let account = &ctx.account;
     if let Some(parked) = late.take_parked(&account.name, &ctx.inbound.from_user).await {
         // An answer owed from an earlier message goes out now; this message is still handled, and its own answer
         // is parked in turn if it cannot be given.
         let arrival = arrive(ctx, table);
         if arrival.is_first() {
-            start(ctx, router, &arrival.entry, late, typing);
+            start(ctx, &arrival.entry, services);
         }
         let ticket = late.accept(ctx).await.ok().map(|a| a.ticket);
         if let Some(ticket) = ticket
@@ -60,12 +71,12 @@ pub async fn answer(
     }
 
     // A config rule answers at once and always the same way, so a retry may simply be answered again: no entry.
-    if let Some(outcome) = dispatch::by_rules(ctx) {
+    if let Some(RuleAnswer::Ready(outcome)) = dispatch::by_rules(ctx) {
         return outcome;
     }
     let arrival = arrive(ctx, table);
     if arrival.is_first() {
-        start(ctx, router, &arrival.entry, late, typing);
+        start(ctx, &arrival.entry, services);
     }
     let entry = &arrival.entry;
     if let Delivery::HandedOff(_) = entry.delivery() {
@@ -149,27 +160,31 @@ fn arrive(ctx: &Arc<Context>, table: &InFlightTable) -> Arrival {
 
 /// Starts the work for a new entry: a matching rule answers inline; a handler runs in its own task, and its
 /// result completes the entry (and goes to late delivery if the entry was handed off).
-fn start(
-    ctx: &Arc<Context>,
-    router: &Router,
-    entry: &Arc<Entry>,
-    late: &Arc<dyn LateDelivery>,
-    typing: Option<&Arc<dyn CustomerService>>,
-) {
-    if let Some(outcome) = dispatch::by_rules(ctx) {
-        entry.complete(outcome);
-        return;
-    }
-    let Some(fut) = dispatch::by_router(ctx, router) else {
-        entry.complete(None);
-        return;
+fn start(ctx: &Arc<Context>, entry: &Arc<Entry>, services: Services<'_>) {
+    let work: std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send>> = match dispatch::by_rules(ctx) {
+        Some(RuleAnswer::Ready(outcome)) => {
+            entry.complete(outcome);
+            return;
+        }
+        Some(RuleAnswer::Upload(reply, file)) => {
+            let (ctx, media) = (ctx.clone(), services.media.cloned());
+            Box::pin(async move { dispatch::upload(&ctx, media.as_ref(), reply, &file).await })
+        }
+        None => {
+            let Some(fut) = dispatch::by_router(ctx, services.router) else {
+                entry.complete(None);
+                return;
+            };
+            let ctx = ctx.clone();
+            Box::pin(async move { dispatch::run(&ctx, fut).await })
+        }
     };
-    if let Some(cs) = typing {
+    if let Some(cs) = services.typing {
         typing::spawn(ctx.clone(), entry.clone(), cs.clone());
     }
-    let (ctx, entry, late) = (ctx.clone(), entry.clone(), late.clone());
+    let (ctx, entry, late) = (ctx.clone(), entry.clone(), services.late.clone());
     tokio::spawn(async move {
-        let outcome = dispatch::run(&ctx, fut).await;
+        let outcome = work.await;
         if let Some(ticket) = entry.complete(outcome.clone()) {
             late.complete(ticket, ctx, outcome).await;
         }

@@ -72,3 +72,17 @@ impl CustomerService for PlatformSender {
         })
     }
 }
+
+impl crate::media::MediaUploader for PlatformSender {
+    fn media_id<'a>(&'a self, account: &'a str, file: &'a crate::rules::MediaFile) -> crate::media::UploadFut<'a> {
+        Box::pin(async move {
+            let client = self.client(account).map_err(|e| e.message)?;
+            let bytes =
+                tokio::fs::read(&file.path).await.map_err(|e| format!("cannot read {}: {e}", file.path.display()))?;
+            let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or("media");
+            let (media_id, _) =
+                client.upload_media_cached(file.kind, name, bytes.into(), None).await.map_err(|e| e.to_string())?;
+            Ok(media_id)
+        })
+    }
+}

@@ -19,6 +19,7 @@ pub async fn recover(
     outbox: &Outbox,
     accounts: &HashMap<String, Arc<crate::account::Account>>,
     router: &Router,
+    media: Option<&Arc<dyn crate::media::MediaUploader>>,
 ) -> usize {
     let jobs = match store.list(JobState::Awaiting, 10_000).await {
         Ok(jobs) => jobs,
@@ -36,7 +37,8 @@ pub async fn recover(
         };
         let ctx = Arc::new(context(account.clone(), inbound, extensions.clone()));
         let outcome = match dispatch::by_rules(&ctx) {
-            Some(outcome) => outcome,
+            Some(dispatch::RuleAnswer::Ready(outcome)) => outcome,
+            Some(dispatch::RuleAnswer::Upload(reply, file)) => dispatch::upload(&ctx, media, reply, &file).await,
             None => match dispatch::by_router(&ctx, router) {
                 Some(fut) => dispatch::run(&ctx, fut).await,
                 None => None,

@@ -45,6 +45,8 @@ pub struct Shared {
     pub interactions: Option<crate::outbox::Interactions>,
     /// Shows the typing status while slow handlers run, when a customer-service sender is configured.
     pub typing: Option<Arc<dyn crate::outbox::CustomerService>>,
+    /// Uploads for rules that reply with a local file.
+    pub media: Option<Arc<dyn crate::media::MediaUploader>>,
     /// The router's extensions, shared into every context.
     pub extensions: Arc<Extensions>,
     /// Allowed clock difference.
@@ -183,7 +185,14 @@ async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &st
         interactions.record(ctx);
     }
     let late = shared.late.get(&ctx.account.name).unwrap_or(&shared.default_late);
-    match join::answer(ctx, &shared.router, &shared.table, late, shared.typing.as_ref()).await {
+    let services = join::Services {
+        router: &shared.router,
+        table: &shared.table,
+        late,
+        typing: shared.typing.as_ref(),
+        media: shared.media.as_ref(),
+    };
+    match join::answer(ctx, services).await {
         Some(body) => respond::reply(ctx, body, timestamp, nonce),
         None => respond::success(),
     }

@@ -60,8 +60,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (server.listen / WXGATE_LISTEN)", config.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "wxgate listening");
+    let sender = Arc::new(sender);
     Gateway::new(config)
-        .with_outbox(store.clone(), Arc::new(sender), WorkerConfig::default())
+        .with_outbox(store.clone(), sender.clone(), WorkerConfig::default())
+        .with_media(sender)
         .with_conversations(store)
         .serve(listener, shutdown_signal())
         .await?;
