@@ -4,20 +4,15 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use wxgate_client::Client;
 use wxgate_llm::fake::FakeModel;
 use wxgate_proto::reply::MAX_TEXT_BYTES;
 use wxgate_proto::{Format, Reply, ReplyBody};
-use wxgate_server::outbox::PlatformSender;
-use wxgate_server::outbox::{CONTINUE_HINT, WorkerConfig};
-use wxgate_server::{Gateway, Router, config};
+use wxgate_server::Router;
+use wxgate_server::outbox::CONTINUE_HINT;
 use wxgate_sim::{Account, Item, Simulator};
-use wxgate_store::OutboxStore;
-use wxgate_store_sqlite::SqliteStore;
 
 async fn setup(model: &FakeModel, extra_llm: &str) -> (TestServer, Simulator) {
     let sim = Simulator::builder().start().await.unwrap();
@@ -29,13 +24,7 @@ async fn setup(model: &FakeModel, extra_llm: &str) -> (TestServer, Simulator) {
         sim.base_url(),
         model.base_url()
     );
-    let config = config::load_str(&cfg, "t", Vec::new()).unwrap();
-    let client = Client::new(config.accounts[0].client_config().unwrap()).unwrap();
-    let sender = Arc::new(PlatformSender::new().with_account("acct", Arc::new(client)));
-    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
-    let worker = WorkerConfig { poll: Duration::from_millis(50), ..WorkerConfig::default() };
-    let gateway = Gateway::new(config).with_router(Router::new()).with_outbox(store, sender, worker);
-    let server = start_gateway(gateway).await;
+    let (server, _store) = start_on_platform(&cfg, Router::new()).await;
     sim.add_account(Account::new(APPID, "s", GH, TOKEN).with_url(format!("http://{}/wx", server.addr))).unwrap();
     sim.add_user(APPID, USER).unwrap();
     (server, sim)

@@ -6,21 +6,9 @@ use common::*;
 use wxgate_proto::{Fields, Format, ReplyBody};
 use wxgate_server::Router;
 
-fn example(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-/// The default config with this test's credentials.
-fn default_with_test_credentials() -> String {
-    example("default.toml")
-        .replace("wxgate-demo-token", TOKEN)
-        .replace("wx0000000000000001", APPID)
-        .replace("gh_0000000000000001", GH)
-}
-
 #[tokio::test]
 async fn every_demo_keyword_gets_its_reply_type_in_every_mode() {
-    let s = start(&default_with_test_credentials(), Router::new()).await;
+    let s = start(&example_config("default.toml"), Router::new()).await;
     let expected = [
         ("回复文字", "text"),
         ("回复图片", "image"),
@@ -44,7 +32,7 @@ async fn every_demo_keyword_gets_its_reply_type_in_every_mode() {
 
 #[tokio::test]
 async fn followers_are_greeted() {
-    let s = start(&default_with_test_credentials(), Router::new()).await;
+    let s = start(&example_config("default.toml"), Router::new()).await;
     let follow = Fields::new()
         .with_text("ToUserName", GH)
         .with_text("FromUserName", USER)
@@ -59,7 +47,7 @@ async fn followers_are_greeted() {
 
 #[tokio::test]
 async fn cloud_example_answers_json() {
-    let cfg = example("cloud.toml").replace("0.0.0.0:80", "127.0.0.1:0");
+    let cfg = example_config("cloud.toml").replace("0.0.0.0:80", "127.0.0.1:0");
     let s = start(&cfg, Router::new()).await;
     let resp = s.http.post(s.url("/")).header("x-wx-source", "x").body(text_json("回复图文", 1)).send().await.unwrap();
     let body = resp.text().await.unwrap();
@@ -71,10 +59,7 @@ async fn cloud_example_answers_json() {
 
 #[tokio::test]
 async fn echo_example_loads_and_echoes() {
-    let cfg = example("echo.toml")
-        .replace("wxgate-demo-token", TOKEN)
-        .replace("wx0000000000000001", APPID)
-        .replace("gh_0000000000000001", GH);
+    let cfg = example_config("echo.toml");
     let s = start(&cfg, Router::new()).await;
     let reply = open_reply(&s.push(&text_xml("ping", 1), Mode::Safe).await, true, Format::Xml);
     assert_eq!(reply.body, ReplyBody::text("echo: ping"));

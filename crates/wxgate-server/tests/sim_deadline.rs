@@ -11,13 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use wxgate_client::Client;
-use wxgate_server::outbox::{PlatformSender, WorkerConfig};
+use wxgate_server::Router;
 use wxgate_server::router::Text;
-use wxgate_server::{Gateway, Router, config};
 use wxgate_sim::{Account, Item, Mode as SimMode, Settings, Simulator};
-use wxgate_store::OutboxStore;
-use wxgate_store_sqlite::SqliteStore;
 
 const DELAYS_MS: [u64; 6] = [10, 300, 700, 1200, 2000, 6000];
 
@@ -42,12 +38,7 @@ async fn scenario(mode: SimMode) {
          secret = \"app-secret\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 450, attempts = 3 }}\n",
         sim.base_url()
     );
-    let config = config::load_str(&cfg, "t", Vec::new()).unwrap();
-    let client = Client::new(config.accounts[0].client_config().unwrap()).unwrap();
-    let sender = PlatformSender::new().with_account("acct", Arc::new(client));
-    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
-    let worker = WorkerConfig { poll: Duration::from_millis(50), ..WorkerConfig::default() };
-    let s = start_gateway(Gateway::new(config).with_router(router).with_outbox(store, Arc::new(sender), worker)).await;
+    let (s, _store) = start_on_platform(&cfg, router).await;
 
     let account = Account::new(APPID, "app-secret", GH, TOKEN)
         .with_mode(mode, Some(AES_KEY))

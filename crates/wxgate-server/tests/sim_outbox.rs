@@ -8,13 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use wxgate_client::Client;
-use wxgate_server::outbox::{PlatformSender, WorkerConfig};
+use wxgate_server::Router;
 use wxgate_server::router::Text;
-use wxgate_server::{Gateway, Router, config};
 use wxgate_sim::{Account, AccountKind, Item, Simulator};
 use wxgate_store::{JobState, OutboxStore};
-use wxgate_store_sqlite::SqliteStore;
 
 struct Setup {
     sim: Simulator,
@@ -38,14 +35,7 @@ async fn setup(kind: AccountKind, strategy: &str, delay_ms: u64) -> Setup {
          api_base = \"{}\"\ndeadline = {{ budget_ms = 100, attempts = 1, strategy = \"{strategy}\" }}\n",
         sim.base_url()
     );
-    let config = config::load_str(&cfg, "t", Vec::new()).unwrap();
-    let client = Client::new(config.accounts[0].client_config().unwrap()).unwrap();
-    let sender = PlatformSender::new().with_account("acct", Arc::new(client));
-    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::in_memory().unwrap());
-    let worker = WorkerConfig { poll: Duration::from_millis(50), ..WorkerConfig::default() };
-    let server =
-        start_gateway(Gateway::new(config).with_router(router).with_outbox(store.clone(), Arc::new(sender), worker))
-            .await;
+    let (server, store) = start_on_platform(&cfg, router).await;
     let account = Account::new(APPID, "s", GH, TOKEN).with_kind(kind).with_url(format!("http://{}/wx", server.addr));
     sim.add_account(account).unwrap();
     sim.add_user(APPID, USER).unwrap();

@@ -19,11 +19,6 @@ const KEYWORDS: [(&str, &str); 7] = [
     ("随便说点什么", "text"),
 ];
 
-fn default_config(path_prefix: &str) -> String {
-    let text = std::fs::read_to_string(format!("{}/../../examples/{path_prefix}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    text.replace("wxgate-demo-token", TOKEN).replace("wx0000000000000001", APPID).replace("gh_0000000000000001", GH)
-}
-
 async fn drive(sim: &Simulator) {
     let user = sim.user(APPID, USER);
     for (keyword, msg_type) in KEYWORDS {
@@ -44,7 +39,7 @@ async fn drive(sim: &Simulator) {
 
 #[tokio::test]
 async fn the_demo_in_every_encryption_mode() {
-    let s = start(&default_config("default.toml"), Router::new()).await;
+    let s = start(&example_config("default.toml"), Router::new()).await;
     for mode in [SimMode::Plain, SimMode::Compatible, SimMode::Safe] {
         let account = Account::new(APPID, "secret", GH, TOKEN)
             .with_mode(mode, Some(AES_KEY))
@@ -59,7 +54,7 @@ async fn the_demo_in_every_encryption_mode() {
 
 #[tokio::test]
 async fn the_demo_through_cloud_hosting_json() {
-    let cfg = default_config("cloud.toml").replace("0.0.0.0:80", "127.0.0.1:0");
+    let cfg = example_config("cloud.toml").replace("0.0.0.0:80", "127.0.0.1:0");
     let s = start(&cfg, Router::new()).await;
     let account =
         Account::new(APPID, "secret", GH, TOKEN).with_format(DataFormat::Json).with_delivery(Delivery::CloudHosting {

@@ -214,3 +214,31 @@ impl Phone {
         self.received.lock().unwrap().clone()
     }
 }
+
+/// A shipped example config (`examples/NAME`) with this test's credentials.
+pub fn example_config(name: &str) -> String {
+    let text = std::fs::read_to_string(format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    text.replace("wxgate-demo-token", TOKEN).replace("wx0000000000000001", APPID).replace("gh_0000000000000001", GH)
+}
+
+/// Starts a gateway whose late answers and rule files go to the platform at the config's `api_base` (the
+/// simulator) through the real client, with an in-memory SQLite outbox; returns the server and the outbox store.
+pub async fn start_on_platform(
+    config_toml: &str,
+    router: Router,
+) -> (TestServer, std::sync::Arc<dyn wxgate_store::OutboxStore>) {
+    use std::sync::Arc;
+    let config = config::load_str(config_toml, "test", Vec::new()).expect("test config");
+    let mut sender = wxgate_server::outbox::PlatformSender::new();
+    for account in &config.accounts {
+        if let Some(client_config) = account.client_config() {
+            sender = sender.with_account(&account.name, Arc::new(wxgate_client::Client::new(client_config).unwrap()));
+        }
+    }
+    let sender = Arc::new(sender);
+    let store: Arc<dyn wxgate_store::OutboxStore> = Arc::new(wxgate_store_sqlite::SqliteStore::in_memory().unwrap());
+    let worker = wxgate_server::outbox::WorkerConfig { poll: Duration::from_millis(50), ..Default::default() };
+    let gateway =
+        Gateway::new(config).with_router(router).with_outbox(store.clone(), sender.clone(), worker).with_media(sender);
+    (start_gateway(gateway).await, store)
+}
