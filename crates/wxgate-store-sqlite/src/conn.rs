@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     lease_until INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_user ON outbox (account, openid, state, id);
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, not_before);
+DROP INDEX IF EXISTS outbox_state;
+CREATE INDEX IF NOT EXISTS outbox_ready ON outbox (state, id);
 CREATE TABLE IF NOT EXISTS conversations (
     account TEXT NOT NULL,
     openid  TEXT NOT NULL,
