@@ -30,7 +30,8 @@ pub const SHORT_FORMS: &[(&str, &str)] = &[
 ];
 
 /// Variables read by other parts of the CLI, not config keys.
-const NOT_CONFIG: &[&str] = &["WXGATE_CONFIG", "WXGATE_LOG"];
+const NOT_CONFIG: &[&str] =
+    &["WXGATE_CONFIG", "WXGATE_LOG", "WXGATE_CLOUD", "WXGATE_FROM_APPID", "WXGATE_TOKEN_ENDPOINT"];
 /// Prefixes reserved for settings handled elsewhere.
 const NOT_CONFIG_PREFIXES: &[&str] = &["WXGATE_SIM_", "WXGATE_TEST_"];
 
