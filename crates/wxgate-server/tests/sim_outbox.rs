@@ -111,3 +111,17 @@ async fn answers_beyond_the_quota_wait_for_the_next_message() {
     let parts: Vec<String> = all.iter().filter(|e| is_cs(e)).filter_map(|e| e.text().map(str::to_owned)).collect();
     assert!(parts[5].starts_with("段落"), "the rest continues where it stopped: {}", &parts[5][..20]);
 }
+
+#[tokio::test]
+async fn passive_only_gives_the_parked_answer_on_the_next_message() {
+    let s = setup(AccountKind::UnverifiedSubscription, "passive_only", 300).await;
+    let user = s.sim.user(APPID, USER);
+    let first = user.send_text("question").await.unwrap();
+    assert_eq!(first.reply_text(), Some("正在处理，请稍后发送任意消息获取结果"), "the placeholder");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let next = user.send_text("anything").await.unwrap();
+    assert_eq!(next.reply_text(), Some("answer to question"));
+    assert!(
+        !user.transcript().iter().any(|e| matches!(e.item, Item::CustomerService { .. } | Item::SystemNotice { .. }))
+    );
+}

@@ -205,6 +205,16 @@ impl Worker {
             rest.clear();
             self.windows.sleep(&job.account, &job.openid);
             self.finish(self.store.retry(job.id, me, UNTIL_WOKEN, WAITING).await, &job);
+            // A message that arrived while this job was being sent renewed the window before the job was put to
+            // sleep, so nothing woke it: wake it now.
+            if self.windows.open(&job.account, &job.openid, now_ms()).is_some()
+                && self.windows.take_sleeping(&job.account, &job.openid)
+            {
+                match self.store.wake(&job.account, &job.openid).await {
+                    Ok(_) => self.wake.notify_one(),
+                    Err(e) => tracing::error!(job = job.id, error = %e, "cannot wake a job"),
+                }
+            }
         }
     }
 
