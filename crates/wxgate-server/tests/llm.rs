@@ -134,3 +134,49 @@ async fn a_long_answer_is_split_in_order_within_the_quota_and_the_rest_follows_t
     let squash = |t: &str| t.split_whitespace().collect::<String>();
     assert_eq!(squash(&joined), squash(&long), "every part arrives once and in order");
 }
+
+#[tokio::test]
+async fn greetings_long_inputs_voice_and_images() {
+    let model = FakeModel::start().await.unwrap();
+    let extra = "greeting = \"hello, follower\"\nmax_input_chars = 10\ntoo_long_reply = \"too long\"\n\
+                 vision_model = \"fake-vision\"";
+    let (s, sim) = setup(&model, extra).await;
+    let user = sim.user(APPID, USER);
+    assert_eq!(user.follow().await.unwrap().reply_text(), Some("hello, follower"));
+    assert_eq!(user.send_text("this is more than ten characters").await.unwrap().reply_text(), Some("too long"));
+    assert!(model.requests().is_empty(), "neither reached the model");
+    // An image goes to the vision model with its URL.
+    let image = wxgate_proto::Fields::new()
+        .with_text("ToUserName", GH)
+        .with_text("FromUserName", USER)
+        .with_text("CreateTime", now().to_string())
+        .with_text("MsgType", "image")
+        .with_text("PicUrl", "http://example.com/cat.jpg")
+        .with_text("MediaId", "m1")
+        .with_text("MsgId", fresh_id().to_string());
+    let sent = s.push(&wxgate_proto::write::fields_to_xml(&image), Mode::Plain).await;
+    assert!(passive(&sent).msg_type() == "text", "{}", sent.body);
+    let asked = &model.requests()[0];
+    assert_eq!(asked["model"], "fake-vision");
+    assert_eq!(
+        asked["messages"].as_array().unwrap().last().unwrap()["content"][1]["image_url"]["url"],
+        "http://example.com/cat.jpg"
+    );
+    // A voice message is answered from its recognition text; an empty one gets the clear reply.
+    let voice = |recognition: &str| {
+        wxgate_proto::write::fields_to_xml(
+            &wxgate_proto::Fields::new()
+                .with_text("ToUserName", GH)
+                .with_text("FromUserName", USER)
+                .with_text("CreateTime", now().to_string())
+                .with_text("MsgType", "voice")
+                .with_text("MediaId", "v1")
+                .with_text("Format", "amr")
+                .with_text("Recognition", recognition)
+                .with_text("MsgId", fresh_id().to_string()),
+        )
+    };
+    let heard = passive(&s.push(&voice("你好"), Mode::Plain).await);
+    assert!(matches!(&heard, ReplyBody::Text { content } if content.starts_with("echo: 你好")), "{heard:?}");
+    assert_eq!(passive(&s.push(&voice(""), Mode::Plain).await), ReplyBody::text("没听清，请再说一遍或发文字。"));
+}
