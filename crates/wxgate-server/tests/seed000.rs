@@ -9,17 +9,8 @@ use wxgate_server::Router;
 #[tokio::test]
 async fn every_demo_keyword_gets_its_reply_type_in_every_mode() {
     let s = start(&example_config("default.toml"), Router::new()).await;
-    let expected = [
-        ("回复文字", "text"),
-        ("回复图片", "image"),
-        ("回复语音", "voice"),
-        ("回复视频", "video"),
-        ("回复音乐", "music"),
-        ("回复图文", "news"),
-        ("anything else", "text"),
-    ];
     for mode in [Mode::Plain, Mode::Compatible, Mode::Safe] {
-        for (keyword, msg_type) in expected.iter() {
+        for (keyword, msg_type) in DEMO_KEYWORDS.iter() {
             let sent = s.push(&text_xml(keyword, fresh_id()), mode).await;
             let reply = open_reply(&sent, mode != Mode::Plain, Format::Xml);
             assert_eq!(reply.body.msg_type(), *msg_type, "{keyword} in {mode:?}");

@@ -9,19 +9,9 @@ use common::*;
 use wxgate_server::Router;
 use wxgate_sim::{Account, DataFormat, Delivery, Mode as SimMode, Simulator, Verdict};
 
-const KEYWORDS: [(&str, &str); 7] = [
-    ("回复文字", "text"),
-    ("回复图片", "image"),
-    ("回复语音", "voice"),
-    ("回复视频", "video"),
-    ("回复音乐", "music"),
-    ("回复图文", "news"),
-    ("随便说点什么", "text"),
-];
-
 async fn drive(sim: &Simulator) {
     let user = sim.user(APPID, USER);
-    for (keyword, msg_type) in KEYWORDS {
+    for (keyword, msg_type) in DEMO_KEYWORDS {
         let outcome = user.send_text(keyword).await.unwrap();
         match &outcome.verdict {
             Verdict::Reply(r) => assert_eq!(r.body.msg_type(), msg_type, "{keyword}"),
@@ -33,7 +23,7 @@ async fn drive(sim: &Simulator) {
     assert!(follow.reply_text().is_some_and(|t| t.starts_with("欢迎关注")), "{:?}", follow.verdict);
     let transcript = user.transcript();
     let replies: Vec<_> = transcript.iter().filter(|e| e.is_received()).collect();
-    assert_eq!(replies.len(), KEYWORDS.len() + 1, "one reply per message: {transcript:?}");
+    assert_eq!(replies.len(), DEMO_KEYWORDS.len() + 1, "one reply per message: {transcript:?}");
     assert!(transcript.iter().all(|e| !matches!(e.item, wxgate_sim::Item::SystemNotice { .. })));
 }
 

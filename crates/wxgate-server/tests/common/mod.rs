@@ -242,3 +242,14 @@ pub async fn start_on_platform(
         Gateway::new(config).with_router(router).with_outbox(store.clone(), sender.clone(), worker).with_media(sender);
     (start_gateway(gateway).await, store)
 }
+
+/// The seed-000 demo keywords with the reply type each gets from `examples/default.toml` (the last is echoed).
+pub const DEMO_KEYWORDS: [(&str, &str); 7] = [
+    ("回复文字", "text"),
+    ("回复图片", "image"),
+    ("回复语音", "voice"),
+    ("回复视频", "video"),
+    ("回复音乐", "music"),
+    ("回复图文", "news"),
+    ("anything else", "text"),
+];
