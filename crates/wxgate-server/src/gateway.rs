@@ -149,7 +149,7 @@ impl Gateway {
         &self.config
     }
 
-    fn path_groups(&self) -> HashMap<String, Arc<PathGroup>> {
+    fn path_groups(&self, router: Router) -> HashMap<String, Arc<PathGroup>> {
         let mut late: HashMap<String, Arc<dyn LateDelivery>> = self
             .config
             .accounts
@@ -175,7 +175,7 @@ impl Gateway {
             typing: self.outbox.as_ref().map(|o| o.cs.clone()),
             media: self.media.clone(),
             extensions: Arc::new(self.router.extensions()),
-            router: self.full_router(),
+            router,
             timestamp_window: self.config.timestamp_window,
             body_limit: self.config.body_limit,
         });
@@ -193,7 +193,7 @@ impl Gateway {
     /// app with `Router::merge`.
     pub fn into_axum(self) -> axum::Router {
         let mut app = axum::Router::new().route("/healthz", get(|| async { "ok" }));
-        for (path, group) in self.path_groups() {
+        for (path, group) in self.path_groups(self.full_router()) {
             app = app.route(&path, get(webhook::verify_axum).post(webhook::push_axum).with_state(group));
         }
         app
@@ -205,11 +205,14 @@ impl Gateway {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let paths = Arc::new(self.path_groups());
+        // One router (and one model responder per account, with its per-user locks and guards) serves both the
+        // webhook and the recovery of awaited answers.
+        let router = self.full_router();
+        let paths = Arc::new(self.path_groups(router.clone()));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(o) = self.outbox.clone() {
             let accounts = self.config.accounts.iter().map(|a| (a.name.clone(), a.clone())).collect();
-            let router = self.full_router();
+            let router = router.clone();
             let media = self.media.clone();
             tokio::spawn(async move {
                 super::outbox::recover(&o.store, &o.sink, &accounts, &router, media.as_ref()).await;
