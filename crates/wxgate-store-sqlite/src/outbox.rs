@@ -132,6 +132,20 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
+    async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
+        let (account, openid) = (account.to_owned(), openid.to_owned());
+        self.run(move |c| {
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE account = ?1 AND openid = ?2 AND id > ?3
+                 AND state IN ('awaiting', 'ready'))",
+                params![account, openid, id],
+                |r| r.get(0),
+            )
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
         let (account, openid) = (account.to_owned(), openid.to_owned());
         self.run(move |c| {

@@ -41,6 +41,11 @@ pub async fn outbox(store: &dyn OutboxStore) {
     assert_eq!(store.list(JobState::Awaiting, 10).await.unwrap().len(), 3);
     assert_eq!(store.list(JobState::Awaiting, 10).await.unwrap()[0].push, b"<xml>k1</xml>", "the push is kept");
 
+    // More follows a job when the same user has a later unfinished one.
+    assert!(store.has_later("acct", "alice", a1).await.unwrap(), "alice's second job follows her first");
+    assert!(!store.has_later("acct", "alice", a2).await.unwrap(), "nothing follows alice's last job");
+    assert!(!store.has_later("acct", "bob", b1).await.unwrap(), "other users' jobs do not count");
+
     // Alice's second answer is ready first, but her first is still awaited: nothing of hers may go out.
     store.set_answer(a2, Some("\"second\"".into())).await.unwrap();
     store.set_answer(b1, Some("\"bob\"".into())).await.unwrap();
@@ -90,7 +95,9 @@ pub async fn outbox(store: &dyn OutboxStore) {
 
     // Nothing to say: the job is finished without sending.
     let quiet = store.accept(job("k4", "carol")).await.unwrap();
+    assert!(store.has_later("acct", "carol", quiet - 1).await.unwrap());
     store.set_answer(quiet, None).await.unwrap();
+    assert!(!store.has_later("acct", "carol", quiet - 1).await.unwrap(), "finished jobs do not count");
     assert!(store.list(JobState::Done, 10).await.unwrap().iter().any(|j| j.id == quiet));
 
     assert!(store.remove(quiet).await.unwrap());

@@ -131,6 +131,16 @@ impl OutboxStore for MemoryStore {
         }))
     }
 
+    async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|s| {
+            s.jobs.range(id + 1..).any(|(_, row)| {
+                matches!(row.job.state, JobState::Awaiting | JobState::Ready)
+                    && row.job.account == account
+                    && row.job.openid == openid
+            })
+        }))
+    }
+
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
         Ok(self.with(|s| {
             let mut n = 0;

@@ -105,6 +105,9 @@ pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError>;
     /// Replaces the answer still to send (after part of it went out), keeping the lease; lease holder only.
     async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError>;
+    /// True when the user has an unfinished (Awaiting or Ready) job accepted after job `id`: more follows it, so
+    /// the last message the quota allows should say how to get the rest.
+    async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError>;
     /// Makes every Ready job of a user due now (a new interaction reopened the customer-service window).
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError>;
     /// Releases a job for another try at `not_before`, recording the error; lease holder only.
