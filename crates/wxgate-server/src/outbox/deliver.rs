@@ -6,11 +6,12 @@ use wxgate_proto::reply::MAX_TEXT_BYTES;
 /// Appended to the last part that fits when the rest must wait for the user's next message.
 pub const CONTINUE_HINT: &str = "\n\n（回复任意文字继续）";
 
-/// Splits `parts` into what to send now (at most `remaining` messages; when something is left over, the last one
-/// sent tells the user how to get the rest) and what must wait for the next interaction.
-pub fn pack(mut parts: Vec<ReplyBody>, remaining: u32) -> (Vec<ReplyBody>, Vec<ReplyBody>) {
+/// Splits `parts` into what to send now (at most `remaining` messages; when something is left over — of these
+/// parts, or `followed` by a later answer of the same user — the last one sent tells the user how to get the
+/// rest) and what must wait for the next interaction.
+pub fn pack(mut parts: Vec<ReplyBody>, remaining: u32, followed: bool) -> (Vec<ReplyBody>, Vec<ReplyBody>) {
     let n = remaining as usize;
-    if parts.len() <= n {
+    if parts.len() < n || (parts.len() == n && !followed) {
         return (parts, Vec::new());
     }
     let rest = parts.split_off(n);
@@ -29,12 +30,16 @@ mod tests {
     #[test]
     fn packs_into_the_quota() {
         let parts: Vec<_> = (0..7).map(|i| ReplyBody::text(format!("p{i}"))).collect();
-        let (now, later) = pack(parts.clone(), 5);
+        let (now, later) = pack(parts.clone(), 5, false);
         assert_eq!(now.len(), 5);
         assert_eq!(later.len(), 2);
         assert_eq!(now[4], ReplyBody::text(format!("p4{CONTINUE_HINT}")));
-        let (now, later) = pack(parts[..3].to_vec(), 5);
+        let (now, later) = pack(parts[..3].to_vec(), 5, true);
         assert_eq!((now.len(), later.len()), (3, 0));
         assert_eq!(now[2], ReplyBody::text("p2"));
+        // Exactly filling the quota: the hint only when another answer follows.
+        assert_eq!(pack(parts[..5].to_vec(), 5, false).0[4], ReplyBody::text("p4"));
+        let (now, later) = pack(parts[..5].to_vec(), 5, true);
+        assert_eq!((now[4].clone(), later.len()), (ReplyBody::text(format!("p4{CONTINUE_HINT}")), 0));
     }
 }

@@ -143,7 +143,12 @@ impl Worker {
         };
         let now = now_ms();
         let (send_now, mut rest) = match self.windows.state(&job.account, &job.openid, now) {
-            Some(Ok(w)) => pack(parts, w.remaining),
+            Some(Ok(w)) => {
+                // A job that exactly fills the quota says how to continue when another of the user's follows.
+                let followed = parts.len() == w.remaining as usize
+                    && self.store.has_later(&job.account, &job.openid, job.id).await.unwrap_or(false);
+                pack(parts, w.remaining, followed)
+            }
             Some(Err(_)) if job.last_error.as_deref() == Some(WAITING) => {
                 // Still waiting for the user: put it back to sleep.
                 self.windows.sleep(&job.account, &job.openid);
