@@ -1,12 +1,13 @@
 //! What a handler knows about one push: the decoded message, the account, how it arrived.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::http::{Extensions, HeaderMap};
-use wxgate_proto::{Format, Inbound};
+use wxgate_proto::{Format, Inbound, ReplyBody};
 
 use crate::account::Account;
+use crate::join::Early;
 
 /// Everything about one push, shared by the pipeline and handlers.
 #[derive(Debug)]
@@ -25,6 +26,40 @@ pub struct Context {
     pub received_at: Instant,
     /// Values registered on the router with [`crate::Router::extension`].
     pub extensions: Arc<Extensions>,
+    /// How parts go out early, once the work has started under the deadline machinery.
+    early: OnceLock<Early>,
+}
+
+impl Context {
+    /// The context of one push.
+    pub fn new(
+        inbound: Inbound,
+        account: Arc<Account>,
+        format: Format,
+        encrypted: bool,
+        cloud: Option<CloudInfo>,
+        received_at: Instant,
+        extensions: Arc<Extensions>,
+    ) -> Self {
+        Context { inbound, account, format, encrypted, cloud, received_at, extensions, early: OnceLock::new() }
+    }
+
+    /// Sends `part` of a long answer now, through customer service, while the handler still works out the rest
+    /// (which it returns as usual and which follows the parts sent). Use it for text that cannot be a passive
+    /// reply anyway. Returns false when the part cannot go early — the push is not (or no longer) handled by the
+    /// deadline machinery, or its late delivery cannot send parts — and then the handler keeps the part in its
+    /// answer.
+    pub async fn send_early(self: &Arc<Self>, part: ReplyBody) -> bool {
+        match self.early.get() {
+            Some(early) => early.send(self, part).await,
+            None => false,
+        }
+    }
+
+    /// Lets the handler send parts early through `early` (set once, when the work starts).
+    pub(crate) fn set_early(&self, early: Early) {
+        let _ = self.early.set(early);
+    }
 }
 
 /// The `x-wx-*` headers of a Cloud Hosting push (PROTOCOL §4.3).

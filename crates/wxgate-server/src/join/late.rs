@@ -37,6 +37,15 @@ pub trait LateDelivery: Send + Sync + std::fmt::Debug {
     fn complete(&self, ticket: u64, ctx: Arc<Context>, outcome: Outcome) -> BoxFut<'_, ()>;
     /// The push was answered passively after all (its result arrived in the meantime): forget the ticket.
     fn cancel(&self, ticket: u64) -> BoxFut<'_, ()>;
+    /// Whether an answer may go out in parts while its work still runs ([`super::Early`]); false by default.
+    fn streams(&self) -> bool {
+        false
+    }
+    /// Takes responsibility for part `n` (1, 2, …) of the push's answer, queued after the parts before it (part 0
+    /// is the push itself, [`LateDelivery::accept`]). Only called when [`LateDelivery::streams`] is true.
+    fn accept_part<'a>(&'a self, _ctx: &'a Arc<Context>, _n: u32) -> BoxFut<'a, Result<u64, String>> {
+        Box::pin(async { Err("this delivery does not send answers in parts".to_owned()) })
+    }
     /// A passive reply owed to this user from earlier, taken (so it is given once); `None` by default.
     fn take_parked<'a>(&'a self, _account: &'a str, _openid: &'a str) -> BoxFut<'a, Option<ReplyBody>> {
         Box::pin(async { None })

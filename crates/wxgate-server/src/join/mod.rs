@@ -12,6 +12,7 @@
 //!
 //! While a handler runs past a second, the user sees the typing status when a customer-service sender is there.
 
+mod early;
 mod key;
 mod late;
 mod table;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use wxgate_proto::ReplyBody;
 
+pub use early::Early;
 pub use key::{DedupMode, dedup_key};
 pub use late::{Accepted, BoxFut, DropLate, LateDelivery, ParkingLot};
 pub use table::{Arrival, Delivery, Entry, InFlightTable, Outcome};
@@ -79,17 +81,19 @@ pub async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyB
         start(ctx, &arrival.entry, services);
     }
     let entry = &arrival.entry;
-    if let Delivery::HandedOff(_) = entry.delivery() {
+    if let Delivery::HandedOff(_) | Delivery::Streaming(_) = entry.delivery() {
         return None;
     }
     let deadline = ctx.received_at + account.budget;
-    if let Ok(outcome) = tokio::time::timeout_at(deadline.into(), entry.wait()).await {
-        return passive_or_late(ctx, entry, late, outcome).await;
+    match tokio::time::timeout_at(deadline.into(), entry.wait_passive()).await {
+        Ok(Some(outcome)) => return passive_or_late(ctx, entry, late, outcome).await,
+        Ok(None) => return None, // the answer is going out in parts
+        Err(_) => {}
     }
     if arrival.attempt < account.attempts {
         // Not the last attempt: stay silent so WeChat retries; answer if the result turns up meanwhile.
         tracing::debug!(account = %account.name, attempt = arrival.attempt, "holding the attempt for a retry");
-        let outcome = tokio::time::timeout(account.hold, entry.wait()).await.ok().flatten();
+        let outcome = tokio::time::timeout(account.hold, entry.wait_passive()).await.ok().flatten().flatten();
         return passive_or_late(ctx, entry, late, outcome).await;
     }
     match late.accept(ctx).await {
@@ -182,6 +186,7 @@ fn start(ctx: &Arc<Context>, entry: &Arc<Entry>, services: Services<'_>) {
     if let Some(cs) = services.typing {
         typing::spawn(ctx.clone(), entry.clone(), cs.clone());
     }
+    ctx.set_early(Early::new(entry.clone(), services.late.clone()));
     let (ctx, entry, late) = (ctx.clone(), entry.clone(), services.late.clone());
     tokio::spawn(async move {
         let outcome = work.await;

@@ -24,6 +24,9 @@ pub enum Delivery {
     Open,
     /// The last attempt gave up waiting and answered `success`; the result goes to this late-delivery ticket.
     HandedOff(u64),
+    /// The answer is going out in parts while the work still runs (see [`super::Early`]); every attempt answers
+    /// `success`, and the rest of the result goes to this ticket, queued after the parts already sent.
+    Streaming(u64),
 }
 
 /// One logical message.
@@ -31,12 +34,19 @@ pub enum Delivery {
 pub struct Entry {
     attempts: AtomicU32,
     result_tx: watch::Sender<Option<Outcome>>,
+    streaming_tx: watch::Sender<bool>,
     delivery: Mutex<Delivery>,
 }
 
 impl Entry {
-    fn new() -> Self {
-        Entry { attempts: AtomicU32::new(0), result_tx: watch::channel(None).0, delivery: Mutex::new(Delivery::Open) }
+    /// A fresh entry: no result, nothing handed off.
+    pub fn new() -> Self {
+        Entry {
+            attempts: AtomicU32::new(0),
+            result_tx: watch::channel(None).0,
+            streaming_tx: watch::channel(false).0,
+            delivery: Mutex::new(Delivery::Open),
+        }
     }
 
     /// Publishes the result; returns the hand-off ticket when the answer must now go out late.
@@ -44,7 +54,7 @@ impl Entry {
         let delivery = self.delivery.lock().expect("entry lock");
         self.result_tx.send_replace(Some(outcome));
         match *delivery {
-            Delivery::HandedOff(ticket) => Some(ticket),
+            Delivery::HandedOff(ticket) | Delivery::Streaming(ticket) => Some(ticket),
             Delivery::Open => None,
         }
     }
@@ -61,14 +71,35 @@ impl Entry {
         r.clone().expect("waited for Some")
     }
 
+    /// Waits for what an attempt can answer passively: `Some(result)` when the work finishes, `None` as soon as
+    /// the answer started going out in parts (then there is nothing to reply passively).
+    pub async fn wait_passive(&self) -> Option<Outcome> {
+        let mut streaming = self.streaming_tx.subscribe();
+        tokio::select! {
+            outcome = self.wait() => Some(outcome),
+            _ = streaming.wait_for(|s| *s) => None,
+        }
+    }
+
     /// Hands the answer off for late delivery unless the result is already there; returns the result if it is.
+    /// An answer already streaming stays with its parts: the push's job is the first part's, so `ticket` is that
+    /// same job and there is nothing to change.
     pub fn hand_off(&self, ticket: u64) -> Result<(), Outcome> {
         let mut delivery = self.delivery.lock().expect("entry lock");
         if let Some(outcome) = self.result_tx.borrow().clone() {
             return Err(outcome);
         }
-        *delivery = Delivery::HandedOff(ticket);
+        if !matches!(*delivery, Delivery::Streaming(_)) {
+            *delivery = Delivery::HandedOff(ticket);
+        }
         Ok(())
+    }
+
+    /// Records that the answer is going out in parts and that the rest goes to `ticket`; wakes every waiting
+    /// attempt (they answer `success`).
+    pub fn stream(&self, ticket: u64) {
+        *self.delivery.lock().expect("entry lock") = Delivery::Streaming(ticket);
+        self.streaming_tx.send_replace(true);
     }
 
     /// Hands off an answer that is ready but cannot go out passively (too long); false if already handed off.
@@ -84,6 +115,12 @@ impl Entry {
     /// Whether the answer was handed off.
     pub fn delivery(&self) -> Delivery {
         self.delivery.lock().expect("entry lock").clone()
+    }
+}
+
+impl Default for Entry {
+    fn default() -> Self {
+        Entry::new()
     }
 }
 
@@ -136,7 +173,7 @@ impl InFlightTable {
         let entry = match g.current.get(key) {
             Some(e) => e.clone(),
             None => {
-                let e = g.previous.remove(key).unwrap_or_else(|| Arc::new(Entry::new()));
+                let e = g.previous.remove(key).unwrap_or_default();
                 g.current.insert(key.to_owned(), e.clone());
                 e
             }

@@ -67,6 +67,17 @@ impl LateDelivery for AutoDelivery {
         }
     }
 
+    fn streams(&self) -> bool {
+        !self.is_passive()
+    }
+
+    fn accept_part<'a>(&'a self, ctx: &'a Arc<Context>, n: u32) -> BoxFut<'a, Result<u64, String>> {
+        if self.is_passive() {
+            return Box::pin(async { Err("passive-only: answers are not sent in parts".to_owned()) });
+        }
+        self.outbox.accept_part(ctx, n)
+    }
+
     fn cancel(&self, ticket: u64) -> BoxFut<'_, ()> {
         if ticket & PARKED != 0 { self.lot.cancel(ticket) } else { self.outbox.cancel(ticket) }
     }

@@ -57,13 +57,5 @@ pub async fn recover(
 }
 
 fn context(account: Arc<Account>, inbound: Inbound, extensions: Arc<axum::http::Extensions>) -> Context {
-    Context {
-        inbound,
-        account,
-        format: wxgate_proto::Format::Xml,
-        encrypted: false,
-        cloud: None,
-        received_at: Instant::now(),
-        extensions,
-    }
+    Context::new(inbound, account, wxgate_proto::Format::Xml, false, None, Instant::now(), extensions)
 }

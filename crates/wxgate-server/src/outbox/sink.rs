@@ -35,21 +35,37 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// Accepts the push under `suffix` added to its dedup key (empty for the push itself, `\x1fpartN` for the
+    /// later parts of an answer sent in parts).
+    async fn accept_as(&self, ctx: &Context, suffix: &str) -> Result<i64, String> {
+        let key = dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)
+            .unwrap_or_else(|| format!("{}\u{1f}t\u{1f}{}", ctx.account.name, now_ms()));
+        let job = NewJob {
+            account: ctx.account.name.clone(),
+            openid: ctx.inbound.from_user.clone(),
+            dedup_key: key + suffix,
+            push: ctx.inbound.to_xml().into_bytes(),
+            accepted_at: now_ms(),
+        };
+        self.store.accept(job).await.map_err(|e| e.to_string())
+    }
+}
+
 impl LateDelivery for Outbox {
     fn accept<'a>(&'a self, ctx: &'a Arc<Context>) -> BoxFut<'a, Result<Accepted, String>> {
         Box::pin(async move {
-            let key = dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)
-                .unwrap_or_else(|| format!("{}\u{1f}t\u{1f}{}", ctx.account.name, now_ms()));
-            let job = NewJob {
-                account: ctx.account.name.clone(),
-                openid: ctx.inbound.from_user.clone(),
-                dedup_key: key,
-                push: ctx.inbound.to_xml().into_bytes(),
-                accepted_at: now_ms(),
-            };
-            let id = self.store.accept(job).await.map_err(|e| e.to_string())?;
+            let id = self.accept_as(ctx, "").await?;
             Ok(Accepted { ticket: id as u64, placeholder: None })
         })
+    }
+
+    fn streams(&self) -> bool {
+        true
+    }
+
+    fn accept_part<'a>(&'a self, ctx: &'a Arc<Context>, n: u32) -> BoxFut<'a, Result<u64, String>> {
+        Box::pin(async move { self.accept_as(ctx, &format!("\u{1f}part{n}")).await.map(|id| id as u64) })
     }
 
     fn complete(&self, ticket: u64, ctx: Arc<Context>, outcome: Outcome) -> BoxFut<'_, ()> {

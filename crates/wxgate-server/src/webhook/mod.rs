@@ -102,15 +102,8 @@ where
         match cloud::open(&group.accounts, &info, &body) {
             Ok(cloud::CloudPush::Probe) => respond::success(),
             Ok(cloud::CloudPush::Push(account, inbound, format)) => {
-                let ctx = Arc::new(Context {
-                    inbound: *inbound,
-                    account,
-                    format,
-                    encrypted: false,
-                    cloud: Some(info),
-                    received_at,
-                    extensions: group.shared.extensions.clone(),
-                });
+                let extensions = group.shared.extensions.clone();
+                let ctx = Arc::new(Context::new(*inbound, account, format, false, Some(info), received_at, extensions));
                 finish(&ctx, &group.shared, "", "").await
             }
             Err(r) => r.into_response(),
@@ -167,15 +160,8 @@ async fn classic_push(
     if account.original_id.as_deref().is_some_and(|id| id != inbound.to_user) {
         return Err(Reject::bad_request("ToUserName is not this account's original id").into_response());
     }
-    let ctx = Arc::new(Context {
-        inbound,
-        account: account.clone(),
-        format,
-        encrypted: q.is_encrypted(),
-        cloud: None,
-        received_at,
-        extensions: group.shared.extensions.clone(),
-    });
+    let extensions = group.shared.extensions.clone();
+    let ctx = Arc::new(Context::new(inbound, account.clone(), format, q.is_encrypted(), None, received_at, extensions));
     Ok(finish(&ctx, &group.shared, s.timestamp, s.nonce).await)
 }
 

@@ -1,0 +1,62 @@
+//! Sending the first parts of a long answer while the work still writes the rest.
+//!
+//! A model streaming a long answer has its first message's worth of text long before it has finished; waiting
+//! for the end would delay every part by the whole generation time. A handler hands each finished part to
+//! [`Context::send_early`]: the part becomes its own late-delivery job, queued in order, and the entry switches
+//! to [`Delivery::Streaming`] so every attempt answers `success` at once. Each part's successor job is accepted
+//! (durably, with the push) *before* the part is recorded, so the rest of the answer always has a place in the
+//! queue after it: the handler's final result completes that last job, and after a crash it is worked again.
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use wxgate_proto::ReplyBody;
+
+use super::late::LateDelivery;
+use super::table::{Delivery, Entry};
+use crate::context::Context;
+
+/// The way to send parts early for one entry; set on the context when its work starts.
+#[derive(Debug)]
+pub struct Early {
+    entry: Arc<Entry>,
+    late: Arc<dyn LateDelivery>,
+    /// Parts sent so far.
+    sent: Mutex<u32>,
+}
+
+impl Early {
+    /// Early sending for `entry` through `late`.
+    pub fn new(entry: Arc<Entry>, late: Arc<dyn LateDelivery>) -> Self {
+        Early { entry, late, sent: Mutex::new(0) }
+    }
+
+    /// Queues `part` for delivery now; false when it cannot go early (the caller keeps it for the final answer).
+    pub async fn send(&self, ctx: &Arc<Context>, part: ReplyBody) -> bool {
+        if !self.late.streams() {
+            return false;
+        }
+        let mut sent = self.sent.lock().await;
+        let current = match self.entry.delivery() {
+            Delivery::Streaming(ticket) | Delivery::HandedOff(ticket) => ticket,
+            Delivery::Open => match self.late.accept(ctx).await {
+                Ok(accepted) => accepted.ticket,
+                Err(e) => {
+                    tracing::warn!(account = %ctx.account.name, error = %e, "cannot send a part early");
+                    return false;
+                }
+            },
+        };
+        let next = match self.late.accept_part(ctx, *sent + 1).await {
+            Ok(ticket) => ticket,
+            Err(e) => {
+                tracing::warn!(account = %ctx.account.name, error = %e, "cannot send a part early");
+                return false;
+            }
+        };
+        self.late.complete(current, ctx.clone(), Some(part)).await;
+        self.entry.stream(next);
+        *sent += 1;
+        true
+    }
+}
