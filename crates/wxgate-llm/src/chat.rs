@@ -107,13 +107,38 @@ impl ChatClient {
 
     /// Asks the model (or `model`, e.g. a vision model) for the next assistant message.
     pub async fn complete(&self, messages: &[ChatMessage], model: Option<&str>) -> Result<String, LlmError> {
-        match tokio::time::timeout(self.timeout, self.call(messages, model)).await {
+        self.complete_with(messages, model, None).await
+    }
+
+    /// Like [`ChatClient::complete`], and when streaming is on, every piece of text is also sent to `deltas` as it
+    /// arrives (so the caller can use the start of a long answer before the end is written).
+    pub async fn complete_streaming(
+        &self,
+        messages: &[ChatMessage],
+        model: Option<&str>,
+        deltas: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> Result<String, LlmError> {
+        self.complete_with(messages, model, Some(&deltas)).await
+    }
+
+    async fn complete_with(
+        &self,
+        messages: &[ChatMessage],
+        model: Option<&str>,
+        deltas: Option<&Deltas>,
+    ) -> Result<String, LlmError> {
+        match tokio::time::timeout(self.timeout, self.call(messages, model, deltas)).await {
             Ok(r) => r,
             Err(_) => Err(LlmError::Timeout(self.timeout)),
         }
     }
 
-    async fn call(&self, messages: &[ChatMessage], model: Option<&str>) -> Result<String, LlmError> {
+    async fn call(
+        &self,
+        messages: &[ChatMessage],
+        model: Option<&str>,
+        deltas: Option<&Deltas>,
+    ) -> Result<String, LlmError> {
         let mut body = json!({ "model": model.unwrap_or(&self.model), "messages": messages, "stream": self.stream });
         if let Some(t) = self.temperature {
             body["temperature"] = json!(t);
@@ -131,7 +156,7 @@ impl ChatClient {
             let text = resp.text().await.unwrap_or_default();
             return Err(LlmError::Status { status: status.as_u16(), body: text.chars().take(200).collect() });
         }
-        let answer = if self.stream { read_stream(resp).await? } else { read_json(resp).await? };
+        let answer = if self.stream { read_stream(resp, deltas).await? } else { read_json(resp).await? };
         if answer.trim().is_empty() { Err(LlmError::Empty) } else { Ok(answer) }
     }
 }
@@ -144,7 +169,10 @@ async fn read_json(resp: reqwest::Response) -> Result<String, LlmError> {
         .ok_or_else(|| LlmError::Decode("no choices[0].message.content".into()))
 }
 
-async fn read_stream(resp: reqwest::Response) -> Result<String, LlmError> {
+/// Where streamed pieces of text go.
+type Deltas = tokio::sync::mpsc::UnboundedSender<String>;
+
+async fn read_stream(resp: reqwest::Response, deltas: Option<&Deltas>) -> Result<String, LlmError> {
     let mut events = resp.bytes_stream().eventsource();
     let mut answer = String::new();
     while let Some(event) = events.next().await {
@@ -155,6 +183,9 @@ async fn read_stream(resp: reqwest::Response) -> Result<String, LlmError> {
         let v: Value = serde_json::from_str(&event.data).map_err(|e| LlmError::Decode(e.to_string()))?;
         if let Some(delta) = v["choices"][0]["delta"]["content"].as_str() {
             answer.push_str(delta);
+            if let Some(tx) = deltas {
+                let _ = tx.send(delta.to_owned());
+            }
         }
     }
     Ok(answer)

@@ -2,7 +2,8 @@
 //!
 //! It answers `POST /v1/chat/completions` with `echo: <last user text> (turn <n>)` where `n` counts the user
 //! messages it was sent (so a test sees whether history was carried), or with a fixed answer; it honours
-//! `"stream": true` with server-sent events, can be slowed down or made to fail, and records every request body.
+//! `"stream": true` with server-sent events (optionally paced, like a model writing), can be slowed down or made to
+//! fail, and records every request body.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +17,8 @@ use serde_json::{Value, json};
 #[derive(Debug, Default)]
 struct Behaviour {
     delay: Duration,
+    chunk_delay: Duration,
+    completed: usize,
     answer: Option<String>,
     failures: Vec<u16>,
     requests: Vec<Value>,
@@ -50,6 +53,16 @@ impl FakeModel {
         self.state.lock().expect("fake lock").delay = delay;
     }
 
+    /// Pauses this long between the pieces of a streamed answer (a model writing at a given pace).
+    pub fn set_chunk_delay(&self, delay: Duration) {
+        self.state.lock().expect("fake lock").chunk_delay = delay;
+    }
+
+    /// How many answers have been written to the end (a streamed one counts once its last piece is out).
+    pub fn completed(&self) -> usize {
+        self.state.lock().expect("fake lock").completed
+    }
+
     /// Answers this text instead of the echo (`None`: echo again).
     pub fn set_answer(&self, answer: Option<String>) {
         self.state.lock().expect("fake lock").answer = answer;
@@ -67,11 +80,11 @@ impl FakeModel {
 }
 
 async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<Value>) -> Response {
-    let (delay, answer, failure) = {
+    let (delay, chunk_delay, answer, failure) = {
         let mut b = state.lock().expect("fake lock");
         b.requests.push(body.clone());
         let failure = (!b.failures.is_empty()).then(|| b.failures.remove(0));
-        (b.delay, b.answer.clone(), failure)
+        (b.delay, b.chunk_delay, b.answer.clone(), failure)
     };
     tokio::time::sleep(delay).await;
     if let Some(status) = failure {
@@ -84,14 +97,35 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
     let text = answer.unwrap_or_else(|| format!("echo: {last} (turn {})", users.len()));
     if body["stream"].as_bool().unwrap_or(false) {
         let chars: Vec<char> = text.chars().collect();
-        let mut sse = String::new();
-        for chunk in chars.chunks(24) {
-            let delta = json!({"choices": [{"index": 0, "delta": {"content": chunk.iter().collect::<String>()}}]});
-            sse.push_str(&format!("data: {delta}\n\n"));
-        }
-        sse.push_str("data: [DONE]\n\n");
-        ([(axum::http::header::CONTENT_TYPE, "text/event-stream")], sse).into_response()
+        let mut events: Vec<String> = chars
+            .chunks(24)
+            .map(|chunk| {
+                let delta = json!({"choices": [{"index": 0, "delta": {"content": chunk.iter().collect::<String>()}}]});
+                format!("data: {delta}\n\n")
+            })
+            .collect();
+        events.push("data: [DONE]\n\n".to_owned());
+        let pieces = futures_util::stream::unfold((events.into_iter(), true), move |(mut events, first)| {
+            let state = state.clone();
+            async move {
+                match events.next() {
+                    Some(event) => {
+                        if !first {
+                            tokio::time::sleep(chunk_delay).await;
+                        }
+                        Some((Ok::<_, std::convert::Infallible>(event), (events, false)))
+                    }
+                    None => {
+                        state.lock().expect("fake lock").completed += 1;
+                        None
+                    }
+                }
+            }
+        });
+        ([(axum::http::header::CONTENT_TYPE, "text/event-stream")], axum::body::Body::from_stream(pieces))
+            .into_response()
     } else {
+        state.lock().expect("fake lock").completed += 1;
         Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}))
             .into_response()
     }

@@ -180,3 +180,30 @@ async fn greetings_long_inputs_voice_and_images() {
     assert!(matches!(&heard, ReplyBody::Text { content } if content.starts_with("echo: 你好")), "{heard:?}");
     assert_eq!(passive(&s.push(&voice(""), Mode::Plain).await), ReplyBody::text("没听清，请再说一遍或发文字。"));
 }
+
+#[tokio::test]
+async fn a_long_streamed_answer_starts_arriving_while_the_model_still_writes() {
+    let model = FakeModel::start().await.unwrap();
+    // About 6 000 characters of Markdown (4 messages), written 24 characters at a time every 15 ms (about 4 s).
+    let paragraph =
+        |i: usize| format!("**Section {i}.** {}", "streaming lowers the time to the first part. ".repeat(11));
+    let long: String = (0..12).map(|i| paragraph(i) + "\n\n").collect();
+    model.set_answer(Some(long.clone()));
+    model.set_chunk_delay(Duration::from_millis(15));
+    let (_s, sim) = setup(&model, "").await;
+    let outcome = sim.user(APPID, USER).send_text("tell me everything").await.unwrap();
+    assert!(matches!(outcome.verdict, wxgate_sim::Verdict::Nothing), "{:?}", outcome.verdict);
+    let first = wait_cs(&sim, 1).await;
+    assert_eq!(model.completed(), 0, "the first part arrived while the model was still writing");
+    assert!(first[0].starts_with("Section 0."), "Markdown is converted: {}", &first[0][..40]);
+    let whole = wxgate_proto::text::markdown_to_text(&long);
+    let expected = wxgate_server::outbox::parts(ReplyBody::text(whole.clone())).len();
+    let all = wait_cs(&sim, expected).await;
+    assert_eq!(model.completed(), 1);
+    assert_eq!(all.len(), expected, "no more messages than the finished answer split at once");
+    assert!(all.iter().all(|t| t.len() <= MAX_TEXT_BYTES && !t.contains("**")));
+    let squash = |t: &str| t.split_whitespace().collect::<String>();
+    assert_eq!(squash(&all.concat()), squash(&whole), "every part once, in order");
+    let asked = model.requests();
+    assert_eq!(asked[0]["stream"], true, "the model was asked to stream");
+}

@@ -8,6 +8,7 @@ use wxgate_llm::{ChatClient, ChatMessage, LlmConfig, Role, history};
 use wxgate_proto::{Event, InboundKind, ReplyBody};
 use wxgate_store::{ConversationStore, Turn};
 
+use super::Cutter;
 use crate::context::Context;
 
 /// Answers one account's users with its model.
@@ -33,8 +34,9 @@ impl LlmResponder {
         }
     }
 
-    /// The answer to a push, or `None` when the model has nothing to do with it.
-    pub async fn answer(&self, ctx: &Context) -> Option<ReplyBody> {
+    /// The answer to a push, or `None` when the model has nothing to do with it. A long streamed answer goes out
+    /// part by part while the model writes it; the answer returned is then its last part.
+    pub async fn answer(&self, ctx: &Arc<Context>) -> Option<ReplyBody> {
         let openid = ctx.inbound.from_user.as_str();
         let account = ctx.account.name.as_str();
         let input = match &ctx.inbound.kind {
@@ -72,14 +74,15 @@ impl LlmResponder {
         }
         let lock = self.lock_for(openid);
         let _turn = lock.lock().await;
-        Some(ReplyBody::text(self.converse(account, openid, input).await))
+        Some(ReplyBody::text(self.converse(ctx, input).await))
     }
 
     fn lock_for(&self, openid: &str) -> Arc<tokio::sync::Mutex<()>> {
         self.locks.lock().expect("locks").entry(openid.to_owned()).or_default().clone()
     }
 
-    async fn converse(&self, account: &str, openid: &str, input: Input) -> String {
+    async fn converse(&self, ctx: &Arc<Context>, input: Input) -> String {
+        let (account, openid) = (ctx.account.name.as_str(), ctx.inbound.from_user.as_str());
         let stored = self.store.load(account, openid).await.unwrap_or_else(|e| {
             tracing::error!(account, error = %e, "cannot load a conversation; answering without it");
             Vec::new()
@@ -101,13 +104,16 @@ impl LlmResponder {
         }
         messages.extend(history.iter().cloned());
         messages.push(question);
-        let answer = match self.client.complete(&messages, model).await {
+        let (result, streamed) = self.call(ctx, &messages, model).await;
+        let answer = match result {
             Ok(a) => wxgate_proto::text::markdown_to_text(&a),
             Err(e) => {
                 tracing::error!(account, error = %e, "model call failed; answering the apology");
                 return self.cfg.apology.clone();
             }
         };
+        // What is left to say: the whole answer, or after parts already sent, the rest.
+        let reply = streamed.unwrap_or_else(|| answer.clone());
         history.push(ChatMessage::text(Role::User, said));
         history.push(ChatMessage::text(Role::Assistant, &answer));
         history::trim(&mut history, self.cfg.history_turns, self.cfg.history_tokens);
@@ -118,7 +124,40 @@ impl LlmResponder {
         if let Err(e) = self.store.save(account, openid, &turns).await {
             tracing::error!(account, error = %e, "cannot save a conversation");
         }
-        answer
+        reply
+    }
+
+    /// Calls the model; while it streams, every finished part of a long answer is sent at once. Returns the
+    /// result and, when parts were sent, the rest still to say.
+    async fn call(
+        &self,
+        ctx: &Arc<Context>,
+        messages: &[ChatMessage],
+        model: Option<&str>,
+    ) -> (Result<String, wxgate_llm::LlmError>, Option<String>) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let forward = async {
+            let (mut cutter, mut held, mut sent) = (Cutter::default(), Vec::new(), 0usize);
+            while let Some(delta) = rx.recv().await {
+                for part in cutter.push(&delta) {
+                    // Once a part could not go early, the later ones wait too, so the order holds.
+                    if held.is_empty() && ctx.send_early(ReplyBody::text(part.clone())).await {
+                        sent += 1;
+                    } else {
+                        held.push(part);
+                    }
+                }
+            }
+            (cutter, held, sent)
+        };
+        let (result, (cutter, mut held, sent)) =
+            tokio::join!(self.client.complete_streaming(messages, model, tx), forward);
+        if sent == 0 {
+            return (result, None);
+        }
+        tracing::debug!(account = %ctx.account.name, parts = sent, "parts of a long answer sent while it was written");
+        held.push(cutter.finish());
+        (result, Some(held.join("\n\n")))
     }
 }
 
