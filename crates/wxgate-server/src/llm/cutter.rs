@@ -1,7 +1,9 @@
 //! Cutting a streamed Markdown answer into finished customer-service messages while it is still being written.
 //!
 //! Text is converted block by block: a block is finished at a blank line outside a code fence, so Markdown is
-//! never converted half-written. A message is cut off only once the converted text holds more than one passive
+//! never converted half-written. When the unfinished block could complete a message, it is converted up to its
+//! last line break, or, in a single long line, up to its last sentence end — so an answer without blank lines is
+//! sent as it is written too. A message is cut off only once the converted text holds more than one passive
 //! reply could (the answer must go by customer service anyway) and is cut where the whole answer would be — at the
 //! best boundary within [`ROOM`] bytes, leaving room for the continuation hint — so streaming sends no more
 //! messages than splitting the finished answer.
@@ -21,16 +23,22 @@ pub struct Cutter {
     raw: String,
     /// Converted text not yet cut off.
     text: String,
+    /// What joins the next converted piece to `text`: a paragraph break after a finished block, else what the
+    /// early conversion cut at (a line break, a space, or nothing).
+    joiner: &'static str,
 }
 
 impl Cutter {
     /// Adds a piece of the answer; returns the messages it finished (often none).
     pub fn push(&mut self, delta: &str) -> Vec<String> {
         self.raw.push_str(delta);
-        if let Some(end) = last_block_end(&self.raw) {
+        let full = self.text.len() + self.raw.len() > MAX_TEXT_BYTES;
+        let end = last_block_end(&self.raw).map(|end| (end, "\n\n"));
+        if let Some((end, joiner)) = end.or_else(|| full.then(|| fallback_end(&self.raw)).flatten()) {
             let block = markdown_to_text(&self.raw[..end]);
             self.raw.drain(..end);
             self.append(&block);
+            self.joiner = joiner;
         }
         let mut done = Vec::new();
         while self.text.len() > MAX_TEXT_BYTES {
@@ -58,7 +66,11 @@ impl Cutter {
             return;
         }
         if !self.text.is_empty() {
-            self.text.push_str("\n\n");
+            self.text.push_str(if self.joiner.is_empty() && self.text.ends_with(|c: char| c.is_ascii()) {
+                " "
+            } else {
+                self.joiner
+            });
         }
         self.text.push_str(block);
     }
@@ -84,6 +96,30 @@ fn last_block_end(raw: &str) -> Option<usize> {
         }
     }
     end
+}
+
+/// Where to convert an unfinished block early, and what then joins the pieces: after its last line break outside
+/// a code fence (a line break), else after its last sentence end (nothing; a space after Latin text); never
+/// inside a code block.
+fn fallback_end(raw: &str) -> Option<(usize, &'static str)> {
+    let mut fences = 0usize;
+    let mut line = None;
+    for (i, _) in raw.match_indices(['`', '\n']) {
+        if raw[i..].starts_with("```") {
+            fences += 1;
+        } else if raw[i..].starts_with('\n') && fences.is_multiple_of(2) {
+            line = Some(i + 1);
+        }
+    }
+    if !fences.is_multiple_of(2) {
+        return None; // inside a code block: wait for its end
+    }
+    if let Some(line) = line {
+        return Some((line, "\n"));
+    }
+    raw.rmatch_indices(['。', '！', '？', '.', '!', '?'])
+        .find(|(i, m)| !m.is_ascii() || raw[i + m.len()..].starts_with(' '))
+        .map(|(i, m)| (i + m.len(), ""))
 }
 
 #[cfg(test)]
@@ -120,6 +156,23 @@ mod tests {
         let squash = |t: &str| t.split_whitespace().collect::<String>();
         let joined: String = parts.iter().map(String::as_str).chain([rest.as_str()]).collect();
         assert_eq!(squash(&joined), squash(&markdown_to_text(&answer)), "nothing lost or repeated");
+    }
+
+    #[test]
+    fn one_long_paragraph_is_still_sent_as_it_is_written() {
+        let answer = "A model writes a long answer one piece at a time. ".repeat(120);
+        let mut c = Cutter::default();
+        let mut first_at = None;
+        for (i, piece) in answer.as_bytes().chunks(24).enumerate() {
+            if !c.push(std::str::from_utf8(piece).unwrap()).is_empty() && first_at.is_none() {
+                first_at = Some(i * 24);
+            }
+        }
+        let first_at = first_at.expect("a part before the end");
+        assert!(first_at < answer.len() / 2, "first part after {first_at} of {} bytes", answer.len());
+        assert_eq!(fallback_end(&"x```".repeat(2000)), None, "never inside a code block");
+        assert_eq!(fallback_end("One. Two 2.5 three"), Some((4, "")), "after a sentence end, not inside a number");
+        assert_eq!(fallback_end("**a\nb** c。d"), Some((4, "\n")), "a line break first");
     }
 
     #[test]
