@@ -53,7 +53,8 @@ impl FakeModel {
         self.state.lock().expect("fake lock").delay = delay;
     }
 
-    /// Pauses this long between the pieces of a streamed answer (a model writing at a given pace).
+    /// The model writes one piece (24 characters) every `delay`: a streamed answer sends each piece as it is
+    /// written; a plain one is sent once all would have been written (a model takes as long either way).
     pub fn set_chunk_delay(&self, delay: Duration) {
         self.state.lock().expect("fake lock").chunk_delay = delay;
     }
@@ -105,15 +106,15 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
             })
             .collect();
         events.push("data: [DONE]\n\n".to_owned());
-        let pieces = futures_util::stream::unfold((events.into_iter(), true), move |(mut events, first)| {
+        // Piece i is written at start + i × delay (absolute times, so timer overshoot does not add up).
+        let start = tokio::time::Instant::now();
+        let pieces = futures_util::stream::unfold((events.into_iter(), 0u32), move |(mut events, i)| {
             let state = state.clone();
             async move {
                 match events.next() {
                     Some(event) => {
-                        if !first {
-                            tokio::time::sleep(chunk_delay).await;
-                        }
-                        Some((Ok::<_, std::convert::Infallible>(event), (events, false)))
+                        tokio::time::sleep_until(start + chunk_delay * i).await;
+                        Some((Ok::<_, std::convert::Infallible>(event), (events, i + 1)))
                     }
                     None => {
                         state.lock().expect("fake lock").completed += 1;
@@ -125,6 +126,8 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
         ([(axum::http::header::CONTENT_TYPE, "text/event-stream")], axum::body::Body::from_stream(pieces))
             .into_response()
     } else {
+        let pieces = text.chars().count().div_ceil(24).max(1) as u32;
+        tokio::time::sleep(chunk_delay * (pieces - 1)).await;
         state.lock().expect("fake lock").completed += 1;
         Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}))
             .into_response()
