@@ -14,11 +14,16 @@ use wxgate_server::Router;
 use wxgate_server::outbox::CONTINUE_HINT;
 use wxgate_sim::{Account, Item, Simulator};
 
+/// One account with rules first and the fake model behind; a short deadline (one 1.5 s attempt) keeps tests fast.
 async fn setup(model: &FakeModel, extra_llm: &str) -> (TestServer, Simulator) {
+    setup_with(model, "deadline = { budget_ms = 1500, attempts = 1 }", extra_llm).await
+}
+
+async fn setup_with(model: &FakeModel, deadline: &str, extra_llm: &str) -> (TestServer, Simulator) {
     let sim = Simulator::builder().start().await.unwrap();
     let cfg = format!(
         "[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\nappid = \"{APPID}\"\naes_key = \"{AES_KEY}\"\n\
-         secret = \"s\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 1500, attempts = 1 }}\n\
+         secret = \"s\"\napi_base = \"{}\"\n{deadline}\n\
          [[accounts.rules]]\nkeyword = \"菜单\"\nreply = {{ type = \"text\", content = \"rule answer\" }}\n\
          [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\n{extra_llm}\n",
         sim.base_url(),
@@ -97,6 +102,23 @@ async fn a_slow_answer_comes_by_customer_service_after_typing() {
     let outcome = sim.user(APPID, USER).send_text("think hard").await.unwrap();
     assert!(matches!(outcome.verdict, wxgate_sim::Verdict::Nothing), "{:?}", outcome.verdict);
     assert_eq!(wait_cs(&sim, 1).await, ["echo: think hard (turn 1)"]);
+    let shown = sim.transcript(APPID, USER);
+    let typing = shown.iter().position(|e| matches!(e.item, Item::Typing { on: true }));
+    let answer = shown.iter().position(|e| matches!(e.item, Item::CustomerService { .. }));
+    assert!(typing.is_some() && typing < answer, "typing was shown while the model worked: {shown:#?}");
+}
+
+/// WeChat's real timing: three attempts of 5 s each, the default deadline, and a model that takes 20 s.
+#[tokio::test]
+async fn a_twenty_second_answer_survives_all_three_attempts_and_arrives_by_customer_service() {
+    let model = FakeModel::start().await.unwrap();
+    model.set_delay(Duration::from_secs(20));
+    let (_s, sim) = setup_with(&model, "", "timeout_secs = 60").await;
+    let outcome = sim.user(APPID, USER).send_text("a hard question").await.unwrap();
+    assert!(matches!(outcome.verdict, wxgate_sim::Verdict::Nothing), "no error notice: {:?}", outcome.verdict);
+    assert_eq!(outcome.attempts, 3, "WeChat tried three times");
+    assert_eq!(model.requests().len(), 1, "the retries joined the running call");
+    assert_eq!(wait_cs(&sim, 1).await, ["echo: a hard question (turn 1)"]);
     let shown = sim.transcript(APPID, USER);
     let typing = shown.iter().position(|e| matches!(e.item, Item::Typing { on: true }));
     let answer = shown.iter().position(|e| matches!(e.item, Item::CustomerService { .. }));
