@@ -1,6 +1,7 @@
 //! Accepted work survives `kill -9`: a burst of slow messages reaches a real `wxgate serve` process, which is
 //! killed while the answers are being worked out and queued, then restarted on the same SQLite file; every user
 //! still receives every answer exactly once and in order (the simulated platform counts what reached the phone).
+//! A long answer killed while it streams keeps what was sent and gets the rest after the restart.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -18,16 +19,40 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn serve(config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_wxgate"))
+/// A `wxgate serve` process, killed when dropped (so a failing test leaves none behind).
+struct Server(Child);
+
+impl Server {
+    /// `kill -9` and reap.
+    fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(config: &std::path::Path) -> Server {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(config.with_file_name("serve.log"))
+        .expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_wxgate"))
         .args(["serve", "--config"])
         .arg(config)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .env_remove("RUST_BACKTRACE")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
-        .expect("start wxgate serve")
+        .expect("start wxgate serve");
+    Server(child)
 }
 
 async fn wait_healthy(port: u16) {
@@ -39,6 +64,33 @@ async fn wait_healthy(port: u16) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("wxgate serve did not come up on {port}");
+}
+
+/// A config for one account with the model behind it, on a free port and a fresh SQLite file.
+fn write_config(
+    name: &str,
+    sim: &Simulator,
+    model: &FakeModel,
+    stream: bool,
+) -> (std::path::PathBuf, u16, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("wxgate-crash-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let config = dir.join("wxgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\npath = \"{}\"\n\
+             [[accounts]]\nname = \"acct\"\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\n\
+             secret = \"crash-secret\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 300, attempts = 1 }}\n\
+             [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = {stream}\nrate_per_minute = 100\n",
+            dir.join("wxgate.sqlite").display(),
+            sim.base_url(),
+            model.base_url()
+        ),
+    )
+    .unwrap();
+    (dir, port, config)
 }
 
 fn answers(sim: &Simulator, openid: &str) -> Vec<String> {
@@ -58,23 +110,7 @@ async fn every_answer_is_delivered_once_after_kill_9() {
     let settings = Settings { push_timeout: Duration::from_millis(500), push_attempts: 1, ..Settings::default() };
     let sim = Simulator::builder().settings(settings).start().await.unwrap();
 
-    let dir = std::env::temp_dir().join(format!("wxgate-crash-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let config = dir.join("wxgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\npath = \"{}\"\n\
-             [[accounts]]\nname = \"acct\"\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\n\
-             secret = \"crash-secret\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 300, attempts = 1 }}\n\
-             [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = false\nrate_per_minute = 100\n",
-            dir.join("wxgate.sqlite").display(),
-            sim.base_url(),
-            model.base_url()
-        ),
-    )
-    .unwrap();
+    let (dir, port, config) = write_config("burst", &sim, &model, false);
     let mut server = serve(&config);
     wait_healthy(port).await;
 
@@ -92,8 +128,7 @@ async fn every_answer_is_delivered_once_after_kill_9() {
         }
     }
     // kill -9 while answers are being worked out and queued.
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     let delivered_before: usize = users.iter().map(|u| answers(&sim, u).len()).sum();
     assert!(delivered_before < USERS * MESSAGES, "the kill must interrupt the work");
 
@@ -115,7 +150,62 @@ async fn every_answer_is_delivered_once_after_kill_9() {
             assert!(a.starts_with(&format!("echo: question {m} ")), "{u}: in order: {answers:?}");
         }
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_answer_killed_while_it_streams_is_completed_after_the_restart() {
+    let model = FakeModel::start().await.unwrap();
+    // About 6 000 characters in paragraphs, written 24 characters every 30 ms (about 7.5 s).
+    let paragraph = "A long answer is sent while the model is still writing it. ".repeat(10) + "\n\n";
+    let long = paragraph.repeat(10);
+    model.set_answer(Some(long.clone()));
+    model.set_chunk_delay(Duration::from_millis(30));
+    let settings = Settings { push_timeout: Duration::from_millis(500), push_attempts: 1, ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let (dir, port, config) = write_config("stream", &sim, &model, true);
+    let mut server = serve(&config);
+    wait_healthy(port).await;
+    let account = Account::new(APPID, "crash-secret", GH, TOKEN).with_url(format!("http://127.0.0.1:{port}/wx"));
+    sim.add_account(account).unwrap();
+    let user = "oCrashStreamUser00000000000";
+    sim.add_user(APPID, user).unwrap();
+    let outcome = sim.user(APPID, user).send_text("tell me everything").await.unwrap();
+    assert!(matches!(outcome.verdict, wxgate_sim::Verdict::Nothing), "{:?}", outcome.verdict);
+
+    // kill -9 once the first part has reached the phone (and been acknowledged), while the model is still writing.
+    let is_cs = |e: &wxgate_sim::Entry| matches!(e.item, Item::CustomerService { .. });
+    sim.user(APPID, user).wait_for(Duration::from_secs(20), |t| t.iter().any(is_cs)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(model.completed(), 0, "the model is still writing");
+    server.kill();
+    let before = answers(&sim, user);
+    let whole = wxgate_proto::text::markdown_to_text(&long);
+    let parts: Vec<String> = wxgate_server::outbox::parts(wxgate_proto::ReplyBody::text(whole.clone()))
+        .into_iter()
+        .map(|p| match p {
+            wxgate_proto::ReplyBody::Text { content } => content,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(!before.is_empty() && before.len() < parts.len(), "killed mid-answer: {} parts sent", before.len());
+    assert_eq!(before, parts[..before.len()], "the parts sent before the kill are the answer's first parts");
+
+    // After the restart the rest is worked out again from the stored push and follows what was sent.
+    let mut server = serve(&config);
+    wait_healthy(port).await;
+    let expected = before.len() + parts.len();
+    sim.user(APPID, user)
+        .wait_for(Duration::from_secs(30), |t| t.iter().filter(|e| is_cs(e)).count() >= expected)
+        .await
+        .unwrap_or_else(|e| panic!("the rest arrives: {e}"));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = answers(&sim, user);
+    assert_eq!(after.len(), expected, "nothing sent twice: {after:#?}");
+    assert_eq!(after[..before.len()], before[..], "the parts sent before the kill stay first");
+    assert_eq!(after[before.len()..], parts[..], "then the recovered answer, whole and in order");
+    assert_eq!(model.requests().len(), 2, "the recovery asked the model once more");
+    server.kill();
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -5,7 +5,9 @@
 //! [`Context::send_early`]: the part becomes its own late-delivery job, queued in order, and the entry switches
 //! to [`Delivery::Streaming`] so every attempt answers `success` at once. Each part's successor job is accepted
 //! (durably, with the push) *before* the part is recorded, so the rest of the answer always has a place in the
-//! queue after it: the handler's final result completes that last job, and after a crash it is worked again.
+//! queue after it: the handler's final result completes that last job. After a crash that job is worked again
+//! from the push like any awaited one, so the user receives the parts already sent and then the answer worked
+//! out anew, whole (a model does not write the same answer twice, so it cannot resume mid-way).
 
 use std::sync::Arc;
 
