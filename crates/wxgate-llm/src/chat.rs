@@ -127,6 +127,10 @@ impl ChatClient {
         model: Option<&str>,
         deltas: Option<&Deltas>,
     ) -> Result<String, LlmError> {
+        if self.stream {
+            // A streamed answer may take long to write in full; it is abandoned when no text comes for the timeout.
+            return self.call(messages, model, deltas).await;
+        }
         match tokio::time::timeout(self.timeout, self.call(messages, model, deltas)).await {
             Ok(r) => r,
             Err(_) => Err(LlmError::Timeout(self.timeout)),
@@ -150,13 +154,16 @@ impl ChatClient {
         if let Some(key) = &self.api_key {
             req = req.bearer_auth(key);
         }
-        let resp = req.send().await.map_err(|e| LlmError::Connect(e.to_string()))?;
+        let resp = tokio::time::timeout(self.timeout, req.send())
+            .await
+            .map_err(|_| LlmError::Timeout(self.timeout))?
+            .map_err(|e| LlmError::Connect(e.to_string()))?;
         let status = resp.status();
         if !status.is_success() {
             let text = resp.text().await.unwrap_or_default();
             return Err(LlmError::Status { status: status.as_u16(), body: text.chars().take(200).collect() });
         }
-        let answer = if self.stream { read_stream(resp, deltas).await? } else { read_json(resp).await? };
+        let answer = if self.stream { read_stream(resp, deltas, self.timeout).await? } else { read_json(resp).await? };
         if answer.trim().is_empty() { Err(LlmError::Empty) } else { Ok(answer) }
     }
 }
@@ -172,10 +179,11 @@ async fn read_json(resp: reqwest::Response) -> Result<String, LlmError> {
 /// Where streamed pieces of text go.
 type Deltas = tokio::sync::mpsc::UnboundedSender<String>;
 
-async fn read_stream(resp: reqwest::Response, deltas: Option<&Deltas>) -> Result<String, LlmError> {
+/// Reads server-sent events until `[DONE]` or the end; gives up when no event comes within `idle`.
+async fn read_stream(resp: reqwest::Response, deltas: Option<&Deltas>, idle: Duration) -> Result<String, LlmError> {
     let mut events = resp.bytes_stream().eventsource();
     let mut answer = String::new();
-    while let Some(event) = events.next().await {
+    while let Some(event) = tokio::time::timeout(idle, events.next()).await.map_err(|_| LlmError::Timeout(idle))? {
         let event = event.map_err(|e| LlmError::Decode(e.to_string()))?;
         if event.data.trim() == "[DONE]" {
             break;

@@ -19,7 +19,8 @@ pub struct LlmConfig {
     pub temperature: Option<f32>,
     /// Most output tokens; unset = the server's default.
     pub max_tokens: Option<u32>,
-    /// Seconds before a model call is abandoned.
+    /// Seconds before a model call is abandoned; when streaming, seconds without any new text (a long answer may
+    /// take longer to write in full).
     pub timeout_secs: u64,
     /// Stream the answer (lower time to first part).
     pub stream: bool,

@@ -55,3 +55,28 @@ async fn errors_and_timeouts_are_typed() {
     let nowhere = LlmConfig { base_url: "http://127.0.0.1:1/v1".into(), model: "m".into(), ..LlmConfig::default() };
     assert!(matches!(ChatClient::new(&nowhere).complete(&ask, None).await, Err(LlmError::Connect(_))));
 }
+
+#[tokio::test]
+async fn a_stream_times_out_only_when_it_stalls() {
+    let fake = FakeModel::start().await.unwrap();
+    let client = ChatClient::new(&cfg(&fake, true)); // 2 s timeout
+    let ask = [ChatMessage::text(Role::User, "hi")];
+    // Six pieces 600 ms apart: 3 s in all, longer than the timeout, but never 2 s without text.
+    let long = "x".repeat(24 * 6);
+    fake.set_answer(Some(long.clone()));
+    fake.set_chunk_delay(Duration::from_millis(600));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    assert_eq!(client.complete_streaming(&ask, None, tx).await.unwrap(), long);
+    let mut pieces = Vec::new();
+    while let Some(p) = rx.recv().await {
+        pieces.push(p);
+    }
+    assert_eq!(pieces.len(), 6, "every piece was handed on as it came");
+    // A stream that stalls longer than the timeout is abandoned.
+    fake.set_chunk_delay(Duration::from_millis(2500));
+    assert!(matches!(client.complete(&ask, None).await, Err(LlmError::Timeout(_))));
+    // Without streaming the timeout bounds the whole call.
+    let plain = ChatClient::new(&cfg(&fake, false));
+    fake.set_chunk_delay(Duration::from_millis(600));
+    assert!(matches!(plain.complete(&ask, None).await, Err(LlmError::Timeout(_))), "3 s to write > 2 s");
+}
