@@ -23,7 +23,7 @@ pub struct Signed<'a> {
 }
 
 /// Requires `signature`, `timestamp` and `nonce`, and checks the timestamp window.
-pub fn signed_parts<'a>(q: &'a SignedQuery, window: Option<Duration>) -> Result<Signed<'a>, Reject> {
+pub fn signed_parts<'a>(q: &'a SignedQuery<'_>, window: Option<Duration>) -> Result<Signed<'a>, Reject> {
     let (Some(signature), Some(timestamp), Some(nonce)) = (&q.signature, &q.timestamp, &q.nonce) else {
         return Err(Reject::unauthorized("missing signature, timestamp or nonce"));
     };
@@ -49,7 +49,7 @@ pub fn account_for<'a>(accounts: &'a [Arc<Account>], s: &Signed<'_>) -> Result<&
 /// Decodes a classic push body, decrypting it when the query says so. Returns the push and its inner format.
 pub fn open_push(
     account: &Account,
-    q: &SignedQuery,
+    q: &SignedQuery<'_>,
     s: &Signed<'_>,
     body: &Bytes,
 ) -> Result<(Inbound, Format), Reject> {

@@ -70,7 +70,7 @@ pub fn verify(group: &PathGroup, parts: &Parts) -> Response {
     let result = (|| {
         let s = classic::signed_parts(&q, group.shared.timestamp_window)?;
         classic::account_for(&group.accounts, &s)?;
-        q.echostr.clone().ok_or_else(|| Reject::bad_request("missing echostr"))
+        q.echostr.as_deref().map(str::to_owned).ok_or_else(|| Reject::bad_request("missing echostr"))
     })();
     match result {
         Ok(echo) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response(),
@@ -150,7 +150,7 @@ where
 
 async fn classic_push(
     group: &PathGroup,
-    q: &SignedQuery,
+    q: &SignedQuery<'_>,
     body: Bytes,
     received_at: Instant,
 ) -> Result<Response, Response> {

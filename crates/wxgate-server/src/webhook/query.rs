@@ -1,33 +1,37 @@
 //! The query string WeChat signs (PROTOCOL §1.1, §2.1), parsed straight from the URI without a serde detour
-//! (this is on the hot path of every push).
+//! and borrowed from it (this is on the hot path of every push): a value is copied only when it is
+//! percent-encoded.
+
+use std::borrow::Cow;
 
 /// Query of a URL verification GET or a push POST; every field optional so a missing one gets a clear 401.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SignedQuery {
+pub struct SignedQuery<'a> {
     /// `signature`: sha1 of token, timestamp, nonce.
-    pub signature: Option<String>,
+    pub signature: Option<Cow<'a, str>>,
     /// `timestamp`, seconds.
-    pub timestamp: Option<String>,
+    pub timestamp: Option<Cow<'a, str>>,
     /// `nonce`.
-    pub nonce: Option<String>,
+    pub nonce: Option<Cow<'a, str>>,
     /// `echostr`, on verification only.
-    pub echostr: Option<String>,
+    pub echostr: Option<Cow<'a, str>>,
     /// `openid` of the sender, on user pushes.
-    pub openid: Option<String>,
+    pub openid: Option<Cow<'a, str>>,
     /// `encrypt_type=aes` in compatible and safe modes.
-    pub encrypt_type: Option<String>,
+    pub encrypt_type: Option<Cow<'a, str>>,
     /// `msg_signature`, with `encrypt_type=aes`.
-    pub msg_signature: Option<String>,
+    pub msg_signature: Option<Cow<'a, str>>,
 }
 
-impl SignedQuery {
+impl<'a> SignedQuery<'a> {
     /// Parses an `application/x-www-form-urlencoded` query; unknown parameters are ignored, the first of a
     /// repeated one wins.
-    pub fn parse(query: Option<&str>) -> SignedQuery {
+    pub fn parse(query: Option<&'a str>) -> SignedQuery<'a> {
         let mut q = SignedQuery::default();
         let Some(query) = query else { return q };
-        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-            let slot = match k.as_ref() {
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match k {
                 "signature" => &mut q.signature,
                 "timestamp" => &mut q.timestamp,
                 "nonce" => &mut q.nonce,
@@ -38,7 +42,7 @@ impl SignedQuery {
                 _ => continue,
             };
             if slot.is_none() {
-                *slot = Some(v.into_owned());
+                *slot = Some(decode(v));
             }
         }
         q
@@ -50,15 +54,32 @@ impl SignedQuery {
     }
 }
 
+/// A form-urlencoded value: borrowed as it is unless it holds `%` escapes or `+` (a space).
+fn decode(v: &str) -> Cow<'_, str> {
+    if !v.contains(['%', '+']) {
+        return Cow::Borrowed(v);
+    }
+    form_urlencoded::parse(format!("v={v}").as_bytes())
+        .next()
+        .map(|(_, value)| Cow::Owned(value.into_owned()))
+        .unwrap_or(Cow::Borrowed(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parses_and_decodes() {
-        let q = SignedQuery::parse(Some("signature=ab&timestamp=1&nonce=2&echostr=a%2Bb%3D&x=1&encrypt_type=aes"));
+        let q = SignedQuery::parse(Some(
+            "signature=ab&timestamp=1&nonce=2&echostr=a%2Bb%3D&x=1&encrypt_type=aes&openid=o+1&nonce=3&msg_signature",
+        ));
         assert_eq!(q.signature.as_deref(), Some("ab"));
+        assert!(matches!(q.signature, Some(Cow::Borrowed(_))), "plain values are borrowed");
         assert_eq!(q.echostr.as_deref(), Some("a+b="));
+        assert_eq!(q.openid.as_deref(), Some("o 1"), "+ is a space");
+        assert_eq!(q.nonce.as_deref(), Some("2"), "the first of a repeated parameter wins");
+        assert_eq!(q.msg_signature.as_deref(), Some(""), "a parameter without '=' is empty");
         assert!(q.is_encrypted());
         assert_eq!(SignedQuery::parse(None), SignedQuery::default());
     }
