@@ -93,6 +93,22 @@ fn write_config(
     (dir, port, config)
 }
 
+/// A simulator (one 500 ms attempt per push), and `wxgate serve` for its account with the model behind.
+async fn start(
+    name: &str,
+    model: &FakeModel,
+    stream: bool,
+) -> (Simulator, std::path::PathBuf, u16, std::path::PathBuf, Server) {
+    let settings = Settings { push_timeout: Duration::from_millis(500), push_attempts: 1, ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let (dir, port, config) = write_config(name, &sim, model, stream);
+    let server = serve(&config);
+    wait_healthy(port).await;
+    let account = Account::new(APPID, "crash-secret", GH, TOKEN).with_url(format!("http://127.0.0.1:{port}/wx"));
+    sim.add_account(account).unwrap();
+    (sim, dir, port, config, server)
+}
+
 fn answers(sim: &Simulator, openid: &str) -> Vec<String> {
     sim.transcript(APPID, openid)
         .iter()
@@ -107,15 +123,7 @@ fn answers(sim: &Simulator, openid: &str) -> Vec<String> {
 async fn every_answer_is_delivered_once_after_kill_9() {
     let model = FakeModel::start().await.unwrap();
     model.set_delay(Duration::from_millis(1500));
-    let settings = Settings { push_timeout: Duration::from_millis(500), push_attempts: 1, ..Settings::default() };
-    let sim = Simulator::builder().settings(settings).start().await.unwrap();
-
-    let (dir, port, config) = write_config("burst", &sim, &model, false);
-    let mut server = serve(&config);
-    wait_healthy(port).await;
-
-    let account = Account::new(APPID, "crash-secret", GH, TOKEN).with_url(format!("http://127.0.0.1:{port}/wx"));
-    sim.add_account(account).unwrap();
+    let (sim, dir, port, config, mut server) = start("burst", &model, false).await;
     let users: Vec<String> = (0..USERS).map(|u| format!("oCrashUser{u:018}")).collect();
     for u in &users {
         sim.add_user(APPID, u).unwrap();
@@ -162,13 +170,7 @@ async fn a_long_answer_killed_while_it_streams_is_completed_after_the_restart() 
     let long = paragraph.repeat(10);
     model.set_answer(Some(long.clone()));
     model.set_chunk_delay(Duration::from_millis(30));
-    let settings = Settings { push_timeout: Duration::from_millis(500), push_attempts: 1, ..Settings::default() };
-    let sim = Simulator::builder().settings(settings).start().await.unwrap();
-    let (dir, port, config) = write_config("stream", &sim, &model, true);
-    let mut server = serve(&config);
-    wait_healthy(port).await;
-    let account = Account::new(APPID, "crash-secret", GH, TOKEN).with_url(format!("http://127.0.0.1:{port}/wx"));
-    sim.add_account(account).unwrap();
+    let (sim, dir, port, config, mut server) = start("stream", &model, true).await;
     let user = "oCrashStreamUser00000000000";
     sim.add_user(APPID, user).unwrap();
     let outcome = sim.user(APPID, user).send_text("tell me everything").await.unwrap();
