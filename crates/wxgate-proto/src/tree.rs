@@ -56,10 +56,14 @@ impl Value {
     }
 }
 
+/// A field name: WeChat's own names are shared static strings (decoding a push allocates none for them), any
+/// other name is owned.
+pub type Name = Cow<'static, str>;
+
 /// The ordered fields of one element or object; names may repeat (XML lists of repeated elements).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fields {
-    entries: Vec<(String, Value)>,
+    entries: Vec<(Name, Value)>,
 }
 
 impl Fields {
@@ -69,18 +73,18 @@ impl Fields {
     }
 
     /// Appends a field (keeping any earlier field of the same name).
-    pub fn push(&mut self, name: impl Into<String>, value: Value) {
+    pub fn push(&mut self, name: impl Into<Name>, value: Value) {
         self.entries.push((name.into(), value));
     }
 
     /// Appends a text field; handy for building pushes.
-    pub fn with_text(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn with_text(mut self, name: impl Into<Name>, text: impl Into<String>) -> Self {
         self.push(name, Value::Text(text.into()));
         self
     }
 
     /// Appends a nested field.
-    pub fn with_map(mut self, name: impl Into<String>, fields: Fields) -> Self {
+    pub fn with_map(mut self, name: impl Into<Name>, fields: Fields) -> Self {
         self.push(name, Value::Map(fields));
         self
     }
@@ -89,7 +93,7 @@ impl Fields {
     pub fn set_text(&mut self, name: &str, text: impl Into<String>) {
         match self.entries.iter_mut().find(|(k, _)| k == name) {
             Some((_, v)) => *v = Value::Text(text.into()),
-            None => self.push(name, Value::Text(text.into())),
+            None => self.push(intern(name), Value::Text(text.into())),
         }
     }
 
@@ -100,7 +104,7 @@ impl Fields {
 
     /// All fields in document order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+        self.entries.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// Number of fields.
@@ -180,14 +184,14 @@ impl Fields {
     pub fn to_json(&self) -> serde_json::Value {
         let mut obj = serde_json::Map::new();
         for (k, v) in &self.entries {
-            match obj.get_mut(k) {
+            match obj.get_mut(k.as_ref()) {
                 Some(serde_json::Value::Array(arr)) if matches!(v, Value::Map(_)) => arr.push(v.to_json()),
                 Some(existing) => {
                     let first = existing.take();
                     *existing = serde_json::Value::Array(vec![first, v.to_json()]);
                 }
                 None => {
-                    obj.insert(k.clone(), v.to_json());
+                    obj.insert(k.to_string(), v.to_json());
                 }
             }
         }
@@ -290,14 +294,100 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
     root.ok_or_else(|| ProtoError::malformed_xml("no root element", body))
 }
 
-fn decode_name(raw: &[u8], body: &[u8]) -> Result<String, ProtoError> {
-    std::str::from_utf8(raw)
-        .map(str::to_owned)
-        .map_err(|_| ProtoError::malformed_xml("element name is not UTF-8", body))
+fn decode_name(raw: &[u8], body: &[u8]) -> Result<Name, ProtoError> {
+    std::str::from_utf8(raw).map(intern).map_err(|_| ProtoError::malformed_xml("element name is not UTF-8", body))
+}
+
+/// Declares [`known`] over a list of names: a `match`, which the compiler turns into a dispatch on length and
+/// bytes (no scan over the list).
+macro_rules! known_names {
+    ($($name:literal),* $(,)?) => {
+        /// The shared copy of one of WeChat's field names (PROTOCOL §2.4–2.6).
+        fn known(name: &str) -> Option<&'static str> {
+            match name {
+                $($name => Some($name),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+known_names!(
+    "xml",
+    "ToUserName",
+    "FromUserName",
+    "CreateTime",
+    "MsgType",
+    "Content",
+    "MsgId",
+    "MsgID",
+    "MsgDataId",
+    "Idx",
+    "PicUrl",
+    "MediaId",
+    "Format",
+    "Recognition",
+    "ThumbMediaId",
+    "Location_X",
+    "Location_Y",
+    "Scale",
+    "Label",
+    "Title",
+    "Description",
+    "Url",
+    "AppId",
+    "PagePath",
+    "ThumbUrl",
+    "Event",
+    "EventKey",
+    "Ticket",
+    "Latitude",
+    "Longitude",
+    "Precision",
+    "Encrypt",
+    "MenuId",
+    "ScanCodeInfo",
+    "ScanType",
+    "ScanResult",
+    "SendPicsInfo",
+    "Count",
+    "PicList",
+    "item",
+    "PicMd5Sum",
+    "SendLocationInfo",
+    "Poiname",
+    "Status",
+    "TotalCount",
+    "FilterCount",
+    "SentCount",
+    "ErrorCount",
+    "CopyrightCheckResult",
+    "ResultList",
+    "ArticleIdx",
+    "UserDeclareState",
+    "AuditState",
+    "OriginalArticleUrl",
+    "OriginalArticleType",
+    "CanReprint",
+    "NeedReplaceContent",
+    "NeedShowReprintSource",
+    "CheckState",
+    "ArticleUrlResult",
+    "ArticleUrl",
+    "bizmsgmenuid",
+    "SessionFrom",
+);
+
+/// `name` as a [`Name`]: shared when it is one of WeChat's, owned otherwise.
+fn intern(name: &str) -> Name {
+    match known(name) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(name.to_owned()),
+    }
 }
 
 struct Frame {
-    name: String,
+    name: Name,
     fields: Fields,
     text: String,
     /// Text that is significant even if it is whitespace (CDATA or an entity).
@@ -305,7 +395,7 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(name: String) -> Self {
+    fn new(name: Name) -> Self {
         Frame { name, fields: Fields::new(), text: String::new(), significant: false }
     }
 
@@ -314,7 +404,7 @@ impl Frame {
         self.text.push_str(&s);
     }
 
-    fn finish(self) -> (String, Value) {
+    fn finish(self) -> (Name, Value) {
         if !self.fields.is_empty() {
             return (self.name, Value::Map(self.fields));
         }
@@ -337,7 +427,11 @@ pub fn from_json(body: &[u8]) -> Result<Fields, ProtoError> {
 fn fields_from_json(obj: serde_json::Map<String, serde_json::Value>) -> Fields {
     let mut fields = Fields::new();
     for (k, v) in obj {
-        fields.push(k, value_from_json(v));
+        let name = match known(&k) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(k),
+        };
+        fields.push(name, value_from_json(v));
     }
     fields
 }
@@ -373,6 +467,16 @@ mod tests {
         assert_eq!(f.number::<u64>("B").unwrap(), Some(12));
         assert_eq!(f.map("C").unwrap().text("D"), Some("in"));
         assert_eq!(f.text("E"), Some(""));
+    }
+
+    #[test]
+    fn wechat_names_are_shared_and_new_ones_kept() {
+        let f = from_xml(b"<xml><ToUserName>a</ToUserName><BrandNewField>b</BrandNewField></xml>").unwrap();
+        assert!(matches!(f.entries[0].0, Cow::Borrowed("ToUserName")), "a known name allocates nothing");
+        assert!(matches!(f.entries[1].0, Cow::Owned(ref n) if n == "BrandNewField"), "an unknown name is kept");
+        let j = from_json(br#"{"MsgType":"text","BrandNewField":1}"#).unwrap();
+        assert_eq!(j.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["MsgType", "BrandNewField"]);
+        assert!(matches!(j.entries[0].0, Cow::Borrowed(_)));
     }
 
     #[test]

@@ -109,7 +109,7 @@ fn grouped(fields: &Fields) -> Fields {
                 Value::Map(m) => Value::Map(grouped(m)),
                 other => other.clone(),
             };
-            out.push(name, value);
+            out.push(name.to_owned(), value);
         }
     }
     out

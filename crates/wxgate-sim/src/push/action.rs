@@ -203,7 +203,7 @@ impl UserAction {
             UserAction::Event { event: name, extra } => {
                 let mut f = event(f, name);
                 for (k, v) in extra.iter() {
-                    f.push(k, v.clone());
+                    f.push(k.to_owned(), v.clone());
                 }
                 f
             }
