@@ -5,16 +5,13 @@
 //! last line break, or, in a single long line, up to its last sentence end — so an answer without blank lines is
 //! sent as it is written too. A message is cut off only once the converted text holds more than one passive
 //! reply could (the answer must go by customer service anyway) and is cut where the whole answer would be — at the
-//! best boundary within [`ROOM`] bytes, leaving room for the continuation hint — so streaming sends no more
+//! best boundary within [`PART_ROOM`] bytes, leaving room for the continuation hint — so streaming sends no more
 //! messages than splitting the finished answer.
 
 use wxgate_proto::reply::MAX_TEXT_BYTES;
 use wxgate_proto::text::{markdown_to_text, split};
 
-use crate::outbox::CONTINUE_HINT;
-
-/// The longest message cut off: the text limit less the continuation hint.
-pub const ROOM: usize = MAX_TEXT_BYTES - CONTINUE_HINT.len();
+use crate::outbox::PART_ROOM;
 
 /// Turns streamed pieces of Markdown into finished plain-text messages.
 #[derive(Debug, Default)]
@@ -42,7 +39,7 @@ impl Cutter {
         }
         let mut done = Vec::new();
         while self.text.len() > MAX_TEXT_BYTES {
-            let first = split(&self.text, ROOM)[0].len();
+            let first = split(&self.text, PART_ROOM)[0].len();
             let part = self.text[..first].trim().to_owned();
             let rest = self.text[first..].trim_start().to_owned();
             self.text = rest;
@@ -149,10 +146,10 @@ mod tests {
         let answer: String = (0..12).map(|i| format!("## 第{i}节\n\n{para}\n\n")).collect();
         let (parts, rest) = feed(&answer, 7);
         assert!(parts.len() >= 3, "{} parts", parts.len());
-        assert!(parts.iter().all(|p| p.len() <= ROOM && !p.is_empty()));
+        assert!(parts.iter().all(|p| p.len() <= PART_ROOM && !p.is_empty()));
         assert!(!rest.is_empty(), "the last part always stays for the final answer");
-        let whole = wxgate_proto::text::split_trimmed(&markdown_to_text(&answer), ROOM).len();
-        assert_eq!(parts.len() + split(&rest, ROOM).len(), whole, "no more messages than the whole answer");
+        let whole = wxgate_proto::text::split_trimmed(&markdown_to_text(&answer), PART_ROOM).len();
+        assert_eq!(parts.len() + split(&rest, PART_ROOM).len(), whole, "no more messages than the whole answer");
         let squash = |t: &str| t.split_whitespace().collect::<String>();
         let joined: String = parts.iter().map(String::as_str).chain([rest.as_str()]).collect();
         assert_eq!(squash(&joined), squash(&markdown_to_text(&answer)), "nothing lost or repeated");

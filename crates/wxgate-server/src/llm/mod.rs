@@ -9,6 +9,6 @@
 mod cutter;
 mod responder;
 
-pub use cutter::{Cutter, ROOM};
+pub use cutter::Cutter;
 
 pub use responder::LlmResponder;

@@ -6,6 +6,10 @@ use wxgate_proto::reply::MAX_TEXT_BYTES;
 /// Appended to the last part that fits when the rest must wait for the user's next message.
 pub const CONTINUE_HINT: &str = "\n\n（回复任意文字继续）";
 
+/// The longest part of a split answer: the text limit less the hint, so whichever part ends up last within the
+/// user's quota can carry it.
+pub const PART_ROOM: usize = MAX_TEXT_BYTES - CONTINUE_HINT.len();
+
 /// Splits `parts` into what to send now (at most `remaining` messages; when something is left over — of these
 /// parts, or `followed` by a later answer of the same user — the last one sent tells the user how to get the
 /// rest) and what must wait for the next interaction.

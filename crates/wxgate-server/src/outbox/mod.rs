@@ -17,7 +17,7 @@ mod window;
 mod worker;
 
 pub use auto::AutoDelivery;
-pub use deliver::{CONTINUE_HINT, pack};
+pub use deliver::{CONTINUE_HINT, PART_ROOM, pack};
 pub use interactions::Interactions;
 pub use platform::PlatformSender;
 pub use recover::recover;

@@ -90,8 +90,7 @@ impl LateDelivery for Outbox {
 pub fn parts(reply: ReplyBody) -> Vec<ReplyBody> {
     match reply {
         ReplyBody::Text { content } if content.len() > MAX_TEXT_BYTES => {
-            let room = MAX_TEXT_BYTES - super::CONTINUE_HINT.len();
-            split_trimmed(&content, room).into_iter().map(ReplyBody::text).collect()
+            split_trimmed(&content, super::PART_ROOM).into_iter().map(ReplyBody::text).collect()
         }
         other => vec![other],
     }
