@@ -30,8 +30,9 @@ impl Cutter {
     pub fn push(&mut self, delta: &str) -> Vec<String> {
         self.raw.push_str(delta);
         let full = self.text.len() + self.raw.len() > MAX_TEXT_BYTES;
-        let end = last_block_end(&self.raw).map(|end| (end, "\n\n"));
-        if let Some((end, joiner)) = end.or_else(|| full.then(|| fallback_end(&self.raw)).flatten()) {
+        let scan = Scan::of(&self.raw);
+        let end = scan.block_end.map(|end| (end, "\n\n"));
+        if let Some((end, joiner)) = end.or_else(|| full.then(|| scan.early_end(&self.raw)).flatten()) {
             let block = markdown_to_text(&self.raw[..end]);
             self.raw.drain(..end);
             self.append(&block);
@@ -73,50 +74,52 @@ impl Cutter {
     }
 }
 
-/// The end of the last finished block: the last blank line that is not inside a code fence.
-fn last_block_end(raw: &str) -> Option<usize> {
-    let mut fences = 0usize;
-    let mut end = None;
-    let mut i = 0;
-    let bytes = raw.as_bytes();
-    while i < bytes.len() {
-        if bytes[i..].starts_with(b"```") {
-            fences += 1;
-            i += 3;
-        } else if bytes[i..].starts_with(b"\n\n") {
-            if fences.is_multiple_of(2) {
-                end = Some(i + 2);
-            }
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    end
+/// One pass over the unconverted Markdown: where its blocks and lines end outside code fences, and whether a
+/// fence is still open.
+struct Scan {
+    /// The end of the last finished block: after the last blank line that is not inside a code fence.
+    block_end: Option<usize>,
+    /// After the last line break that is not inside a code fence.
+    line_end: Option<usize>,
+    /// A code fence is open at the end.
+    in_fence: bool,
 }
 
-/// Where to convert an unfinished block early, and what then joins the pieces: after its last line break outside
-/// a code fence (a line break), else after its last sentence end (nothing; a space after Latin text); never
-/// inside a code block.
-fn fallback_end(raw: &str) -> Option<(usize, &'static str)> {
-    let mut fences = 0usize;
-    let mut line = None;
-    for (i, _) in raw.match_indices(['`', '\n']) {
-        if raw[i..].starts_with("```") {
-            fences += 1;
-        } else if raw[i..].starts_with('\n') && fences.is_multiple_of(2) {
-            line = Some(i + 1);
+impl Scan {
+    fn of(raw: &str) -> Scan {
+        let bytes = raw.as_bytes();
+        let (mut fences, mut block_end, mut line_end, mut i) = (0usize, None, None, 0);
+        while i < bytes.len() {
+            if bytes[i..].starts_with(b"```") {
+                fences += 1;
+                i += 3;
+            } else if bytes[i..].starts_with(b"\n\n") && fences.is_multiple_of(2) {
+                (block_end, line_end) = (Some(i + 2), Some(i + 2));
+                i += 2;
+            } else {
+                if bytes[i] == b'\n' && fences.is_multiple_of(2) {
+                    line_end = Some(i + 1);
+                }
+                i += 1;
+            }
         }
+        Scan { block_end, line_end, in_fence: !fences.is_multiple_of(2) }
     }
-    if !fences.is_multiple_of(2) {
-        return None; // inside a code block: wait for its end
+
+    /// Where to convert an unfinished block early, and what then joins the pieces: after its last line break
+    /// outside a code fence (a line break), else after the last sentence end of `raw` (nothing; a space after
+    /// Latin text); never inside a code block.
+    fn early_end(&self, raw: &str) -> Option<(usize, &'static str)> {
+        if self.in_fence {
+            return None; // inside a code block: wait for its end
+        }
+        if let Some(line) = self.line_end {
+            return Some((line, "\n"));
+        }
+        raw.rmatch_indices(['。', '！', '？', '.', '!', '?'])
+            .find(|(i, m)| !m.is_ascii() || raw[i + m.len()..].starts_with(' '))
+            .map(|(i, m)| (i + m.len(), ""))
     }
-    if let Some(line) = line {
-        return Some((line, "\n"));
-    }
-    raw.rmatch_indices(['。', '！', '？', '.', '!', '?'])
-        .find(|(i, m)| !m.is_ascii() || raw[i + m.len()..].starts_with(' '))
-        .map(|(i, m)| (i + m.len(), ""))
 }
 
 #[cfg(test)]
@@ -167,13 +170,15 @@ mod tests {
         }
         let first_at = first_at.expect("a part before the end");
         assert!(first_at < answer.len() / 2, "first part after {first_at} of {} bytes", answer.len());
-        assert_eq!(fallback_end(&"x```".repeat(2000)), None, "never inside a code block");
-        assert_eq!(fallback_end("One. Two 2.5 three"), Some((4, "")), "after a sentence end, not inside a number");
-        assert_eq!(fallback_end("**a\nb** c。d"), Some((4, "\n")), "a line break first");
+        let early_end = |raw: &str| Scan::of(raw).early_end(raw);
+        assert_eq!(early_end(&"x```".repeat(2000)), None, "never inside a code block");
+        assert_eq!(early_end("One. Two 2.5 three"), Some((4, "")), "after a sentence end, not inside a number");
+        assert_eq!(early_end("**a\nb** c。d"), Some((4, "\n")), "a line break first");
     }
 
     #[test]
     fn code_fences_are_not_cut_open() {
+        let last_block_end = |raw: &str| Scan::of(raw).block_end;
         assert_eq!(last_block_end("a\n\n```\ncode\n\nmore"), Some(3));
         assert_eq!(last_block_end("```\nx\n```\n\nb"), Some(11));
         assert_eq!(last_block_end("no break"), None);
