@@ -378,11 +378,11 @@ known_names!(
     "SessionFrom",
 );
 
-/// `name` as a [`Name`]: shared when it is one of WeChat's, owned otherwise.
-fn intern(name: &str) -> Name {
-    match known(name) {
+/// `name` as a [`Name`]: shared when it is one of WeChat's, owned otherwise (an owned `String` is kept as it is).
+fn intern(name: impl AsRef<str> + Into<String>) -> Name {
+    match known(name.as_ref()) {
         Some(known) => Cow::Borrowed(known),
-        None => Cow::Owned(name.to_owned()),
+        None => Cow::Owned(name.into()),
     }
 }
 
@@ -427,11 +427,7 @@ pub fn from_json(body: &[u8]) -> Result<Fields, ProtoError> {
 fn fields_from_json(obj: serde_json::Map<String, serde_json::Value>) -> Fields {
     let mut fields = Fields::new();
     for (k, v) in obj {
-        let name = match known(&k) {
-            Some(known) => Cow::Borrowed(known),
-            None => Cow::Owned(k),
-        };
-        fields.push(name, value_from_json(v));
+        fields.push(intern(k), value_from_json(v));
     }
     fields
 }
