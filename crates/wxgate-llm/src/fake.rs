@@ -14,6 +14,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+/// Characters per streamed piece.
+pub const PIECE_CHARS: usize = 24;
+
 #[derive(Debug, Default)]
 struct Behaviour {
     delay: Duration,
@@ -53,7 +56,7 @@ impl FakeModel {
         self.state.lock().expect("fake lock").delay = delay;
     }
 
-    /// The model writes one piece (24 characters) every `delay`: a streamed answer sends each piece as it is
+    /// The model writes one piece ([`PIECE_CHARS`] characters) every `delay`: a streamed answer sends each piece as it is
     /// written; a plain one is sent once all would have been written (a model takes as long either way).
     pub fn set_chunk_delay(&self, delay: Duration) {
         self.state.lock().expect("fake lock").chunk_delay = delay;
@@ -99,7 +102,7 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
     if body["stream"].as_bool().unwrap_or(false) {
         let chars: Vec<char> = text.chars().collect();
         let mut events: Vec<String> = chars
-            .chunks(24)
+            .chunks(PIECE_CHARS)
             .map(|chunk| {
                 let delta = json!({"choices": [{"index": 0, "delta": {"content": chunk.iter().collect::<String>()}}]});
                 format!("data: {delta}\n\n")
@@ -126,7 +129,7 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
         ([(axum::http::header::CONTENT_TYPE, "text/event-stream")], axum::body::Body::from_stream(pieces))
             .into_response()
     } else {
-        let pieces = text.chars().count().div_ceil(24).max(1) as u32;
+        let pieces = text.chars().count().div_ceil(PIECE_CHARS).max(1) as u32;
         tokio::time::sleep(chunk_delay * (pieces - 1)).await;
         state.lock().expect("fake lock").completed += 1;
         Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}))
