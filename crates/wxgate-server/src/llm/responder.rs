@@ -112,8 +112,6 @@ impl LlmResponder {
                 return self.cfg.apology.clone();
             }
         };
-        // What is left to say: the whole answer, or after parts already sent, the rest.
-        let reply = streamed.unwrap_or_else(|| answer.clone());
         history.push(ChatMessage::text(Role::User, said));
         history.push(ChatMessage::text(Role::Assistant, &answer));
         history::trim(&mut history, self.cfg.history_turns, self.cfg.history_tokens);
@@ -124,7 +122,8 @@ impl LlmResponder {
         if let Err(e) = self.store.save(account, openid, &turns).await {
             tracing::error!(account, error = %e, "cannot save a conversation");
         }
-        reply
+        // What is left to say: the whole answer, or after parts already sent, the rest.
+        streamed.unwrap_or(answer)
     }
 
     /// Calls the model; while it streams, every finished part of a long answer is sent at once. Returns the
