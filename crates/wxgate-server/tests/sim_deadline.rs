@@ -1,8 +1,9 @@
-//! Never miss the deadline, end to end against the simulated platform (time scaled down tenfold: WeChat's 5 s per
-//! attempt is 0.5 s here and the gateway's budget 0.45 s). Handlers taking 0.01, 0.3, 0.7, 1.2, 2 and 6 s — the
-//! tenth of 0.1, 3, 7, 12, 20 and 60 s — in plain, compatible and safe mode: no system notice, every handler runs
-//! once per message, every message gets exactly one answer, in order; answers ready within the three attempts go
-//! out passively, later ones by customer service through the platform client, with typing first.
+//! Never miss the deadline, end to end against the simulated platform (time scaled down fivefold: WeChat's 5 s per
+//! attempt is 1 s here; the gateway's budget is 0.7 s, wider than the default's 4.5 of 5 so that a loaded machine
+//! still answers the last attempt in time). Handlers taking 0.02, 0.6, 1.4, 2.4, 4 and 6 s — a fifth of 0.1, 3, 7,
+//! 12, 20 and 30 s — in plain, compatible and safe mode: no system notice, every handler runs once per message,
+//! every message gets exactly one answer, in order; answers ready within the three attempts go out passively, later
+//! ones by customer service through the platform client, with typing first.
 
 mod common;
 
@@ -15,10 +16,10 @@ use wxgate_server::Router;
 use wxgate_server::router::Text;
 use wxgate_sim::{Account, Item, Mode as SimMode, Settings, Simulator};
 
-const DELAYS_MS: [u64; 6] = [10, 300, 700, 1200, 2000, 6000];
+const DELAYS_MS: [u64; 6] = [20, 600, 1400, 2400, 4000, 6000];
 
 async fn scenario(mode: SimMode) {
-    let settings = Settings { push_timeout: Duration::from_millis(500), ..Settings::default() };
+    let settings = Settings { push_timeout: Duration::from_secs(1), ..Settings::default() };
     let sim = Simulator::builder().settings(settings).start().await.unwrap();
     let runs: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let router = Router::new().on_text({
@@ -35,7 +36,7 @@ async fn scenario(mode: SimMode) {
     });
     let cfg = format!(
         "[[accounts]]\nname = \"acct\"\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\naes_key = \"{AES_KEY}\"\n\
-         secret = \"app-secret\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 450, attempts = 3 }}\n",
+         secret = \"app-secret\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 700, attempts = 3 }}\n",
         sim.base_url()
     );
     let (s, _store) = start_on_platform(&cfg, router).await;

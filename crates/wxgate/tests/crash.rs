@@ -93,13 +93,14 @@ fn write_config(
     (dir, port, config)
 }
 
-/// A simulator (one 500 ms attempt per push), and `wxgate serve` for its account with the model behind.
+/// A simulator (one attempt per push, WeChat's 5 s), and `wxgate serve` for its account with the model behind; the
+/// gateway answers `success` after 300 ms, so a loaded machine has seconds to spare before the platform gives up.
 async fn start(
     name: &str,
     model: &FakeModel,
     stream: bool,
 ) -> (Simulator, std::path::PathBuf, u16, std::path::PathBuf, Server) {
-    let settings = Settings { push_timeout: Duration::from_millis(500), push_attempts: 1, ..Settings::default() };
+    let settings = Settings { push_attempts: 1, ..Settings::default() };
     let sim = Simulator::builder().settings(settings).start().await.unwrap();
     let (dir, port, config) = write_config(name, &sim, model, stream);
     let server = serve(&config);
