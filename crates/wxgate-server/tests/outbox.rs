@@ -1,5 +1,6 @@
 //! The durable outbox end to end over HTTP: late answers are sent once, in order per user; retryable failures
-//! back off, permanent ones are dead-lettered with the reason; awaited pushes are worked again after a restart.
+//! back off, permanent ones are dead-lettered with the reason; awaited pushes are worked again after a restart,
+//! once per push even when the crash came between two parts of an answer.
 //! The customer-service side here is a recording sender with scripted failures; the platform client against the
 //! simulator is exercised by its own tests.
 
@@ -120,6 +121,34 @@ async fn awaited_pushes_are_worked_again_after_a_restart() {
     let _s = gateway(store.clone(), phone.clone()).await;
     let received = phone.wait_for(1).await;
     assert_eq!(received, vec![(USER.to_owned(), ReplyBody::text("answer to slow 10"))]);
+}
+
+#[tokio::test]
+async fn a_crash_between_two_parts_still_sends_the_rest_once() {
+    let path = temp_db("parts");
+    {
+        // The process died inside `send_early`: the next part's job was accepted, the current one not yet answered.
+        let store = SqliteStore::open(&path, Durability::Full).unwrap();
+        let push = text_xml("slow 10", fresh_id()).into_bytes();
+        for key in ["k-parts", "k-parts\u{1f}part1"] {
+            let job = NewJob {
+                account: "acct".into(),
+                openid: USER.into(),
+                dedup_key: key.into(),
+                push: push.clone(),
+                accepted_at: 1,
+            };
+            store.accept(job).await.unwrap();
+        }
+    }
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(&path, Durability::Full).unwrap());
+    let phone = Arc::new(Phone::default());
+    let _s = gateway(store.clone(), phone.clone()).await;
+    assert_eq!(phone.wait_for(1).await, vec![(USER.to_owned(), ReplyBody::text("answer to slow 10"))]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(phone.received.lock().unwrap().len(), 1, "the answer is worked out again once, not once per part");
+    assert_eq!(store.list(JobState::Done, 10).await.unwrap().len(), 2);
+    assert!(store.list(JobState::Awaiting, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -7,7 +7,9 @@
 //! (durably, with the push) *before* the part is recorded, so the rest of the answer always has a place in the
 //! queue after it: the handler's final result completes that last job. After a crash that job is worked again
 //! from the push like any awaited one, so the user receives the parts already sent and then the answer worked
-//! out anew, whole (a model does not write the same answer twice, so it cannot resume mid-way).
+//! out anew, whole (a model does not write the same answer twice, so it cannot resume mid-way). A crash between
+//! accepting the successor and recording the part leaves two awaited jobs of one push; recovery works only the
+//! newest (see `outbox::recover`).
 
 use std::sync::Arc;
 
