@@ -1,0 +1,155 @@
+//! [`OutboxStore`] on Redis. A job is a hash; sorted sets index the jobs of each state and each user's unfinished
+//! jobs (scored by id, so the head of a user's set is the job that must go first). Every change is one script.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use redis::AsyncCommands;
+use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
+
+use crate::RedisStore;
+use crate::conn::backend;
+
+type Fields = HashMap<String, Vec<u8>>;
+
+fn text(f: &Fields, name: &str) -> Result<Option<String>, StoreError> {
+    f.get(name)
+        .map(|v| {
+            String::from_utf8(v.clone()).map_err(|_| StoreError::Corrupt(format!("job field {name} is not UTF-8")))
+        })
+        .transpose()
+}
+
+fn number(f: &Fields, name: &str) -> Result<i64, StoreError> {
+    text(f, name)?
+        .unwrap_or_else(|| "0".into())
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("job field {name} is not a number")))
+}
+
+fn job(f: &Fields) -> Result<Job, StoreError> {
+    let state = text(f, "state")?.unwrap_or_default();
+    Ok(Job {
+        id: number(f, "id")?,
+        account: text(f, "account")?.unwrap_or_default(),
+        openid: text(f, "openid")?.unwrap_or_default(),
+        dedup_key: text(f, "dedup_key")?.unwrap_or_default(),
+        push: f.get("push").cloned().unwrap_or_default(),
+        answer: text(f, "answer")?,
+        state: JobState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("job state {state:?}")))?,
+        attempts: u32::try_from(number(f, "attempts")?).unwrap_or(u32::MAX),
+        not_before: number(f, "not_before")?,
+        last_error: text(f, "last_error")?,
+        accepted_at: number(f, "accepted_at")?,
+    })
+}
+
+impl RedisStore {
+    /// Runs an outbox script with the prefix as its first argument and `args` after it.
+    async fn outbox_script<T: redis::FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        args: &[&[u8]],
+    ) -> Result<T, StoreError> {
+        let mut invocation = script.prepare_invoke();
+        invocation.arg(self.prefix.as_bytes());
+        for a in args {
+            invocation.arg(*a);
+        }
+        invocation.invoke_async(&mut self.conn()).await.map_err(backend)
+    }
+
+    /// A script answering 1 (done) or 0 (not allowed) about one job held by `worker`.
+    async fn held(&self, script: &redis::Script, id: i64, worker: &str, extra: &[&[u8]]) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        let mut args: Vec<&[u8]> = vec![id.as_bytes(), worker.as_bytes()];
+        args.extend_from_slice(extra);
+        Ok(self.outbox_script::<i64>(script, &args).await? == 1)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for RedisStore {
+    async fn accept(&self, j: NewJob) -> Result<i64, StoreError> {
+        let accepted_at = j.accepted_at.to_string();
+        let args: [&[u8]; 5] =
+            [j.account.as_bytes(), j.openid.as_bytes(), j.dedup_key.as_bytes(), &j.push, accepted_at.as_bytes()];
+        self.outbox_script(&self.scripts.accept, &args).await
+    }
+
+    async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError> {
+        let id_s = id.to_string();
+        let args: Vec<&[u8]> = match &answer {
+            Some(a) => vec![id_s.as_bytes(), b"1", a.as_bytes()],
+            None => vec![id_s.as_bytes(), b"0"],
+        };
+        match self.outbox_script::<i64>(&self.scripts.set_answer, &args).await? {
+            -1 => Err(StoreError::NotFound(format!("job {id}"))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
+        let (now_s, until, limit) = (now.to_string(), (now + lease_ms).to_string(), limit.to_string());
+        let args: [&[u8]; 4] = [worker.as_bytes(), now_s.as_bytes(), until.as_bytes(), limit.as_bytes()];
+        let rows: Vec<Fields> = self.outbox_script(&self.scripts.claim, &args).await?;
+        rows.iter().map(job).collect()
+    }
+
+    async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        self.held(&self.scripts.ack, id, worker, &[]).await
+    }
+
+    async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
+        self.held(&self.scripts.set_remaining, id, worker, &[answer.as_bytes()]).await
+    }
+
+    async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
+        let later: Vec<i64> = self
+            .conn()
+            .zrangebyscore_limit(self.user_key(account, openid), format!("({id}"), "+inf", 0, 1)
+            .await
+            .map_err(backend)?;
+        Ok(!later.is_empty())
+    }
+
+    async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
+        self.outbox_script(&self.scripts.wake, &[account.as_bytes(), openid.as_bytes()]).await
+    }
+
+    async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError> {
+        let not_before = not_before.to_string();
+        self.held(&self.scripts.retry, id, worker, &[not_before.as_bytes(), error.as_bytes()]).await
+    }
+
+    async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError> {
+        self.held(&self.scripts.kill, id, worker, &[reason.as_bytes()]).await
+    }
+
+    async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn();
+        let ids: Vec<i64> =
+            conn.zrange(self.state_key(state.as_str()), 0, limit as isize - 1).await.map_err(backend)?;
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(self.job_key(*id));
+        }
+        let rows: Vec<Fields> = pipe.query_async(&mut conn).await.map_err(backend)?;
+        // A job removed or moved between the two reads is left out.
+        let jobs: Result<Vec<Job>, StoreError> = rows.iter().filter(|f| !f.is_empty()).map(job).collect();
+        Ok(jobs?.into_iter().filter(|j| j.state == state).collect())
+    }
+
+    async fn revive(&self, id: i64) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        Ok(self.outbox_script::<i64>(&self.scripts.revive, &[id.as_bytes()]).await? == 1)
+    }
+
+    async fn remove(&self, id: i64) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        Ok(self.outbox_script::<i64>(&self.scripts.remove, &[id.as_bytes()]).await? == 1)
+    }
+}

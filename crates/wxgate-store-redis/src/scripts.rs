@@ -1,0 +1,241 @@
+//! The Lua scripts behind every read-then-write change. Redis runs a script atomically, so each is one step
+//! that no other replica can interleave with.
+//!
+//! Outbox scripts take the key prefix as `ARGV[1]` and share [`PRELUDE`]; the others take their keys in `KEYS`.
+
+use redis::Script;
+
+/// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue,
+/// and the lease-holder check.
+const PRELUDE: &str = r#"
+local P = ARGV[1]
+local function job(id) return P .. 'job:' .. id end
+local function user(account, openid) return P .. 'user:' .. account .. '\31' .. openid end
+local function move(id, from, to)
+  redis.call('ZREM', P .. 'state:' .. from, id)
+  redis.call('ZADD', P .. 'state:' .. to, id, id)
+  redis.call('HSET', job(id), 'state', to)
+end
+local function finish(id)
+  local f = redis.call('HMGET', job(id), 'account', 'openid')
+  redis.call('ZREM', user(f[1], f[2]), id)
+end
+local function holds(id, worker)
+  local f = redis.call('HMGET', job(id), 'state', 'lease_owner')
+  return f[1] == 'ready' and f[2] == worker
+end
+"#;
+
+/// ARGV: prefix, account, openid, dedup key, push, accepted_at. Returns the job id (the existing one for a
+/// known dedup key).
+const ACCEPT: &str = r#"
+local existing = redis.call('GET', P .. 'key:' .. ARGV[4])
+if existing then return tonumber(existing) end
+local id = redis.call('INCR', P .. 'seq')
+redis.call('HSET', job(id), 'id', id, 'account', ARGV[2], 'openid', ARGV[3], 'dedup_key', ARGV[4], 'push', ARGV[5],
+  'state', 'awaiting', 'attempts', 0, 'not_before', 0, 'accepted_at', ARGV[6])
+redis.call('SET', P .. 'key:' .. ARGV[4], id)
+redis.call('ZADD', P .. 'state:awaiting', id, id)
+redis.call('ZADD', user(ARGV[2], ARGV[3]), id, id)
+return id
+"#;
+
+/// ARGV: prefix, id, "1" with the answer in ARGV[4] or "0" for nothing to say. Returns -1 for no such job, 0
+/// when it was no longer awaited, 1 when recorded.
+const SET_ANSWER: &str = r#"
+local id = ARGV[2]
+local state = redis.call('HGET', job(id), 'state')
+if not state then return -1 end
+if state ~= 'awaiting' then return 0 end
+if ARGV[3] == '1' then
+  redis.call('HSET', job(id), 'answer', ARGV[4])
+  move(id, 'awaiting', 'ready')
+else
+  move(id, 'awaiting', 'done')
+  finish(id)
+end
+return 1
+"#;
+
+/// ARGV: prefix, worker, now, lease until, limit. Leases each user's oldest unfinished job when it is ready, due
+/// and not leased; returns the leased jobs (each as its hash's field/value pairs), in id order.
+const CLAIM: &str = r#"
+local worker, now, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', P .. 'state:ready', 0, -1)) do
+  if #out >= limit then break end
+  local f = redis.call('HMGET', job(id), 'account', 'openid', 'not_before', 'lease_until')
+  if tonumber(f[3]) <= now and (not f[4] or tonumber(f[4]) <= now) then
+    local head = redis.call('ZRANGE', user(f[1], f[2]), 0, 0)
+    if head[1] == id then
+      redis.call('HSET', job(id), 'lease_owner', worker, 'lease_until', ARGV[4])
+      out[#out + 1] = redis.call('HGETALL', job(id))
+    end
+  end
+end
+return out
+"#;
+
+/// ARGV: prefix, id, worker. The holder marks the job sent.
+const ACK: &str = r#"
+local id = ARGV[2]
+if not holds(id, ARGV[3]) then return 0 end
+redis.call('HINCRBY', job(id), 'attempts', 1)
+redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
+move(id, 'ready', 'done')
+finish(id)
+return 1
+"#;
+
+/// ARGV: prefix, id, worker, answer. The holder records what is left to send.
+const SET_REMAINING: &str = r#"
+if not holds(ARGV[2], ARGV[3]) then return 0 end
+redis.call('HSET', job(ARGV[2]), 'answer', ARGV[4])
+return 1
+"#;
+
+/// ARGV: prefix, account, openid. Makes the user's backed-off ready jobs due; returns how many.
+const WAKE: &str = r#"
+local n = 0
+for _, id in ipairs(redis.call('ZRANGE', user(ARGV[2], ARGV[3]), 0, -1)) do
+  local f = redis.call('HMGET', job(id), 'state', 'not_before')
+  if f[1] == 'ready' and tonumber(f[2]) > 0 then
+    redis.call('HSET', job(id), 'not_before', 0)
+    n = n + 1
+  end
+end
+return n
+"#;
+
+/// ARGV: prefix, id, worker, not_before, error. The holder gives the job back for a later attempt.
+const RETRY: &str = r#"
+local id = ARGV[2]
+if not holds(id, ARGV[3]) then return 0 end
+redis.call('HINCRBY', job(id), 'attempts', 1)
+redis.call('HSET', job(id), 'not_before', ARGV[4], 'last_error', ARGV[5])
+redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
+return 1
+"#;
+
+/// ARGV: prefix, id, worker, reason. The holder gives the job up.
+const KILL: &str = r#"
+local id = ARGV[2]
+if not holds(id, ARGV[3]) then return 0 end
+redis.call('HINCRBY', job(id), 'attempts', 1)
+redis.call('HSET', job(id), 'last_error', ARGV[4])
+redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
+move(id, 'ready', 'dead')
+finish(id)
+return 1
+"#;
+
+/// ARGV: prefix, id. A dead job is queued again (in its place in the user's order).
+const REVIVE: &str = r#"
+local id = ARGV[2]
+local f = redis.call('HMGET', job(id), 'state', 'account', 'openid')
+if f[1] ~= 'dead' then return 0 end
+redis.call('HSET', job(id), 'not_before', 0)
+move(id, 'dead', 'ready')
+redis.call('ZADD', user(f[2], f[3]), id, id)
+return 1
+"#;
+
+/// ARGV: prefix, id. Deletes the job and its dedup key.
+const REMOVE: &str = r#"
+local id = ARGV[2]
+local f = redis.call('HMGET', job(id), 'state', 'dedup_key')
+if not f[1] then return 0 end
+finish(id)
+redis.call('ZREM', P .. 'state:' .. f[1], id)
+redis.call('DEL', P .. 'key:' .. f[2], job(id))
+return 1
+"#;
+
+/// KEYS: the token. ARGV: token, expires_at_ms, obtained_at_ms. The put-if-newer rule of
+/// `wxgate_store::token::replaces`.
+const TOKEN_PUT: &str = r#"
+local f = redis.call('HMGET', KEYS[1], 'token', 'expires_at_ms', 'invalidated_at_ms')
+local ok
+if not f[1] then ok = true
+elseif not f[3] then ok = f[1] ~= ARGV[1] and tonumber(ARGV[2]) > tonumber(f[2])
+else ok = f[1] ~= ARGV[1] or tonumber(ARGV[3]) >= tonumber(f[3]) end
+if not ok then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'token', ARGV[1], 'expires_at_ms', ARGV[2], 'obtained_at_ms', ARGV[3])
+return 1
+"#;
+
+/// KEYS: the token. ARGV: token, now. Compare-and-invalidate.
+const TOKEN_INVALIDATE: &str = r#"
+local f = redis.call('HMGET', KEYS[1], 'token', 'invalidated_at_ms')
+if f[1] ~= ARGV[1] or f[2] then return 0 end
+redis.call('HSET', KEYS[1], 'invalidated_at_ms', ARGV[2])
+return 1
+"#;
+
+/// KEYS: the lease. ARGV: holder, now, until, expiry in ms (housekeeping only: times are the caller's).
+const LEASE_TRY: &str = r#"
+local f = redis.call('HMGET', KEYS[1], 'holder', 'until')
+if f[1] and f[1] ~= ARGV[1] and tonumber(f[2]) > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'until', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"#;
+
+/// KEYS: the lease. ARGV: holder.
+const LEASE_RELEASE: &str = r#"
+if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"#;
+
+/// KEYS: the media entry. ARGV: media id. Compare-and-remove.
+const MEDIA_REMOVE: &str = r#"
+if redis.call('HGET', KEYS[1], 'media_id') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"#;
+
+/// The scripts, hashed once (Redis caches them by SHA-1; a restarted server is sent the source again).
+pub(crate) struct Scripts {
+    pub accept: Script,
+    pub set_answer: Script,
+    pub claim: Script,
+    pub ack: Script,
+    pub set_remaining: Script,
+    pub wake: Script,
+    pub retry: Script,
+    pub kill: Script,
+    pub revive: Script,
+    pub remove: Script,
+    pub token_put: Script,
+    pub token_invalidate: Script,
+    pub lease_try: Script,
+    pub lease_release: Script,
+    pub media_remove: Script,
+}
+
+fn outbox(body: &str) -> Script {
+    Script::new(&format!("{PRELUDE}{body}"))
+}
+
+impl Scripts {
+    pub(crate) fn new() -> Self {
+        Scripts {
+            accept: outbox(ACCEPT),
+            set_answer: outbox(SET_ANSWER),
+            claim: outbox(CLAIM),
+            ack: outbox(ACK),
+            set_remaining: outbox(SET_REMAINING),
+            wake: outbox(WAKE),
+            retry: outbox(RETRY),
+            kill: outbox(KILL),
+            revive: outbox(REVIVE),
+            remove: outbox(REMOVE),
+            token_put: Script::new(TOKEN_PUT),
+            token_invalidate: Script::new(TOKEN_INVALIDATE),
+            lease_try: Script::new(LEASE_TRY),
+            lease_release: Script::new(LEASE_RELEASE),
+            media_remove: Script::new(MEDIA_REMOVE),
+        }
+    }
+}

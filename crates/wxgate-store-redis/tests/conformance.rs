@@ -1,0 +1,112 @@
+//! The Redis backend against a real `redis-server`: the conformance suite every backend runs, two handles
+//! (two replicas) sharing tokens and leases, and concurrent claims from several replicas never taking a job twice.
+
+use std::collections::HashSet;
+
+use wxgate_store::{JobState, NewJob, OutboxStore, conformance};
+use wxgate_store_redis::RedisStore;
+use wxgate_store_redis::testing::TestRedis;
+
+async fn store(redis: &TestRedis, name: &str) -> RedisStore {
+    RedisStore::connect(redis.url(), &TestRedis::prefix(name)).await.expect("connect to the test redis")
+}
+
+#[tokio::test]
+async fn conforms() {
+    let Some(redis) = TestRedis::start() else { return };
+    conformance::outbox(&store(&redis, "outbox").await).await;
+    conformance::conversations(&store(&redis, "conversations").await).await;
+    conformance::token_store(&store(&redis, "tokens").await).await;
+    conformance::media_cache(&store(&redis, "media").await).await;
+    let (a, b) = (store(&redis, "shared").await, store(&redis, "shared").await);
+    conformance::token_store_shared(&a, &b).await;
+}
+
+#[tokio::test]
+async fn prefixes_keep_deployments_apart() {
+    let Some(redis) = TestRedis::start() else { return };
+    let (a, b) = (store(&redis, "one").await, store(&redis, "two").await);
+    let job = NewJob {
+        account: "acct".into(),
+        openid: "o".into(),
+        dedup_key: "same".into(),
+        push: b"<xml/>".to_vec(),
+        accepted_at: 1,
+    };
+    a.accept(job.clone()).await.unwrap();
+    b.accept(job).await.unwrap();
+    assert_eq!(a.list(JobState::Awaiting, 10).await.unwrap().len(), 1);
+    assert_eq!(b.list(JobState::Awaiting, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_claiming_at_once_never_take_a_job_twice() {
+    let Some(redis) = TestRedis::start() else { return };
+    let first = store(&redis, "race").await;
+    const USERS: usize = 50;
+    for u in 0..USERS {
+        for m in 0..2 {
+            let job = NewJob {
+                account: "acct".into(),
+                openid: format!("user{u}"),
+                dedup_key: format!("k{u}-{m}"),
+                push: Vec::new(),
+                accepted_at: 1,
+            };
+            let id = first.accept(job).await.unwrap();
+            first.set_answer(id, Some(format!("\"{u}-{m}\""))).await.unwrap();
+        }
+    }
+    // Four replicas, each with its own connection, claim and acknowledge until nothing is left.
+    let mut tasks = Vec::new();
+    for r in 0..4 {
+        let replica = store(&redis, "race").await;
+        tasks.push(tokio::spawn(async move {
+            let worker = format!("replica{r}");
+            let mut sent = Vec::new();
+            let mut idle = 0;
+            while idle < 20 {
+                let jobs = replica.claim(&worker, 1_000, 60_000, 7).await.unwrap();
+                idle = if jobs.is_empty() { idle + 1 } else { 0 };
+                for j in jobs {
+                    assert!(replica.ack(j.id, &worker).await.unwrap(), "the claimant holds the job");
+                    sent.push(j.answer.unwrap());
+                }
+                tokio::task::yield_now().await;
+            }
+            sent
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    assert_eq!(all.len(), USERS * 2, "every job sent once");
+    assert_eq!(all.iter().collect::<HashSet<_>>().len(), USERS * 2, "no job sent twice");
+    assert_eq!(first.list(JobState::Done, 1_000).await.unwrap().len(), USERS * 2);
+}
+
+#[tokio::test]
+async fn a_users_second_job_waits_for_the_first_to_be_acknowledged() {
+    let Some(redis) = TestRedis::start() else { return };
+    let s = store(&redis, "order").await;
+    let mut ids = Vec::new();
+    for m in 0..2 {
+        let job = NewJob {
+            account: "acct".into(),
+            openid: "o".into(),
+            dedup_key: format!("k{m}"),
+            push: Vec::new(),
+            accepted_at: 1,
+        };
+        let id = s.accept(job).await.unwrap();
+        s.set_answer(id, Some("\"x\"".into())).await.unwrap();
+        ids.push(id);
+    }
+    let a = s.claim("a", 1_000, 60_000, 10).await.unwrap();
+    assert_eq!(a.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[0]]);
+    assert!(s.claim("b", 1_000, 60_000, 10).await.unwrap().is_empty(), "the second waits while the first is leased");
+    assert!(s.ack(ids[0], "a").await.unwrap());
+    let b = s.claim("b", 1_000, 60_000, 10).await.unwrap();
+    assert_eq!(b.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[1]]);
+}
