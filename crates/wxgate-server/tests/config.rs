@@ -91,13 +91,16 @@ fn secrets_never_reach_debug_output() {
     let token = "tok-SECRET-123";
     let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
     let file = format!(
-        "[[accounts]]\ntoken = \"{token}\"\nappid = \"wx1\"\naes_key = \"{key}\"\nsecret = \"appsecret-XYZ\"\n"
+        "[store]\nbackend = \"redis\"\nurl = \"redis://:redis-PASS@10.0.0.5:6379/2\"\n\
+         [[accounts]]\ntoken = \"{token}\"\nappid = \"wx1\"\naes_key = \"{key}\"\nsecret = \"appsecret-XYZ\"\n"
     );
     let cfg = config::load_str(&file, "f", Vec::new()).unwrap();
     let raw: config::RawConfig = toml::from_str(&file).unwrap();
     for shown in [format!("{cfg:?}"), format!("{raw:?}"), format!("{:?}", cfg.accounts[0])] {
         assert!(!shown.contains(token) && !shown.contains(key) && !shown.contains("appsecret-XYZ"), "{shown}");
+        assert!(!shown.contains("redis-PASS"), "{shown}");
     }
+    assert!(format!("{cfg:?}").contains("10.0.0.5:6379/2"), "the Redis host is still shown");
 }
 
 #[test]
@@ -120,4 +123,26 @@ fn a_model_from_the_environment() {
     half.push(("WXGATE_LLM_MODEL", "qwen2.5"));
     let e = config::load_str("", "env", env(&half)).unwrap_err().to_string();
     assert!(e.contains("accounts[0].llm.base_url") && e.contains("WXGATE_LLM_BASE_URL"), "{e}");
+}
+
+#[test]
+fn the_store_backend_is_chosen_by_config_or_environment() {
+    use config::StoreChoice;
+    let one = "[[accounts]]\ntoken = \"t\"\n";
+    let cfg = config::load_str(one, "f", Vec::new()).unwrap();
+    assert_eq!(cfg.store, StoreChoice::Sqlite { path: "wxgate.sqlite".into(), full_sync: true }, "SQLite by default");
+    let vars = [("WXGATE_STORE_BACKEND", "redis"), ("WXGATE_REDIS_URL", "redis://127.0.0.1:6379/")];
+    let cfg = config::load_str(one, "f", env(&vars)).unwrap();
+    assert_eq!(
+        cfg.store,
+        StoreChoice::Redis { url: config::RedisUrl("redis://127.0.0.1:6379/".into()), prefix: "wxgate:".into() }
+    );
+    let e = err(one, &[("WXGATE_STORE_BACKEND", "redis")]);
+    assert!(e.contains("store.url") && e.contains("WXGATE_REDIS_URL"), "{e}");
+    let e = err(&format!("[store]\nbackend = \"redis\"\nurl = \"localhost:6379\"\n{one}"), &[]);
+    assert!(e.contains("store.url") && e.contains("redis://"), "{e}");
+    let e = err(&format!("[store]\nbackend = \"postgres\"\n{one}"), &[]);
+    assert!(e.contains("store.backend") && e.contains("\"redis\""), "{e}");
+    let e = err(&format!("[store]\ndurability = \"fast\"\n{one}"), &[]);
+    assert!(e.contains("store.durability"), "{e}");
 }

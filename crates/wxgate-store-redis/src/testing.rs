@@ -2,7 +2,7 @@
 //! with persistence off, stopped when dropped.
 //!
 //! Without a Redis the tests that need one say so on stderr and pass, so `cargo test` works on a machine that
-//! has none; with `WXGATE_REQUIRE_REDIS=1` (as in CI) a missing Redis fails them instead. `WXGATE_TEST_REDIS_URL`
+//! has none; with `WXGATE_TEST_REQUIRE_REDIS=1` (as in CI) a missing Redis fails them instead. `WXGATE_TEST_REDIS_URL`
 //! points the tests at a running server instead of starting one.
 
 use std::io::{Read, Write};
@@ -21,7 +21,7 @@ impl TestRedis {
     /// Starts `redis-server` (or uses `WXGATE_TEST_REDIS_URL`). `None` when there is none and none is required.
     ///
     /// # Panics
-    /// When `WXGATE_REQUIRE_REDIS` is set and no Redis can be started, or a started one does not answer.
+    /// When `WXGATE_TEST_REQUIRE_REDIS` is set and no Redis can be started, or a started one does not answer.
     pub fn start() -> Option<TestRedis> {
         if let Ok(url) = std::env::var("WXGATE_TEST_REDIS_URL") {
             return Some(TestRedis { child: None, url });
@@ -36,8 +36,8 @@ impl TestRedis {
             Ok(child) => child,
             Err(e) => {
                 let why = format!("cannot start redis-server ({e}): install it (apt-get install redis-server)");
-                let required = std::env::var("WXGATE_REQUIRE_REDIS").is_ok_and(|v| !v.is_empty() && v != "0");
-                assert!(!required, "{why}; WXGATE_REQUIRE_REDIS is set");
+                let required = std::env::var("WXGATE_TEST_REQUIRE_REDIS").is_ok_and(|v| !v.is_empty() && v != "0");
+                assert!(!required, "{why}; WXGATE_TEST_REQUIRE_REDIS is set");
                 eprintln!("SKIPPED: {why} or set WXGATE_TEST_REDIS_URL");
                 return None;
             }

@@ -23,6 +23,8 @@ pub const SHORT_FORMS: &[(&str, &str)] = &[
     ("WXGATE_DELIVERY", "accounts.0.delivery"),
     ("WXGATE_ENCRYPTION", "accounts.0.encryption"),
     ("WXGATE_STORE", "store.path"),
+    ("WXGATE_STORE_BACKEND", "store.backend"),
+    ("WXGATE_REDIS_URL", "store.url"),
     ("WXGATE_API_BASE", "accounts.0.api_base"),
     ("WXGATE_LLM_BASE_URL", "accounts.0.llm.base_url"),
     ("WXGATE_LLM_MODEL", "accounts.0.llm.model"),

@@ -14,7 +14,7 @@ pub use raw::{
     AccountConfig, DeadlineConfig, DeliveryMode, EncryptionMode, LateStrategy, RawConfig, RuleConfig, ServerConfig,
     StoreConfig,
 };
-pub use resolve::{ConfigError, ResolvedConfig, load, load_str};
+pub use resolve::{ConfigError, RedisUrl, ResolvedConfig, StoreChoice, load, load_str};
 
 /// The embedded default configuration used by `wxgate serve` without `--config`: one demo account on `/wx`
 /// answering the seed-000 demo keywords, greeting followers and echoing other text.

@@ -15,20 +15,45 @@ pub struct RawConfig {
     pub store: StoreConfig,
 }
 
-/// `[store]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `[store]`. `Debug` hides the credentials a Redis URL may carry.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
+    /// `sqlite` (default: one file on this machine) or `redis` (several replicas share one Redis)
+    /// (`WXGATE_STORE_BACKEND`).
+    pub backend: String,
     /// The SQLite file. Default `wxgate.sqlite` in the working directory (`WXGATE_STORE`).
     pub path: String,
     /// `full` (default: every commit reaches the disk, survives power loss) or `normal` (survives a process
-    /// crash; faster).
+    /// crash; faster). SQLite only; Redis's own `appendfsync` decides there.
     pub durability: String,
+    /// The Redis URL, `redis://[:password@]host[:port][/db]` (`WXGATE_REDIS_URL`). Redis only.
+    pub url: String,
+    /// Prefix of every Redis key, so one Redis can serve several deployments. Default `wxgate:`.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("backend", &self.backend)
+            .field("path", &self.path)
+            .field("durability", &self.durability)
+            .field("url", &super::resolve::RedisUrl(self.url.clone()))
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: "wxgate.sqlite".into(), durability: "full".into() }
+        StoreConfig {
+            backend: "sqlite".into(),
+            path: "wxgate.sqlite".into(),
+            durability: "full".into(),
+            url: String::new(),
+            prefix: "wxgate:".into(),
+        }
     }
 }
 

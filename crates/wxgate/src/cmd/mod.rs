@@ -6,6 +6,7 @@ pub mod platform;
 pub mod send;
 pub mod serve;
 pub mod sim;
+pub mod store;
 pub mod token;
 pub mod typing;
 

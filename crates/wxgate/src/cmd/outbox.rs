@@ -2,13 +2,12 @@
 
 use anyhow::Context as _;
 use wxgate_server::config;
-use wxgate_store::{JobState, OutboxStore};
-use wxgate_store_sqlite::{Durability, SqliteStore};
+use wxgate_store::JobState;
 
 /// Arguments of `wxgate outbox`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Config file (for `store.path`); without it the embedded default plus `WXGATE_…` (e.g. `WXGATE_STORE`).
+    /// Config file (for `[store]`); without it the embedded default plus `WXGATE_…` (e.g. `WXGATE_STORE`).
     #[arg(short, long, env = "WXGATE_CONFIG", global = true)]
     pub config: Option<std::path::PathBuf>,
     #[command(subcommand)]
@@ -41,9 +40,7 @@ enum Action {
 /// Runs the subcommand.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let cfg = config::load(args.config.as_deref())?;
-    let durability = if cfg.store_full_sync { Durability::Full } else { Durability::Normal };
-    let store = SqliteStore::open(&cfg.store_path, durability)
-        .with_context(|| format!("cannot open the store {} (store.path / WXGATE_STORE)", cfg.store_path.display()))?;
+    let store = super::store::open(&cfg).await?.outbox;
     match args.action {
         Action::List { state, limit } => {
             let state = JobState::parse(&state)

@@ -7,7 +7,6 @@ use wxgate_client::Client;
 use wxgate_server::config::LateStrategy;
 use wxgate_server::outbox::{PlatformSender, WorkerConfig};
 use wxgate_server::{Gateway, config};
-use wxgate_store_sqlite::{Durability, SqliteStore};
 
 /// Arguments of `wxgate serve`.
 #[derive(Debug, clap::Args)]
@@ -33,17 +32,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "account ready"
         );
     }
-    let durability = if config.store_full_sync { Durability::Full } else { Durability::Normal };
-    let store = Arc::new(SqliteStore::open(&config.store_path, durability).with_context(|| {
-        format!("cannot open the store {} (store.path / WXGATE_STORE)", config.store_path.display())
-    })?);
+    let stores = super::store::open(&config).await?;
     let mut sender = PlatformSender::new();
     for account in &config.accounts {
         match account.client_config() {
             Some(client_config) => {
                 let client = Client::builder(client_config)
-                    .token_store(store.clone())
-                    .media_cache(store.clone())
+                    .token_store(stores.tokens.clone())
+                    .media_cache(stores.media.clone())
                     .build()
                     .with_context(|| format!("platform client of account {}", account.name))?;
                 sender = sender.with_account(&account.name, Arc::new(client));
@@ -62,9 +58,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "wxgate listening");
     let sender = Arc::new(sender);
     Gateway::new(config)
-        .with_outbox(store.clone(), sender.clone(), WorkerConfig::default())
+        .with_outbox(stores.outbox, sender.clone(), WorkerConfig::default())
         .with_media(sender)
-        .with_conversations(store)
+        .with_conversations(stores.conversations)
         .serve(listener, shutdown_signal())
         .await?;
     tracing::info!("stopped");
