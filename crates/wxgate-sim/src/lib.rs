@@ -173,6 +173,21 @@ impl Simulator {
         Ok(())
     }
 
+    /// Points the account's pushes at `url` (as a developer does when changing the server URL in the console);
+    /// its users, windows and tokens stay as they are.
+    pub fn set_url(&self, appid: &str, url: impl Into<String>) -> Result<(), SimError> {
+        let mut world = self.shared.world();
+        let acc = world.accounts.get_mut(appid).ok_or_else(|| SimError::UnknownAccount(appid.to_owned()))?;
+        let url = url.into();
+        acc.account.delivery = Some(match acc.account.delivery.take() {
+            Some(account::Delivery::CloudHosting { env, owner_appid, .. }) => {
+                account::Delivery::CloudHosting { url, env, owner_appid }
+            }
+            _ => account::Delivery::Url { url },
+        });
+        Ok(())
+    }
+
     /// Adds a follower of `appid` who has not interacted yet (customer-service answers 45015 until they do).
     pub fn add_user(&self, appid: &str, openid: &str) -> Result<(), SimError> {
         let mut world = self.shared.world();

@@ -3,9 +3,11 @@
 //! still receives every answer exactly once and in order (the simulated platform counts what reached the phone).
 //! A long answer killed while it streams keeps what was sent and gets the rest after the restart.
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
+use common::{Server, answers, free_port, serve, wait_healthy};
 use wxgate_llm::fake::FakeModel;
 use wxgate_sim::{Account, Item, Settings, Simulator};
 
@@ -14,57 +16,6 @@ const GH: &str = "gh_0123456789ab";
 const TOKEN: &str = "crash-token";
 const USERS: usize = 4;
 const MESSAGES: usize = 3;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A `wxgate serve` process, killed when dropped (so a failing test leaves none behind).
-struct Server(Child);
-
-impl Server {
-    /// `kill -9` and reap.
-    fn kill(&mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(config: &std::path::Path) -> Server {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(config.with_file_name("serve.log"))
-        .expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_wxgate"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "info")
-        .env_remove("RUST_BACKTRACE")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start wxgate serve");
-    Server(child)
-}
-
-async fn wait_healthy(port: u16) {
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("wxgate serve did not come up on {port}");
-}
 
 /// A config for one account with the model behind it, on a free port and a fresh SQLite file.
 fn write_config(
@@ -110,16 +61,6 @@ async fn start(
     (sim, dir, port, config, server)
 }
 
-fn answers(sim: &Simulator, openid: &str) -> Vec<String> {
-    sim.transcript(APPID, openid)
-        .iter()
-        .filter_map(|e| match &e.item {
-            Item::CustomerService { text: Some(t), .. } => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_is_delivered_once_after_kill_9() {
     let model = FakeModel::start().await.unwrap();
@@ -138,7 +79,7 @@ async fn every_answer_is_delivered_once_after_kill_9() {
     }
     // kill -9 while answers are being worked out and queued.
     server.kill();
-    let delivered_before: usize = users.iter().map(|u| answers(&sim, u).len()).sum();
+    let delivered_before: usize = users.iter().map(|u| answers(&sim, APPID, u).len()).sum();
     assert!(delivered_before < USERS * MESSAGES, "the kill must interrupt the work");
 
     let mut server = serve(&config);
@@ -153,7 +94,7 @@ async fn every_answer_is_delivered_once_after_kill_9() {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     for u in &users {
-        let answers = answers(&sim, u);
+        let answers = answers(&sim, APPID, u);
         assert_eq!(answers.len(), MESSAGES, "{u}: exactly one answer per message: {answers:?}");
         for (m, a) in answers.iter().enumerate() {
             assert!(a.starts_with(&format!("echo: question {m} ")), "{u}: in order: {answers:?}");
@@ -183,7 +124,7 @@ async fn a_long_answer_killed_while_it_streams_is_completed_after_the_restart() 
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(model.completed(), 0, "the model is still writing");
     server.kill();
-    let before = answers(&sim, user);
+    let before = answers(&sim, APPID, user);
     let whole = wxgate_proto::text::markdown_to_text(&long);
     let parts: Vec<String> = wxgate_server::outbox::parts(wxgate_proto::ReplyBody::text(whole.clone()))
         .into_iter()
@@ -204,7 +145,7 @@ async fn a_long_answer_killed_while_it_streams_is_completed_after_the_restart() 
         .await
         .unwrap_or_else(|e| panic!("the rest arrives: {e}"));
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let after = answers(&sim, user);
+    let after = answers(&sim, APPID, user);
     assert_eq!(after.len(), expected, "nothing sent twice: {after:#?}");
     assert_eq!(after[..before.len()], before[..], "the parts sent before the kill stay first");
     assert_eq!(after[before.len()..], parts[..], "then the recovered answer, whole and in order");

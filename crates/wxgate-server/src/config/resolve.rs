@@ -122,7 +122,8 @@ fn store(raw: &super::raw::StoreConfig) -> Result<StoreChoice, ConfigError> {
         }
         "redis" => {
             if !(raw.url.starts_with("redis://") || raw.url.starts_with("unix://")) {
-                let what = if raw.url.is_empty() { "empty".to_owned() } else { "not a redis:// or unix:// URL".to_owned() };
+                let what =
+                    if raw.url.is_empty() { "empty".to_owned() } else { "not a redis:// or unix:// URL".to_owned() };
                 return Err(invalid(
                     "store.url",
                     what,

@@ -1,0 +1,128 @@
+//! Several replicas on one Redis: two real `wxgate serve` processes share the outbox, the access token and the
+//! conversations. Each user's messages go first to replica A, which is killed with `kill -9` while the model
+//! still thinks, then to replica B; A is restarted and works its orphaned pushes again. Every user receives
+//! every answer exactly once and in order, across both replicas, and the platform issued one access token.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, answers, free_port, serve, wait_healthy};
+use wxgate_llm::fake::FakeModel;
+use wxgate_sim::{Account, Item, Settings, Simulator, Verdict};
+use wxgate_store::{JobState, OutboxStore};
+use wxgate_store_redis::RedisStore;
+use wxgate_store_redis::testing::TestRedis;
+
+const APPID: &str = "wx2c2769f8efd9abc2";
+const GH: &str = "gh_0123456789ab";
+const TOKEN: &str = "replica-token";
+const USERS: usize = 3;
+const MESSAGES: usize = 3;
+
+/// A replica's config: the same account, model and Redis for every replica, its own port.
+fn replica_config(
+    dir: &std::path::Path,
+    name: &str,
+    sim: &Simulator,
+    model: &FakeModel,
+    redis: &str,
+) -> (u16, std::path::PathBuf) {
+    let port = free_port();
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nbackend = \"redis\"\nurl = \"{redis}\"\nprefix = \"{}\"\n\
+             [[accounts]]\nname = \"acct\"\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\n\
+             secret = \"replica-secret\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 300, attempts = 1 }}\n\
+             [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = false\nrate_per_minute = 100\n",
+            TestRedis::prefix("replicas"),
+            sim.base_url(),
+            model.base_url()
+        ),
+    )
+    .unwrap();
+    (port, config)
+}
+
+async fn start(config: &std::path::Path, port: u16) -> Server {
+    let server = serve(config);
+    wait_healthy(port).await;
+    server
+}
+
+async fn send_round(sim: &Simulator, users: &[String], m: usize) {
+    for u in users {
+        let outcome = sim.user(APPID, u).send_text(&format!("question {m}")).await.unwrap();
+        assert!(matches!(outcome.verdict, Verdict::Nothing), "{u} message {m}: {:?}", outcome.verdict);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_the_outbox_and_the_token() {
+    let Some(redis) = TestRedis::start() else { return };
+    let model = FakeModel::start().await.unwrap();
+    model.set_delay(Duration::from_millis(1500));
+    let settings = Settings { push_attempts: 1, ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("wxgate-replicas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (port_a, config_a) = replica_config(&dir, "a", &sim, &model, redis.url());
+    let (port_b, config_b) = replica_config(&dir, "b", &sim, &model, redis.url());
+    let mut a = start(&config_a, port_a).await;
+    let _b = start(&config_b, port_b).await;
+    let url = |port: u16| format!("http://127.0.0.1:{port}/wx");
+    sim.add_account(Account::new(APPID, "replica-secret", GH, TOKEN).with_url(url(port_a))).unwrap();
+    let users: Vec<String> = (0..USERS).map(|u| format!("oReplicaUser{u:016}")).collect();
+    for u in &users {
+        sim.add_user(APPID, u).unwrap();
+    }
+
+    // The first message of every user reaches A, which dies while the model still thinks.
+    send_round(&sim, &users, 0).await;
+    a.kill();
+    // The next ones reach B (were they sent to A, the dead replica would fail the push).
+    sim.set_url(APPID, url(port_b)).unwrap();
+    for m in 1..MESSAGES {
+        send_round(&sim, &users, m).await;
+    }
+
+    // B answers its own pushes, but a user's later answers wait in the shared queue behind the first, orphaned by A.
+    let store = RedisStore::connect(redis.url(), &TestRedis::prefix("replicas")).await.unwrap();
+    let orphaned =
+        |jobs: &[wxgate_store::Job]| jobs.iter().all(|j| String::from_utf8_lossy(&j.push).contains("question 0"));
+    for _ in 0..200 {
+        if orphaned(&store.list(JobState::Awaiting, 100).await.unwrap()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let awaiting = store.list(JobState::Awaiting, 100).await.unwrap();
+    assert!(!awaiting.is_empty() && orphaned(&awaiting), "only A's pushes are still awaited: {awaiting:?}");
+    for u in &users {
+        let got = answers(&sim, APPID, u);
+        assert!(got.iter().all(|a| a.starts_with("echo: question 0 ")), "{u}: nothing overtakes the first: {got:?}");
+    }
+
+    // A comes back and works its orphaned pushes again; everything goes out once, in order.
+    let _a = start(&config_a, port_a).await;
+    for u in &users {
+        sim.user(APPID, u)
+            .wait_for(Duration::from_secs(30), |t| {
+                t.iter().filter(|e| matches!(e.item, Item::CustomerService { .. })).count() >= MESSAGES
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{u}: {e}"));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for u in &users {
+        let got = answers(&sim, APPID, u);
+        assert_eq!(got.len(), MESSAGES, "{u}: exactly one answer per message: {got:?}");
+        for (m, a) in got.iter().enumerate() {
+            assert!(a.starts_with(&format!("echo: question {m} ")), "{u}: in order: {got:?}");
+        }
+    }
+    assert_eq!(sim.counters().tokens_issued, 1, "the replicas shared one access token");
+    std::fs::remove_dir_all(&dir).ok();
+}
