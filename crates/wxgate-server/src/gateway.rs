@@ -25,7 +25,7 @@ use crate::config::{LateStrategy, ResolvedConfig};
 use crate::join::{DropLate, ENTRY_TTL, InFlightTable, LateDelivery, ParkingLot};
 use crate::llm::LlmResponder;
 use crate::media::MediaUploader;
-use crate::outbox::{AutoDelivery, CustomerService, Interactions, Outbox, Windows, Worker, WorkerConfig};
+use crate::outbox::{AutoDelivery, CustomerService, Interactions, Outbox, Recovery, Windows, Worker, WorkerConfig};
 use crate::router::Ctx;
 use crate::router::Router;
 use crate::webhook::{self, PathGroup, Shared};
@@ -57,6 +57,8 @@ struct OutboxParts {
     worker: Worker,
     windows: Arc<Windows>,
     wake: Arc<Notify>,
+    /// This process's lease name, its instance's prefix, and the work lease (for [`Recovery`]).
+    recovery: (String, String, Duration),
 }
 
 impl Gateway {
@@ -83,7 +85,8 @@ impl Gateway {
     ) -> Self {
         let wake = Arc::new(Notify::new());
         let windows = Arc::new(Windows::new());
-        let sink = Outbox::new(store.clone(), wake.clone());
+        let sink = Outbox::new(store.clone(), wake.clone(), &config.name, config.work_lease);
+        let recovery = (config.name.clone(), format!("{}#", config.instance), config.work_lease);
         let mut worker = Worker::new(store.clone(), cs.clone(), windows.clone(), wake.clone(), config);
         for a in self.config.accounts.iter().filter(|a| a.strategy == LateStrategy::Auto) {
             let auto = Arc::new(AutoDelivery::new(sink.clone(), a.placeholder.clone().map(ReplyBody::text)));
@@ -91,7 +94,7 @@ impl Gateway {
             self.auto.insert(a.name.clone(), auto);
         }
         self.late = Arc::new(sink.clone());
-        self.outbox = Some(OutboxParts { store, cs, sink, worker, windows, wake });
+        self.outbox = Some(OutboxParts { store, cs, sink, worker, windows, wake, recovery });
         self
     }
 
@@ -213,16 +216,25 @@ impl Gateway {
         if let Some(o) = self.outbox.clone() {
             let accounts = self.config.accounts.iter().map(|a| (a.name.clone(), a.clone())).collect();
             let router = router.clone();
-            let media = self.media.clone();
-            tokio::spawn(async move {
-                super::outbox::recover(&o.store, &o.sink, &accounts, &router, media.as_ref()).await;
-                let mut stop = stop_rx;
-                o.worker
-                    .run(async move {
-                        let _ = stop.wait_for(|s| *s).await;
-                    })
-                    .await;
-            });
+            let (owner, instance, work_lease) = o.recovery.clone();
+            let recovery = Recovery {
+                store: o.store.clone(),
+                outbox: o.sink.clone(),
+                accounts: Arc::new(accounts),
+                router,
+                media: self.media.clone(),
+                owner,
+                instance,
+                work_lease,
+            };
+            let mut stop = stop_rx.clone();
+            tokio::spawn(recovery.run(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }));
+            let mut stop = stop_rx;
+            tokio::spawn(o.worker.run(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }));
         }
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);

@@ -145,4 +145,16 @@ fn the_store_backend_is_chosen_by_config_or_environment() {
     assert!(e.contains("store.backend") && e.contains("\"redis\""), "{e}");
     let e = err(&format!("[store]\ndurability = \"fast\"\n{one}"), &[]);
     assert!(e.contains("store.durability"), "{e}");
+    let e = err(&format!("[store]\nwork_lease_ms = 10\n{one}"), &[]);
+    assert!(e.contains("store.work_lease_ms") && e.contains("1000"), "{e}");
+}
+
+#[test]
+fn a_replica_is_named_by_its_host_and_address_unless_told() {
+    let one = "[server]\nlisten = \"127.0.0.1:9123\"\n[[accounts]]\ntoken = \"t\"\n";
+    let cfg = config::load_str(one, "f", Vec::new()).unwrap();
+    assert!(cfg.instance.ends_with("/127.0.0.1:9123") && cfg.instance.len() > 15, "{}", cfg.instance);
+    assert_eq!(cfg.work_lease, std::time::Duration::from_secs(30));
+    let cfg = config::load_str(one, "f", env(&[("WXGATE_INSTANCE", "replica-1")])).unwrap();
+    assert_eq!(cfg.instance, "replica-1");
 }

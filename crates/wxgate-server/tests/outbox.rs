@@ -112,8 +112,14 @@ async fn awaited_pushes_are_worked_again_after_a_restart() {
         // A push accepted by a process that then died before its answer was known.
         let store = SqliteStore::open(&path, Durability::Full).unwrap();
         let push = text_xml("slow 10", fresh_id()).into_bytes();
-        let job =
-            NewJob { account: "acct".into(), openid: USER.into(), dedup_key: "k-crash".into(), push, accepted_at: 1 };
+        let job = NewJob {
+            account: "acct".into(),
+            openid: USER.into(),
+            dedup_key: "k-crash".into(),
+            push,
+            accepted_at: 1,
+            lease: None,
+        };
         store.accept(job).await.unwrap();
     }
     let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(&path, Durability::Full).unwrap());
@@ -137,6 +143,7 @@ async fn a_crash_between_two_parts_still_sends_the_rest_once() {
                 dedup_key: key.into(),
                 push: push.clone(),
                 accepted_at: 1,
+                lease: None,
             };
             store.accept(job).await.unwrap();
         }

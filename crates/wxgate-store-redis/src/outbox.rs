@@ -72,8 +72,16 @@ impl RedisStore {
 impl OutboxStore for RedisStore {
     async fn accept(&self, j: NewJob) -> Result<i64, StoreError> {
         let accepted_at = j.accepted_at.to_string();
-        let args: [&[u8]; 5] =
-            [j.account.as_bytes(), j.openid.as_bytes(), j.dedup_key.as_bytes(), &j.push, accepted_at.as_bytes()];
+        let (owner, until) = j.lease.map(|l| (l.owner, l.until.to_string())).unwrap_or_default();
+        let args: [&[u8]; 7] = [
+            j.account.as_bytes(),
+            j.openid.as_bytes(),
+            j.dedup_key.as_bytes(),
+            &j.push,
+            accepted_at.as_bytes(),
+            owner.as_bytes(),
+            until.as_bytes(),
+        ];
         self.outbox_script(&self.scripts.accept, &args).await
     }
 
@@ -87,6 +95,33 @@ impl OutboxStore for RedisStore {
             -1 => Err(StoreError::NotFound(format!("job {id}"))),
             _ => Ok(()),
         }
+    }
+
+    async fn renew(&self, owner: &str, until: i64) -> Result<u64, StoreError> {
+        let until = until.to_string();
+        self.outbox_script(&self.scripts.renew, &[owner.as_bytes(), until.as_bytes()]).await
+    }
+
+    async fn adopt(
+        &self,
+        owner: &str,
+        previous: Option<&str>,
+        now: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let (now_s, until, limit) = (now.to_string(), (now + lease_ms).to_string(), limit.to_string());
+        let earlier: &[u8] = if previous.is_some() { b"1" } else { b"0" };
+        let args: [&[u8]; 6] = [
+            owner.as_bytes(),
+            earlier,
+            previous.unwrap_or_default().as_bytes(),
+            now_s.as_bytes(),
+            until.as_bytes(),
+            limit.as_bytes(),
+        ];
+        let rows: Vec<Fields> = self.outbox_script(&self.scripts.adopt, &args).await?;
+        rows.iter().map(job).collect()
     }
 
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {

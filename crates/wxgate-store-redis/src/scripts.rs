@@ -26,14 +26,15 @@ local function holds(id, worker)
 end
 "#;
 
-/// ARGV: prefix, account, openid, dedup key, push, accepted_at. Returns the job id (the existing one for a
-/// known dedup key).
+/// ARGV: prefix, account, openid, dedup key, push, accepted_at, lease owner ("" for none), lease until. Returns
+/// the job id (the existing one for a known dedup key).
 const ACCEPT: &str = r#"
 local existing = redis.call('GET', P .. 'key:' .. ARGV[4])
 if existing then return tonumber(existing) end
 local id = redis.call('INCR', P .. 'seq')
 redis.call('HSET', job(id), 'id', id, 'account', ARGV[2], 'openid', ARGV[3], 'dedup_key', ARGV[4], 'push', ARGV[5],
   'state', 'awaiting', 'attempts', 0, 'not_before', 0, 'accepted_at', ARGV[6])
+if ARGV[7] ~= '' then redis.call('HSET', job(id), 'lease_owner', ARGV[7], 'lease_until', ARGV[8]) end
 redis.call('SET', P .. 'key:' .. ARGV[4], id)
 redis.call('ZADD', P .. 'state:awaiting', id, id)
 redis.call('ZADD', user(ARGV[2], ARGV[3]), id, id)
@@ -47,6 +48,7 @@ local id = ARGV[2]
 local state = redis.call('HGET', job(id), 'state')
 if not state then return -1 end
 if state ~= 'awaiting' then return 0 end
+redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
 if ARGV[3] == '1' then
   redis.call('HSET', job(id), 'answer', ARGV[4])
   move(id, 'awaiting', 'ready')
@@ -55,6 +57,37 @@ else
   finish(id)
 end
 return 1
+"#;
+
+/// ARGV: prefix, owner, until. Extends the leases of the awaited jobs `owner` holds; returns how many.
+const RENEW: &str = r#"
+local n = 0
+for _, id in ipairs(redis.call('ZRANGE', P .. 'state:awaiting', 0, -1)) do
+  if redis.call('HGET', job(id), 'lease_owner') == ARGV[2] then
+    redis.call('HSET', job(id), 'lease_until', ARGV[3])
+    n = n + 1
+  end
+end
+return n
+"#;
+
+/// ARGV: prefix, owner, "1" when ARGV[4] names the earlier lives' prefix ("0" for none), now, lease until,
+/// limit. Leases the awaited jobs nobody works on (the rule of `wxgate_store::outbox::adoptable`) and returns
+/// them, in id order.
+const ADOPT: &str = r#"
+local owner, earlier, now, limit = ARGV[2], ARGV[3] == '1', tonumber(ARGV[5]), tonumber(ARGV[7])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', P .. 'state:awaiting', 0, -1)) do
+  if #out >= limit then break end
+  local f = redis.call('HMGET', job(id), 'lease_owner', 'lease_until')
+  local free = (not f[1]) or tonumber(f[2]) <= now
+    or (earlier and f[1] ~= owner and string.sub(f[1], 1, #ARGV[4]) == ARGV[4])
+  if free then
+    redis.call('HSET', job(id), 'lease_owner', owner, 'lease_until', ARGV[6])
+    out[#out + 1] = redis.call('HGETALL', job(id))
+  end
+end
+return out
 "#;
 
 /// ARGV: prefix, worker, now, lease until, limit. Leases each user's oldest unfinished job when it is ready, due
@@ -200,6 +233,8 @@ pub(crate) struct Scripts {
     pub accept: Script,
     pub set_answer: Script,
     pub claim: Script,
+    pub renew: Script,
+    pub adopt: Script,
     pub ack: Script,
     pub set_remaining: Script,
     pub wake: Script,
@@ -224,6 +259,8 @@ impl Scripts {
             accept: outbox(ACCEPT),
             set_answer: outbox(SET_ANSWER),
             claim: outbox(CLAIM),
+            renew: outbox(RENEW),
+            adopt: outbox(ADOPT),
             ack: outbox(ACK),
             set_remaining: outbox(SET_REMAINING),
             wake: outbox(WAKE),

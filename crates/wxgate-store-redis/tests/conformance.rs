@@ -15,6 +15,7 @@ async fn store(redis: &TestRedis, name: &str) -> RedisStore {
 async fn conforms() {
     let Some(redis) = TestRedis::start() else { return };
     conformance::outbox(&store(&redis, "outbox").await).await;
+    conformance::outbox_adoption(&store(&redis, "adoption").await).await;
     conformance::conversations(&store(&redis, "conversations").await).await;
     conformance::token_store(&store(&redis, "tokens").await).await;
     conformance::media_cache(&store(&redis, "media").await).await;
@@ -32,6 +33,7 @@ async fn prefixes_keep_deployments_apart() {
         dedup_key: "same".into(),
         push: b"<xml/>".to_vec(),
         accepted_at: 1,
+        lease: None,
     };
     a.accept(job.clone()).await.unwrap();
     b.accept(job).await.unwrap();
@@ -52,6 +54,7 @@ async fn replicas_claiming_at_once_never_take_a_job_twice() {
                 dedup_key: format!("k{u}-{m}"),
                 push: Vec::new(),
                 accepted_at: 1,
+                lease: None,
             };
             let id = first.accept(job).await.unwrap();
             first.set_answer(id, Some(format!("\"{u}-{m}\""))).await.unwrap();
@@ -98,6 +101,7 @@ async fn a_users_second_job_waits_for_the_first_to_be_acknowledged() {
             dedup_key: format!("k{m}"),
             push: Vec::new(),
             accepted_at: 1,
+            lease: None,
         };
         let id = s.accept(job).await.unwrap();
         s.set_answer(id, Some("\"x\"".into())).await.unwrap();

@@ -39,9 +39,11 @@ impl OutboxStore for SqliteStore {
             let id = match existing {
                 Some(id) => id,
                 None => {
+                    let (owner, until) = j.lease.map(|l| (l.owner, l.until)).unzip();
                     tx.execute(
-                        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at) VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5)",
-                        params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at],
+                        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until)
+                         VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7)",
+                        params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at, owner, until],
                     )
                     .map_err(backend)?;
                     tx.last_insert_rowid()
@@ -58,7 +60,8 @@ impl OutboxStore for SqliteStore {
             let state = if answer.is_some() { "ready" } else { "done" };
             let n = c
                 .execute(
-                    "UPDATE outbox SET answer = ?2, state = ?3 WHERE id = ?1 AND state = 'awaiting'",
+                    "UPDATE outbox SET answer = ?2, state = ?3, lease_owner = NULL, lease_until = NULL
+                     WHERE id = ?1 AND state = 'awaiting'",
                     params![id, answer, state],
                 )
                 .map_err(backend)?;
@@ -71,6 +74,62 @@ impl OutboxStore for SqliteStore {
                 }
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn renew(&self, owner: &str, until: i64) -> Result<u64, StoreError> {
+        let owner = owner.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET lease_until = ?2 WHERE state = 'awaiting' AND lease_owner = ?1",
+                params![owner, until],
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn adopt(
+        &self,
+        owner: &str,
+        previous: Option<&str>,
+        now: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let (owner, previous) = (owner.to_owned(), previous.map(str::to_owned));
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let candidates: Vec<(i64, Option<String>, Option<i64>)> = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT id, lease_owner, lease_until FROM outbox WHERE state = 'awaiting' ORDER BY id",
+                    )
+                    .map_err(backend)?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            let mut jobs = Vec::new();
+            for (id, held_by, until) in candidates {
+                if jobs.len() >= limit {
+                    break;
+                }
+                let lease = held_by.as_deref().zip(until);
+                if !wxgate_store::outbox::adoptable(lease, &owner, previous.as_deref(), now) {
+                    continue;
+                }
+                tx.execute(
+                    "UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
+                    params![id, owner, now + lease_ms],
+                )
+                .map_err(backend)?;
+                let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1");
+                jobs.push(tx.query_row(&sql, [id], job).map_err(backend)?);
+            }
+            tx.commit().map_err(backend)?;
+            Ok(jobs)
         })
         .await
     }
@@ -219,6 +278,7 @@ mod tests {
     #[tokio::test]
     async fn conforms_in_memory() {
         wxgate_store::conformance::outbox(&SqliteStore::in_memory().unwrap()).await;
+        wxgate_store::conformance::outbox_adoption(&SqliteStore::in_memory().unwrap()).await;
     }
 
     #[tokio::test]

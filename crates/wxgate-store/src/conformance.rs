@@ -27,7 +27,39 @@ fn job(key: &str, openid: &str) -> NewJob {
         dedup_key: key.into(),
         push: format!("<xml>{key}</xml>").into_bytes(),
         accepted_at: 1_000,
+        lease: None,
     }
+}
+
+fn leased(key: &str, owner: &str, until: i64) -> NewJob {
+    NewJob { lease: Some(crate::Lease { owner: owner.into(), until }), ..job(key, "dave") }
+}
+
+/// Awaited work and its owners: a job's lease is renewed by its owner, runs out when nobody renews it, and an
+/// unowned or abandoned job is adopted by one process only; a restarted instance adopts its earlier life's jobs
+/// at once; an answered job is free to be sent at once.
+pub async fn outbox_adoption(store: &dyn OutboxStore) {
+    let mine = store.accept(leased("a1", "p1#1", 10_000)).await.unwrap();
+    let nobodys = store.accept(job("a2", "erin")).await.unwrap();
+    let theirs = store.accept(leased("a3", "p2#1", 10_000)).await.unwrap();
+    let ids = |jobs: Vec<crate::Job>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+
+    assert_eq!(ids(store.adopt("p3#1", None, 5_000, 20_000, 10).await.unwrap()), [nobodys], "only the unowned job");
+    assert!(store.adopt("p4#1", None, 5_000, 10_000, 10).await.unwrap().is_empty(), "adopted once");
+    assert_eq!(store.renew("p1#1", 20_000).await.unwrap(), 1, "the owner renews its lease");
+    assert_eq!(ids(store.adopt("p3#1", None, 15_000, 10_000, 10).await.unwrap()), [theirs], "an abandoned job");
+    assert_eq!(
+        ids(store.adopt("p1#2", Some("p1#"), 16_000, 10_000, 10).await.unwrap()),
+        [mine],
+        "a restarted instance takes its earlier life's job before the lease runs out"
+    );
+    assert!(store.adopt("p1#2", Some("p1#"), 16_000, 10_000, 10).await.unwrap().is_empty(), "but not its own");
+    assert_eq!(store.renew("p1#1", 30_000).await.unwrap(), 0, "the earlier life lost it");
+
+    store.set_answer(mine, Some("\"answer\"".into())).await.unwrap();
+    let claimed = store.claim("w", 16_000, 1_000, 10).await.unwrap();
+    assert_eq!(ids(claimed), [mine], "an answered job is sent at once, whoever held it while it was awaited");
+    assert_eq!(store.renew("p1#2", 40_000).await.unwrap(), 0, "answered jobs are not renewed");
 }
 
 /// The outbox rules: idempotent accept, per-user order, leases, acknowledgement by the holder only, retry

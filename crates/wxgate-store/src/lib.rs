@@ -16,5 +16,5 @@ pub mod token;
 pub use conversation::{ConversationStore, Turn};
 pub use error::StoreError;
 pub use media::{CachedMedia, MediaCache, MediaKey};
-pub use outbox::{Job, JobState, NewJob, OutboxStore};
+pub use outbox::{Job, JobState, Lease, NewJob, OutboxStore};
 pub use token::{StoredToken, TokenStore};

@@ -54,6 +54,7 @@ impl OutboxStore for MemoryStore {
             }
             s.next_id += 1;
             let id = s.next_id;
+            let lease = job.lease;
             s.by_key.insert(job.dedup_key.clone(), id);
             let job = Job {
                 id,
@@ -68,7 +69,7 @@ impl OutboxStore for MemoryStore {
                 last_error: None,
                 accepted_at: job.accepted_at,
             };
-            s.jobs.insert(id, Row { job, lease: None });
+            s.jobs.insert(id, Row { job, lease: lease.map(|l| (l.owner, l.until)) });
             id
         }))
     }
@@ -79,9 +80,48 @@ impl OutboxStore for MemoryStore {
             if row.job.state == JobState::Awaiting {
                 row.job.state = if answer.is_some() { JobState::Ready } else { JobState::Done };
                 row.job.answer = answer;
+                row.lease = None;
             }
             Ok(())
         })
+    }
+
+    async fn renew(&self, owner: &str, until: i64) -> Result<u64, StoreError> {
+        Ok(self.with(|s| {
+            let mut n = 0;
+            for row in s.jobs.values_mut().filter(|r| r.job.state == JobState::Awaiting) {
+                if let Some((o, u)) = &mut row.lease
+                    && o == owner
+                {
+                    *u = until;
+                    n += 1;
+                }
+            }
+            n
+        }))
+    }
+
+    async fn adopt(
+        &self,
+        owner: &str,
+        previous: Option<&str>,
+        now: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        Ok(self.with(|s| {
+            let mut adopted = Vec::new();
+            for row in s.jobs.values_mut().filter(|r| r.job.state == JobState::Awaiting) {
+                if adopted.len() >= limit {
+                    break;
+                }
+                if crate::outbox::adoptable(row.lease.as_ref().map(|(o, u)| (o.as_str(), *u)), owner, previous, now) {
+                    row.lease = Some((owner.to_owned(), now + lease_ms));
+                    adopted.push(row.job.clone());
+                }
+            }
+            adopted
+        }))
     }
 
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
@@ -228,6 +268,7 @@ mod tests {
     #[tokio::test]
     async fn conforms() {
         crate::conformance::outbox(&MemoryStore::new()).await;
+        crate::conformance::outbox_adoption(&MemoryStore::new()).await;
         crate::conformance::conversations(&MemoryStore::new()).await;
     }
 }

@@ -6,6 +6,11 @@
 //! may finish it; a dead worker's lease runs out and the job is claimed again), sends it, and acknowledges.
 //! Jobs of one user (account + openid) go out in the order they were accepted; different users proceed in
 //! parallel. Jobs that cannot be delivered end [`JobState::Dead`] with their reason.
+//!
+//! An awaited job is leased too: to the process working out its answer, which renews the lease while it works.
+//! When that process dies its lease runs out and any process sharing the store adopts the job and works it
+//! again ([`OutboxStore::adopt`]); a process restarted under the same instance name adopts its own earlier
+//! jobs at once.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -62,6 +67,17 @@ pub struct NewJob {
     pub push: Vec<u8>,
     /// Unix milliseconds of acceptance.
     pub accepted_at: i64,
+    /// The process working out the answer, and until when (`None`: nobody; any process may adopt it).
+    pub lease: Option<Lease>,
+}
+
+/// Who holds a job, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The holder's name (for awaited jobs: `<instance>#<boot>`).
+    pub owner: String,
+    /// Unix milliseconds when the lease runs out unless renewed.
+    pub until: i64,
 }
 
 /// A stored job.
@@ -96,8 +112,23 @@ pub struct Job {
 pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     /// Accepts a push (state Awaiting); idempotent per dedup key (returns the existing job's id).
     async fn accept(&self, job: NewJob) -> Result<i64, StoreError>;
-    /// Records the answer (JSON) of an Awaiting job, making it Ready; `None` (nothing to say) makes it Done.
+    /// Records the answer (JSON) of an Awaiting job, making it Ready (and unleased); `None` (nothing to say) makes
+    /// it Done.
     async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError>;
+    /// Extends to `until` the lease of every Awaiting job `owner` holds (it is still working them out). Returns
+    /// how many.
+    async fn renew(&self, owner: &str, until: i64) -> Result<u64, StoreError>;
+    /// Leases to `owner` until `now + lease_ms`, and returns oldest first, up to `limit` Awaiting jobs nobody
+    /// works on: unleased, lease run out, or held by an earlier life of this instance (an owner starting with
+    /// `previous`, other than `owner` itself).
+    async fn adopt(
+        &self,
+        owner: &str,
+        previous: Option<&str>,
+        now: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
     /// Claims up to `limit` Ready jobs whose time has come, at most one per user and only a user's oldest
     /// unfinished job, leasing each to `worker` until `now + lease_ms`.
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError>;
@@ -120,4 +151,12 @@ pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     async fn revive(&self, id: i64) -> Result<bool, StoreError>;
     /// Deletes a job (operator drop). Returns false if there was none.
     async fn remove(&self, id: i64) -> Result<bool, StoreError>;
+}
+
+/// The adoption rule shared by every backend: may `owner` adopt an Awaiting job leased as `lease` (owner, until)?
+pub fn adoptable(lease: Option<(&str, i64)>, owner: &str, previous: Option<&str>, now: i64) -> bool {
+    match lease {
+        None => true,
+        Some((held_by, until)) => until <= now || previous.is_some_and(|p| held_by != owner && held_by.starts_with(p)),
+    }
 }

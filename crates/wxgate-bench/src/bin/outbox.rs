@@ -70,6 +70,7 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
                 dedup_key: format!("{u}/{m}"),
                 push: b"<xml/>".to_vec(),
                 accepted_at: 0,
+                lease: None,
             };
             let id = store.accept(job).await.expect("accept");
             let answer = serde_json::json!([{"type": "text", "content": format!("answer {m} for {u}")}]).to_string();

@@ -25,6 +25,7 @@ pub const SHORT_FORMS: &[(&str, &str)] = &[
     ("WXGATE_STORE", "store.path"),
     ("WXGATE_STORE_BACKEND", "store.backend"),
     ("WXGATE_REDIS_URL", "store.url"),
+    ("WXGATE_INSTANCE", "server.instance"),
     ("WXGATE_API_BASE", "accounts.0.api_base"),
     ("WXGATE_LLM_BASE_URL", "accounts.0.llm.base_url"),
     ("WXGATE_LLM_MODEL", "accounts.0.llm.model"),

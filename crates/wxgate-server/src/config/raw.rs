@@ -31,6 +31,9 @@ pub struct StoreConfig {
     pub url: String,
     /// Prefix of every Redis key, so one Redis can serve several deployments. Default `wxgate:`.
     pub prefix: String,
+    /// How long a push being worked out stays with its process unless renewed; when a process dies, another
+    /// sharing the store adopts its pushes after this long. Default 30000.
+    pub work_lease_ms: u64,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -41,6 +44,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("durability", &self.durability)
             .field("url", &super::resolve::RedisUrl(self.url.clone()))
             .field("prefix", &self.prefix)
+            .field("work_lease_ms", &self.work_lease_ms)
             .finish()
     }
 }
@@ -53,6 +57,7 @@ impl Default for StoreConfig {
             durability: "full".into(),
             url: String::new(),
             prefix: "wxgate:".into(),
+            work_lease_ms: 30_000,
         }
     }
 }
@@ -67,11 +72,19 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Accept a push only if its `timestamp` is within this many seconds of now. Default 300; 0 turns it off.
     pub timestamp_window_secs: u64,
+    /// This replica's name, stable across its restarts (a restarted replica takes back its unfinished work at
+    /// once). Default: the host name and the listen address (`WXGATE_INSTANCE`).
+    pub instance: String,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:8080".into(), body_limit: 1024 * 1024, timestamp_window_secs: 300 }
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            body_limit: 1024 * 1024,
+            timestamp_window_secs: 300,
+            instance: String::new(),
+        }
     }
 }
 

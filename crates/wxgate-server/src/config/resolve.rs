@@ -65,6 +65,10 @@ pub struct ResolvedConfig {
     pub accounts: Vec<Arc<Account>>,
     /// Where durable state lives.
     pub store: StoreChoice,
+    /// This replica's name, stable across restarts.
+    pub instance: String,
+    /// How long a push being worked out stays with its process unless renewed.
+    pub work_lease: Duration,
     /// Model settings per account name, for accounts with `[accounts.llm]`.
     pub llm: std::collections::HashMap<String, wxgate_llm::LlmConfig>,
 }
@@ -99,6 +103,16 @@ impl std::fmt::Debug for RedisUrl {
             None => write!(f, "RedisUrl({})", self.0),
         }
     }
+}
+
+/// The machine's name (`/proc/sys/kernel/hostname`, else `HOSTNAME`, else `localhost`).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 fn store(raw: &super::raw::StoreConfig) -> Result<StoreChoice, ConfigError> {
@@ -293,9 +307,22 @@ pub fn resolve(raw: RawConfig) -> Result<ResolvedConfig, ConfigError> {
     }
     check_shared_paths(&accounts)?;
     let store = store(&raw.store)?;
+    if !(1_000..=600_000).contains(&raw.store.work_lease_ms) {
+        return Err(invalid(
+            "store.work_lease_ms",
+            format!("{} is out of range", raw.store.work_lease_ms),
+            "use 1000 to 600000 (milliseconds; default 30000)",
+        ));
+    }
+    let instance = match raw.server.instance.trim() {
+        "" => format!("{}/{listen}", host_name()),
+        name => name.to_owned(),
+    };
     Ok(ResolvedConfig {
         llm,
         store,
+        instance,
+        work_lease: Duration::from_millis(raw.store.work_lease_ms),
         listen,
         body_limit: raw.server.body_limit,
         timestamp_window: (raw.server.timestamp_window_secs > 0)

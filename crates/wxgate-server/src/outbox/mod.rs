@@ -3,8 +3,8 @@
 //! [`Outbox`] is the [`LateDelivery`](crate::join::LateDelivery) sink of `customer_service` accounts: the last
 //! attempt's push is written to the [`OutboxStore`](wxgate_store::OutboxStore) before `success` is answered, the answer is recorded when the
 //! work finishes, and the [`Worker`] sends it — in order per user, with back-off on retryable errors, within the
-//! user's window and quota, with the typing status while the work runs. A restart first works again every push
-//! whose answer was still awaited when the process died ([`recover`]).
+//! user's window and quota, with the typing status while the work runs. Pushes whose answers were still being
+//! worked out when their process died are worked again ([`Recovery`]).
 
 mod auto;
 mod deliver;
@@ -20,7 +20,7 @@ pub use auto::AutoDelivery;
 pub use deliver::{CONTINUE_HINT, PART_ROOM, pack};
 pub use interactions::Interactions;
 pub use platform::PlatformSender;
-pub use recover::recover;
+pub use recover::Recovery;
 pub use send::{CustomerService, Retry, SendError, SendFut};
 pub use sink::{Outbox, parts};
 pub use window::{Window, Windows};

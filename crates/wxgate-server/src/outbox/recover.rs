@@ -1,4 +1,6 @@
-//! After a restart: work again every push whose answer was still awaited when the process died.
+//! Awaited work that outlives its process: every push whose answer was still being worked out when its process
+//! died is worked again — by the same instance when it restarts (at once), or by any process sharing the store
+//! once the dead one's lease runs out.
 //!
 //! An answer sent in parts has at most one awaited job in normal operation: its tail. A crash inside
 //! [`Context::send_early`](crate::Context::send_early), between accepting a part's successor and recording the
@@ -8,65 +10,117 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use wxgate_proto::Inbound;
-use wxgate_store::{Job, JobState, OutboxStore};
+use wxgate_store::{Job, OutboxStore};
 
+use super::now_ms;
 use super::sink::Outbox;
 use crate::account::Account;
 use crate::context::Context;
 use crate::dispatch;
 use crate::router::Router;
 
-/// Re-runs the work of every awaited job; returns how many were recovered.
-pub async fn recover(
-    store: &Arc<dyn OutboxStore>,
-    outbox: &Outbox,
-    accounts: &HashMap<String, Arc<crate::account::Account>>,
-    router: &Router,
-    media: Option<&Arc<dyn crate::media::MediaUploader>>,
-) -> usize {
-    let jobs = match store.list(JobState::Awaiting, 10_000).await {
-        Ok(jobs) => jobs,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list awaited outbox jobs");
-            return 0;
+/// Keeps awaited work alive and adopts abandoned work: renews this process's leases on the pushes it is
+/// working out, and works again those nobody works on — at start the ones this instance's earlier life left,
+/// then, every third of the work lease, the ones whose process stopped renewing (died, or lost the store).
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    /// The store.
+    pub store: Arc<dyn OutboxStore>,
+    /// Where recovered answers are recorded.
+    pub outbox: Outbox,
+    /// Accounts by name.
+    pub accounts: Arc<HashMap<String, Arc<Account>>>,
+    /// The handlers.
+    pub router: Router,
+    /// Uploads rule media.
+    pub media: Option<Arc<dyn crate::media::MediaUploader>>,
+    /// This process's lease name.
+    pub owner: String,
+    /// The prefix of this instance's lease names (`<instance>#`).
+    pub instance: String,
+    /// The work lease.
+    pub work_lease: Duration,
+}
+
+impl Recovery {
+    /// Runs until `shutdown`.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let me = Arc::new(self);
+        let n = me.sweep(Some(&me.instance)).await;
+        if n > 0 {
+            tracing::info!(jobs = n, "recovered outbox jobs awaited before the restart");
         }
-    };
-    let (jobs, superseded) = newest_per_push(jobs);
-    for id in superseded {
-        tracing::warn!(job = id, "closing a part superseded by a later awaited part of the same answer");
-        if let Err(e) = outbox.record(id, None).await {
-            tracing::error!(job = id, error = %e, "cannot close a superseded part");
+        let mut tick = tokio::time::interval((me.work_lease / 3).max(Duration::from_millis(10)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = me.store.renew(&me.owner, now_ms() + me.lease_ms()).await {
+                tracing::warn!(error = %e, "cannot renew the leases of awaited work");
+            }
+            let n = me.sweep(None).await;
+            if n > 0 {
+                tracing::warn!(jobs = n, "adopted awaited work abandoned by another process");
+            }
         }
     }
-    let extensions = Arc::new(router.extensions());
-    let mut n = 0;
-    for job in jobs {
-        let (Some(account), Ok(inbound)) = (accounts.get(&job.account), Inbound::from_xml(&job.push)) else {
-            tracing::error!(job = job.id, account = %job.account, "cannot recover job: unknown account or bad push");
-            continue;
+
+    fn lease_ms(&self) -> i64 {
+        self.work_lease.as_millis() as i64
+    }
+
+    /// Adopts the awaited work nobody works on and starts working it again; returns how many jobs.
+    async fn sweep(self: &Arc<Self>, previous: Option<&str>) -> usize {
+        let jobs = match self.store.adopt(&self.owner, previous, now_ms(), self.lease_ms(), 1_000).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot adopt awaited outbox jobs");
+                return 0;
+            }
         };
-        let ctx = Arc::new(context(account.clone(), inbound, extensions.clone()));
+        let (jobs, superseded) = newest_per_push(jobs);
+        for id in superseded {
+            tracing::warn!(job = id, "closing a part superseded by a later awaited part of the same answer");
+            if let Err(e) = self.outbox.record(id, None).await {
+                tracing::error!(job = id, error = %e, "cannot close a superseded part");
+            }
+        }
+        let n = jobs.len();
+        for job in jobs {
+            let me = self.clone();
+            tokio::spawn(async move { me.rework(job).await });
+        }
+        n
+    }
+
+    /// Works one adopted job again from its stored push and records the answer.
+    async fn rework(&self, job: Job) {
+        let (Some(account), Ok(inbound)) = (self.accounts.get(&job.account), Inbound::from_xml(&job.push)) else {
+            tracing::error!(job = job.id, account = %job.account, "cannot recover job: unknown account or bad push");
+            return;
+        };
+        let extensions = Arc::new(self.router.extensions());
+        let ctx = Arc::new(context(account.clone(), inbound, extensions));
         let outcome = match dispatch::by_rules(&ctx) {
             Some(dispatch::RuleAnswer::Ready(outcome)) => outcome,
-            Some(dispatch::RuleAnswer::Upload(reply, file)) => dispatch::upload(&ctx, media, reply, &file).await,
-            None => match dispatch::by_router(&ctx, router) {
+            Some(dispatch::RuleAnswer::Upload(reply, file)) => {
+                dispatch::upload(&ctx, self.media.as_ref(), reply, &file).await
+            }
+            None => match dispatch::by_router(&ctx, &self.router) {
                 Some(fut) => dispatch::run(&ctx, fut).await,
                 None => None,
             },
         };
-        if let Err(e) = outbox.record(job.id, outcome).await {
+        if let Err(e) = self.outbox.record(job.id, outcome).await {
             tracing::error!(job = job.id, error = %e, "cannot record a recovered answer");
-            continue;
         }
-        n += 1;
     }
-    if n > 0 {
-        tracing::info!(jobs = n, "recovered outbox jobs awaited before the restart");
-    }
-    n
 }
 
 fn context(account: Arc<Account>, inbound: Inbound, extensions: Arc<axum::http::Extensions>) -> Context {
@@ -95,6 +149,8 @@ fn push_key(dedup_key: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use wxgate_store::JobState;
+
     use super::*;
 
     fn job(id: i64, key: &str) -> Job {

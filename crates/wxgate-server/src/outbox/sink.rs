@@ -1,12 +1,13 @@
 //! The outbox as a late-delivery sink: durable acceptance, the answer when it is known.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use wxgate_proto::ReplyBody;
 use wxgate_proto::reply::MAX_TEXT_BYTES;
 use wxgate_proto::text::split_trimmed;
-use wxgate_store::{NewJob, OutboxStore};
+use wxgate_store::{Lease, NewJob, OutboxStore};
 
 use super::now_ms;
 use crate::context::Context;
@@ -17,12 +18,17 @@ use crate::join::{Accepted, BoxFut, LateDelivery, Outcome, dedup_key};
 pub struct Outbox {
     store: Arc<dyn OutboxStore>,
     wake: Arc<Notify>,
+    /// This process's name: accepted pushes are leased to it while their answers are worked out.
+    owner: Arc<str>,
+    /// How long that lease lasts unless renewed.
+    work_lease: Duration,
 }
 
 impl Outbox {
-    /// An outbox over a store; `wake` is notified whenever a job becomes ready.
-    pub fn new(store: Arc<dyn OutboxStore>, wake: Arc<Notify>) -> Self {
-        Outbox { store, wake }
+    /// An outbox over a store; `wake` is notified whenever a job becomes ready. Accepted pushes are leased to
+    /// `owner` for `work_lease` (renewed by the recovery loop while the process lives).
+    pub fn new(store: Arc<dyn OutboxStore>, wake: Arc<Notify>, owner: &str, work_lease: Duration) -> Self {
+        Outbox { store, wake, owner: owner.into(), work_lease }
     }
 
     /// Records an answer (shared by late completion and crash recovery); a long text becomes several messages of
@@ -47,6 +53,7 @@ impl Outbox {
             dedup_key: key + suffix,
             push: ctx.inbound.to_xml().into_bytes(),
             accepted_at: now_ms(),
+            lease: Some(Lease { owner: self.owner.to_string(), until: now_ms() + self.work_lease.as_millis() as i64 }),
         };
         self.store.accept(job).await.map_err(|e| e.to_string())
     }

@@ -23,12 +23,18 @@ use super::window::Windows;
 /// Tuning of the worker.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// This worker's name in leases (unique per process).
+    /// This process's name in leases: `<instance>#<boot>` (unique per process; see [`WorkerConfig::for_instance`]).
     pub name: String,
+    /// The replica this process is, stable across its restarts: a restarted process adopts the awaited work its
+    /// earlier life left at once, instead of waiting for the lease to run out.
+    pub instance: String,
     /// Users served at once.
     pub concurrency: usize,
     /// How long a claim is held before another worker may take the job.
     pub lease: Duration,
+    /// How long awaited work stays with this process unless renewed (renewed every third of it); work of a
+    /// process that stopped renewing is adopted by another after it.
+    pub work_lease: Duration,
     /// How often to look for due jobs when not woken.
     pub poll: Duration,
     /// Send attempts before a job is dead-lettered.
@@ -39,17 +45,27 @@ pub struct WorkerConfig {
     pub max_backoff: Duration,
 }
 
-impl Default for WorkerConfig {
-    fn default() -> Self {
+impl WorkerConfig {
+    /// The defaults, for replica `instance` (e.g. the host name and listen address).
+    pub fn for_instance(instance: &str) -> Self {
         WorkerConfig {
-            name: format!("wxgate-{}-{}", std::process::id(), now_ms()),
+            name: format!("{instance}#{}-{}", std::process::id(), now_ms()),
+            instance: instance.to_owned(),
             concurrency: 16,
             lease: Duration::from_secs(60),
+            work_lease: Duration::from_secs(30),
             poll: Duration::from_millis(500),
             max_attempts: 8,
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
         }
+    }
+}
+
+impl Default for WorkerConfig {
+    /// The defaults for an instance of its own (named after this process): nothing to adopt at start.
+    fn default() -> Self {
+        WorkerConfig::for_instance(&format!("wxgate-{}-{}", std::process::id(), now_ms()))
     }
 }
 

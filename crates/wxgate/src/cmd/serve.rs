@@ -57,8 +57,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (server.listen / WXGATE_LISTEN)", config.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "wxgate listening");
     let sender = Arc::new(sender);
+    let worker = WorkerConfig { work_lease: config.work_lease, ..WorkerConfig::for_instance(&config.instance) };
+    tracing::info!(instance = %config.instance, "this replica");
     Gateway::new(config)
-        .with_outbox(stores.outbox, sender.clone(), WorkerConfig::default())
+        .with_outbox(stores.outbox, sender.clone(), worker)
         .with_media(sender)
         .with_conversations(stores.conversations)
         .serve(listener, shutdown_signal())
