@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Outbox throughput: jobs/s through the worker against the simulated platform, SQLite (durability full and
-# normal) against the in-memory store measured in the same run.
+# normal) and Redis (a throwaway local redis-server, when installed) against the in-memory store measured in the
+# same run.
 #
 #   bench/outbox.sh                      # 400 users × 5 answers, 16 users at once
 #   USERS=1000 CONCURRENCY=32 bench/outbox.sh

@@ -1,6 +1,7 @@
 //! Outbox throughput: jobs per second through the worker, sending customer-service messages to the simulated
-//! platform over HTTP, with the SQLite store (durability `full` and `normal`) and, in the same run, the
-//! in-memory store as the baseline. Prints one line per store and the ratio to memory.
+//! platform over HTTP, with the SQLite store (durability `full` and `normal`), a Redis store (a throwaway
+//! `redis-server` on this machine, persistence off, when one is installed) and, in the same run, the in-memory
+//! store as the baseline. Prints one line per store and the ratio to memory.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,8 @@ use wxgate_server::outbox::{PlatformSender, Windows, Worker, WorkerConfig};
 use wxgate_sim::{Account, Interaction, Simulator};
 use wxgate_store::memory::MemoryStore;
 use wxgate_store::{JobState, NewJob, OutboxStore};
+use wxgate_store_redis::RedisStore;
+use wxgate_store_redis::testing::TestRedis;
 use wxgate_store_sqlite::{Durability, SqliteStore};
 
 /// Arguments.
@@ -36,11 +39,16 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("wxgate-outbox-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut results = Vec::new();
-    let stores: Vec<(&str, Arc<dyn OutboxStore>)> = vec![
+    let mut stores: Vec<(&str, Arc<dyn OutboxStore>)> = vec![
         ("memory", Arc::new(MemoryStore::new())),
         ("sqlite-full", Arc::new(SqliteStore::open(dir.join("full.sqlite"), Durability::Full).expect("sqlite"))),
         ("sqlite-normal", Arc::new(SqliteStore::open(dir.join("normal.sqlite"), Durability::Normal).expect("sqlite"))),
     ];
+    let redis = TestRedis::start();
+    if let Some(redis) = &redis {
+        let store = RedisStore::connect(redis.url(), "bench:").await.expect("redis");
+        stores.push(("redis", Arc::new(store)));
+    }
     for (label, store) in stores {
         let rate = run(&args, store).await;
         results.push((label, rate));
