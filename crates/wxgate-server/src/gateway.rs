@@ -30,8 +30,8 @@ use crate::router::Ctx;
 use crate::router::Router;
 use crate::webhook::{self, PathGroup, Shared};
 use tokio::sync::Notify;
-use wxgate_store::ConversationStore;
 use wxgate_store::OutboxStore;
+use wxgate_store::{AttemptCounter, ConversationStore};
 
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -46,6 +46,7 @@ pub struct Gateway {
     auto: HashMap<String, Arc<AutoDelivery>>,
     conversations: Option<Arc<dyn ConversationStore>>,
     media: Option<Arc<dyn MediaUploader>>,
+    attempts: Option<Arc<dyn AttemptCounter>>,
 }
 
 /// The outbox pieces started with the server.
@@ -72,6 +73,7 @@ impl Gateway {
             auto: HashMap::new(),
             conversations: None,
             media: None,
+            attempts: None,
         }
     }
 
@@ -114,6 +116,14 @@ impl Gateway {
     /// Uploads the local files of rules such as `image = "logo.png"` (the platform client does).
     pub fn with_media(mut self, uploader: Arc<dyn MediaUploader>) -> Self {
         self.media = Some(uploader);
+        self
+    }
+
+    /// Counts WeChat's attempts at each push in a store shared with the other replicas, so the last attempt
+    /// hands the answer over even when a load balancer spreads one push's attempts over several replicas.
+    /// Without it each process counts the attempts it receives (right for one process, or sticky routing).
+    pub fn with_shared_attempts(mut self, counter: Arc<dyn AttemptCounter>) -> Self {
+        self.attempts = Some(counter);
         self
     }
 
@@ -177,6 +187,7 @@ impl Gateway {
             }),
             typing: self.outbox.as_ref().map(|o| o.cs.clone()),
             media: self.media.clone(),
+            attempts: self.attempts.clone(),
             extensions: Arc::new(self.router.extensions()),
             router,
             timestamp_window: self.config.timestamp_window,

@@ -1,5 +1,6 @@
 //! Retries join the running work; answers ready in time go out passively, late ones to the late-delivery sink,
-//! and passive-only accounts park them for the user's next message. WeChat's side is played over real HTTP:
+//! and passive-only accounts park them for the user's next message; replicas that share a store count a push's
+//! attempts together, so the last is known wherever it lands. WeChat's side is played over real HTTP:
 //! an attempt that gets no answer in time is abandoned (the client times out) and the same push is sent again.
 
 mod common;
@@ -14,6 +15,8 @@ use wxgate_proto::{Format, Reply, ReplyBody};
 use wxgate_server::join::{Accepted, BoxFut, LateDelivery, Outcome};
 use wxgate_server::router::Text;
 use wxgate_server::{Context, Gateway, Router, config};
+use wxgate_store::AttemptCounter;
+use wxgate_store::memory::MemoryStore;
 
 /// Sends the same push up to `attempts` times, abandoning each after `per_attempt`, like WeChat does.
 async fn deliver(s: &TestServer, body: &str, attempts: u32, per_attempt: Duration) -> Option<Sent> {
@@ -127,4 +130,44 @@ async fn passive_only_parks_the_answer_for_the_next_message() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     let third = deliver(&s, &text_xml("more", fresh_id()), 1, Duration::from_secs(5)).await.unwrap();
     assert_eq!(text_of(&third), ReplyBody::text("done: anything"));
+}
+
+/// Two replicas behind a load balancer that sends a push's first attempt to one and the retries to the other.
+async fn spread_attempts(shared: Option<Arc<dyn AttemptCounter>>) -> (Option<Sent>, Option<(u64, Outcome)>, usize) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let recorder = Arc::new(Recorder { accepted: AtomicUsize::new(0), done: tx });
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let config = config::load_str(&cfg("budget_ms = 150, attempts = 3"), "t", Vec::new()).unwrap();
+        let mut gateway = Gateway::new(config)
+            .with_router(slow_router(calls.clone(), Duration::from_millis(3000)))
+            .with_late_delivery(recorder.clone());
+        if let Some(counter) = &shared {
+            gateway = gateway.with_shared_attempts(counter.clone());
+        }
+        replicas.push(start_gateway(gateway).await);
+    }
+    let body = text_xml("spread", fresh_id());
+    let per_attempt = Duration::from_millis(1000);
+    assert!(deliver(&replicas[0], &body, 1, per_attempt).await.is_none(), "the first attempt is held");
+    assert!(deliver(&replicas[1], &body, 1, per_attempt).await.is_none(), "so is the second");
+    let last = deliver(&replicas[1], &body, 1, per_attempt).await;
+    let handed = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.ok().flatten();
+    (last, handed, calls.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn attempts_spread_over_replicas_are_counted_in_the_shared_store() {
+    let counter: Arc<dyn AttemptCounter> = Arc::new(MemoryStore::new());
+    let (last, handed, calls) = spread_attempts(Some(counter)).await;
+    let last = last.expect("the third attempt is known as the last and answered");
+    assert_eq!((last.status, last.body.as_str()), (200, "success"));
+    assert_eq!(handed, Some((100, Some(ReplyBody::text("done: spread")))), "the answer goes to late delivery");
+    assert_eq!(calls, 2, "the replica that saw only retries ran the handler too");
+
+    // Counting locally, the replica that saw two attempts takes the third for the second and holds it: WeChat
+    // gives up and the answer is lost. This is what the shared count prevents.
+    let (last, handed, _) = spread_attempts(None).await;
+    assert!(last.is_none() && handed.is_none(), "without the shared count the answer is lost");
 }

@@ -19,7 +19,7 @@ impl RedisStore {
         format!("{}user:{account}\u{1f}{openid}", self.prefix)
     }
 
-    /// A token (or its refresh lease) by the caller's key.
+    /// A token (or its refresh lease, or a push's attempt count) by the caller's key.
     pub(crate) fn token_key(&self, kind: &str, key: &str) -> String {
         format!("{}{kind}:{key}", self.prefix)
     }

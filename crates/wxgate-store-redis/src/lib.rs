@@ -1,5 +1,5 @@
-//! The Redis backend: several wxgate replicas share one outbox, one access token per account, one media cache and
-//! the users' conversations through one Redis server.
+//! The Redis backend: several wxgate replicas share one outbox, one access token per account, one media cache, the
+//! users' conversations and the count of WeChat's attempts at each push through one Redis server.
 //!
 //! Every change that reads before it writes (accepting a push, claiming jobs, put-if-newer, leases) is one Lua
 //! script, which Redis runs atomically: two replicas never claim the same job or overwrite a fresher token.
@@ -10,6 +10,7 @@
 //! their keys from the prefix, so the store needs a single Redis server (or a primary with replicas), not a
 //! Redis Cluster.
 
+mod attempts;
 mod conn;
 mod conversation;
 mod keys;

@@ -228,6 +228,13 @@ redis.call('DEL', KEYS[1])
 return 1
 "#;
 
+/// KEYS: the push's attempt count. ARGV: time to live in ms. Counts one attempt; the first sets the expiry.
+const COUNT_ATTEMPT: &str = r#"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"#;
+
 /// The scripts, hashed once (Redis caches them by SHA-1; a restarted server is sent the source again).
 pub(crate) struct Scripts {
     pub accept: Script,
@@ -247,6 +254,7 @@ pub(crate) struct Scripts {
     pub lease_try: Script,
     pub lease_release: Script,
     pub media_remove: Script,
+    pub count_attempt: Script,
 }
 
 fn outbox(body: &str) -> Script {
@@ -273,6 +281,7 @@ impl Scripts {
             lease_try: Script::new(LEASE_TRY),
             lease_release: Script::new(LEASE_RELEASE),
             media_remove: Script::new(MEDIA_REMOVE),
+            count_attempt: Script::new(COUNT_ATTEMPT),
         }
     }
 }

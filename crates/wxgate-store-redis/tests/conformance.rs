@@ -21,6 +21,7 @@ async fn conforms() {
     conformance::media_cache(&store(&redis, "media").await).await;
     let (a, b) = (store(&redis, "shared").await, store(&redis, "shared").await);
     conformance::token_store_shared(&a, &b).await;
+    conformance::attempt_counter(&store(&redis, "attempts").await).await;
 }
 
 #[tokio::test]

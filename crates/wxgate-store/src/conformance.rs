@@ -223,3 +223,14 @@ pub async fn media_cache(cache: &dyn crate::MediaCache) {
     assert!(cache.remove(&key("wxA", "image"), "M2").await.unwrap());
     assert_eq!(cache.get(&key("wxA", "image"), 0).await.unwrap(), None);
 }
+
+/// The attempt counter rules: numbers count up from 1 per key, keys are apart, and a count is forgotten after
+/// its time to live (the suite waits for that, so keep `ttl_ms` short: it uses 300 ms).
+pub async fn attempt_counter(counter: &dyn crate::AttemptCounter) {
+    assert_eq!(counter.count_attempt("conf:push-1", 300).await.unwrap(), 1, "the first attempt");
+    assert_eq!(counter.count_attempt("conf:push-1", 300).await.unwrap(), 2, "a retry");
+    assert_eq!(counter.count_attempt("conf:push-2", 300).await.unwrap(), 1, "pushes are apart");
+    assert_eq!(counter.count_attempt("conf:push-1", 300).await.unwrap(), 3, "the time to live runs from the first");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(counter.count_attempt("conf:push-1", 300).await.unwrap(), 1, "forgotten after its time");
+}

@@ -4,6 +4,7 @@
 //! and the server holds them as `Arc<dyn …>` without knowing the backend. Every backend — in memory, SQLite,
 //! Redis — runs the same [`conformance`] functions in its tests, so they behave alike.
 
+pub mod attempts;
 pub mod conformance;
 pub mod conversation;
 pub mod error;
@@ -13,6 +14,7 @@ mod memory_kv;
 pub mod outbox;
 pub mod token;
 
+pub use attempts::AttemptCounter;
 pub use conversation::{ConversationStore, Turn};
 pub use error::StoreError;
 pub use media::{CachedMedia, MediaCache, MediaKey};

@@ -1,5 +1,6 @@
-//! [`TokenStore`] and [`MediaCache`] for the in-memory store: plain maps behind a mutex, with the same rules as
-//! every backend (put-if-newer via [`crate::token::replaces`], compare-and-invalidate, expiring leases).
+//! [`TokenStore`], [`MediaCache`] and [`AttemptCounter`] for the in-memory store: plain maps behind a mutex, with
+//! the same rules as every backend (put-if-newer via [`crate::token::replaces`], compare-and-invalidate, expiring
+//! leases and counts).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::memory::MemoryStore;
 use crate::token::replaces;
-use crate::{CachedMedia, MediaCache, MediaKey, StoreError, StoredToken, TokenStore};
+use crate::{AttemptCounter, CachedMedia, MediaCache, MediaKey, StoreError, StoredToken, TokenStore};
 
 /// A stored token and whether it is still valid.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ pub(crate) struct KvState {
     tokens: Mutex<HashMap<String, TokenRow>>,
     leases: Mutex<HashMap<String, (String, u64)>>,
     media: Mutex<HashMap<MediaKey, CachedMedia>>,
+    attempts: Mutex<HashMap<String, (u32, std::time::Instant)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -94,6 +96,18 @@ impl MediaCache for MemoryStore {
     }
 }
 
+#[async_trait]
+impl AttemptCounter for MemoryStore {
+    async fn count_attempt(&self, key: &str, ttl_ms: u64) -> Result<u32, StoreError> {
+        let now = std::time::Instant::now();
+        let mut attempts = lock(&self.kv.attempts);
+        attempts.retain(|_, (_, forget_at)| *forget_at > now);
+        let (n, _) = attempts.entry(key.to_owned()).or_insert((0, now + std::time::Duration::from_millis(ttl_ms)));
+        *n += 1;
+        Ok(*n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::memory::MemoryStore;
@@ -104,5 +118,6 @@ mod tests {
         crate::conformance::token_store(&store).await;
         crate::conformance::media_cache(&store).await;
         crate::conformance::token_store_shared(&store, &store).await;
+        crate::conformance::attempt_counter(&store).await;
     }
 }

@@ -2,13 +2,15 @@
 //! conversations. Each user's first message goes to replica A, which is killed with `kill -9` while the model
 //! still thinks; the next ones go to replica B. B adopts the pushes A left once A's lease runs out and works
 //! them again (only those: B's own are not redone). Every user receives every answer exactly once and in
-//! order, across both replicas, and the platform issued one access token.
+//! order, across both replicas, and the platform issued one access token. Behind a round-robin balancer that
+//! spreads one push's three attempts over both replicas, the last attempt is still known as the last (the
+//! count is kept in Redis) and hands the slow answer over: no system notice, one answer.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Server, answers, free_port, serve, wait_healthy};
+use common::{Server, answers, free_port, round_robin, serve, wait_healthy};
 use wxgate_llm::fake::FakeModel;
 use wxgate_sim::{Account, Item, Settings, Simulator, Verdict};
 use wxgate_store::{JobState, OutboxStore};
@@ -28,6 +30,7 @@ fn replica_config(
     sim: &Simulator,
     model: &FakeModel,
     redis: &str,
+    deadline: &str,
 ) -> (u16, std::path::PathBuf) {
     let port = free_port();
     let config = dir.join(format!("{name}.toml"));
@@ -36,7 +39,7 @@ fn replica_config(
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nbackend = \"redis\"\nurl = \"{redis}\"\nprefix = \"{}\"\nwork_lease_ms = 2000\n\
              [[accounts]]\nname = \"acct\"\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\n\
-             secret = \"replica-secret\"\napi_base = \"{}\"\ndeadline = {{ budget_ms = 300, attempts = 1 }}\n\
+             secret = \"replica-secret\"\napi_base = \"{}\"\ndeadline = {{ {deadline} }}\n\
              [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = false\nrate_per_minute = 100\n",
             TestRedis::prefix("replicas"),
             sim.base_url(),
@@ -69,8 +72,9 @@ async fn two_replicas_share_the_outbox_and_the_token() {
     let sim = Simulator::builder().settings(settings).start().await.unwrap();
     let dir = std::env::temp_dir().join(format!("wxgate-replicas-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (port_a, config_a) = replica_config(&dir, "a", &sim, &model, redis.url());
-    let (port_b, config_b) = replica_config(&dir, "b", &sim, &model, redis.url());
+    let deadline = "budget_ms = 300, attempts = 1";
+    let (port_a, config_a) = replica_config(&dir, "a", &sim, &model, redis.url(), deadline);
+    let (port_b, config_b) = replica_config(&dir, "b", &sim, &model, redis.url(), deadline);
     let mut a = start(&config_a, port_a).await;
     let _b = start(&config_b, port_b).await;
     let url = |port: u16| format!("http://127.0.0.1:{port}/wx");
@@ -117,5 +121,41 @@ async fn two_replicas_share_the_outbox_and_the_token() {
     let asked = model.requests().len();
     assert!(asked <= USERS * MESSAGES + USERS, "only A's unfinished pushes were worked again: {asked} model calls");
     assert!(store.list(JobState::Awaiting, 100).await.unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_whose_attempts_are_spread_over_replicas_is_answered_once() {
+    let Some(redis) = TestRedis::start() else { return };
+    let model = FakeModel::start().await.unwrap();
+    // Longer than WeChat's three attempts (2 s each here): the last attempt must hand the answer over.
+    model.set_delay(Duration::from_millis(6500));
+    let settings = Settings { push_timeout: Duration::from_secs(2), ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("wxgate-spread-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let deadline = "budget_ms = 1200, attempts = 3";
+    let (port_a, config_a) = replica_config(&dir, "a", &sim, &model, redis.url(), deadline);
+    let (port_b, config_b) = replica_config(&dir, "b", &sim, &model, redis.url(), deadline);
+    let (_a, _b) = (start(&config_a, port_a).await, start(&config_b, port_b).await);
+    let balancer = round_robin(vec![port_a, port_b]).await;
+    let account = Account::new(APPID, "replica-secret", GH, TOKEN).with_url(format!("http://127.0.0.1:{balancer}/wx"));
+    sim.add_account(account).unwrap();
+    let user = "oSpreadUser0000000000000000";
+    sim.add_user(APPID, user).unwrap();
+
+    // Attempts go to A, B, then A again: A has seen two, but the shared count knows this is the third.
+    let outcome = sim.user(APPID, user).send_text("a slow question").await.unwrap();
+    assert!(matches!(outcome.verdict, Verdict::Nothing), "the last attempt answered: {:?}", outcome.verdict);
+    sim.user(APPID, user)
+        .wait_for(Duration::from_secs(20), |t| t.iter().any(|e| matches!(e.item, Item::CustomerService { .. })))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let transcript = sim.transcript(APPID, user);
+    assert!(transcript.iter().all(|e| !matches!(e.item, Item::SystemNotice { .. })), "no system notice");
+    let got = answers(&sim, APPID, user);
+    assert_eq!(got.len(), 1, "one answer: {got:?}");
+    assert!(got[0].starts_with("echo: a slow question"), "{got:?}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -2,7 +2,9 @@
 //! time, or late through a [`LateDelivery`] sink when it is not.
 //!
 //! Per attempt (WeChat waits 5 s per attempt and makes 3):
-//! 1. the first attempt starts the work; retries join it ([`InFlightTable`]);
+//! 1. the first attempt starts the work; retries join it ([`InFlightTable`]). Replicas sharing a store count
+//!    the attempts there ([`AttemptCounter`]), so the last is known even when a load balancer spreads them; a
+//!    replica that receives a retry of work running elsewhere runs it too (the outbox still sends one answer);
 //! 2. every attempt waits up to the account's budget (4.5 s from its arrival) and replies passively if the result
 //!    is there — a passive reply costs no customer-service quota;
 //! 3. otherwise an attempt that is not the last keeps holding the connection without answering, so WeChat retries
@@ -22,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wxgate_proto::ReplyBody;
+use wxgate_store::AttemptCounter;
 
 pub use early::Early;
 pub use key::{DedupMode, dedup_key};
@@ -50,6 +53,8 @@ pub struct Services<'a> {
     pub typing: Option<&'a Arc<dyn CustomerService>>,
     /// Uploads for rules that reply with a file.
     pub media: Option<&'a Arc<dyn MediaUploader>>,
+    /// Attempt numbers shared with other replicas, when several serve the account.
+    pub attempts: Option<&'a Arc<dyn AttemptCounter>>,
 }
 
 /// Answers one attempt: `Some(reply)` to reply passively, `None` for `success`.
@@ -84,22 +89,23 @@ pub async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyB
     if let Delivery::HandedOff(_) | Delivery::Streaming(_) = entry.delivery() {
         return None;
     }
+    let attempt = shared_attempt(ctx, services.attempts, arrival.attempt).await;
     let deadline = ctx.received_at + account.budget;
     match tokio::time::timeout_at(deadline.into(), entry.wait_passive()).await {
         Ok(Some(outcome)) => return passive_or_late(ctx, entry, late, outcome).await,
         Ok(None) => return None, // the answer is going out in parts
         Err(_) => {}
     }
-    if arrival.attempt < account.attempts {
+    if attempt < account.attempts {
         // Not the last attempt: stay silent so WeChat retries; answer if the result turns up meanwhile.
-        tracing::debug!(account = %account.name, attempt = arrival.attempt, "holding the attempt for a retry");
+        tracing::debug!(account = %account.name, attempt, "holding the attempt for a retry");
         let outcome = tokio::time::timeout(account.hold, entry.wait_passive()).await.ok().flatten().flatten();
         return passive_or_late(ctx, entry, late, outcome).await;
     }
     match late.accept(ctx).await {
         Ok(Accepted { ticket, placeholder }) => match entry.hand_off(ticket) {
             Ok(()) => {
-                tracing::info!(account = %account.name, attempt = arrival.attempt, "answer handed to late delivery");
+                tracing::info!(account = %account.name, attempt, "answer handed to late delivery");
                 placeholder
             }
             Err(Some(body)) if dispatch::too_long_for_passive(&body) => {
@@ -151,6 +157,21 @@ async fn passive_or_late(
             }
         }
         other => other,
+    }
+}
+
+/// Which of WeChat's attempts this is: the count shared with the other replicas when there is one (another
+/// replica may have received the earlier attempts), else this process's own.
+async fn shared_attempt(ctx: &Arc<Context>, counter: Option<&Arc<dyn AttemptCounter>>, local: u32) -> u32 {
+    let (Some(counter), Some(key)) = (counter, dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)) else {
+        return local;
+    };
+    match counter.count_attempt(&key, ENTRY_TTL.as_millis() as u64).await {
+        Ok(n) => n.max(local),
+        Err(e) => {
+            tracing::warn!(account = %ctx.account.name, error = %e, "cannot count the attempt in the store; counting locally");
+            local
+        }
     }
 }
 

@@ -47,6 +47,8 @@ pub struct Shared {
     pub typing: Option<Arc<dyn crate::outbox::CustomerService>>,
     /// Uploads for rules that reply with a local file.
     pub media: Option<Arc<dyn crate::media::MediaUploader>>,
+    /// Attempt numbers shared with other replicas, when several serve the accounts.
+    pub attempts: Option<Arc<dyn wxgate_store::AttemptCounter>>,
     /// The router's extensions, shared into every context.
     pub extensions: Arc<Extensions>,
     /// Allowed clock difference.
@@ -177,6 +179,7 @@ async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &st
         late,
         typing: shared.typing.as_ref(),
         media: shared.media.as_ref(),
+        attempts: shared.attempts.as_ref(),
     };
     match join::answer(ctx, services).await {
         Some(body) => respond::reply(ctx, body, timestamp, nonce),

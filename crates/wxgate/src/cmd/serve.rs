@@ -59,12 +59,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let sender = Arc::new(sender);
     let worker = WorkerConfig { work_lease: config.work_lease, ..WorkerConfig::for_instance(&config.instance) };
     tracing::info!(instance = %config.instance, "this replica");
-    Gateway::new(config)
+    let mut gateway = Gateway::new(config)
         .with_outbox(stores.outbox, sender.clone(), worker)
         .with_media(sender)
-        .with_conversations(stores.conversations)
-        .serve(listener, shutdown_signal())
-        .await?;
+        .with_conversations(stores.conversations);
+    if let Some(attempts) = stores.attempts {
+        gateway = gateway.with_shared_attempts(attempts);
+    }
+    gateway.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

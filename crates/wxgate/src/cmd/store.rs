@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use wxgate_server::config::{ResolvedConfig, StoreChoice};
-use wxgate_store::{ConversationStore, MediaCache, OutboxStore, TokenStore};
+use wxgate_store::{AttemptCounter, ConversationStore, MediaCache, OutboxStore, TokenStore};
 use wxgate_store_redis::RedisStore;
 use wxgate_store_sqlite::{Durability, SqliteStore};
 
@@ -20,6 +20,8 @@ pub struct Stores {
     pub media: Arc<dyn MediaCache>,
     /// Conversations with the model.
     pub conversations: Arc<dyn ConversationStore>,
+    /// WeChat's attempts counted across replicas (Redis only: one machine counts them in memory).
+    pub attempts: Option<Arc<dyn AttemptCounter>>,
 }
 
 impl Stores {
@@ -27,7 +29,13 @@ impl Stores {
     where
         S: OutboxStore + TokenStore + MediaCache + ConversationStore + 'static,
     {
-        Stores { outbox: store.clone(), tokens: store.clone(), media: store.clone(), conversations: store }
+        Stores {
+            outbox: store.clone(),
+            tokens: store.clone(),
+            media: store.clone(),
+            conversations: store,
+            attempts: None,
+        }
     }
 }
 
@@ -45,7 +53,8 @@ pub async fn open(config: &ResolvedConfig) -> anyhow::Result<Stores> {
                 .await
                 .with_context(|| format!("cannot reach Redis at {url:?} (store.url / WXGATE_REDIS_URL)"))?;
             tracing::info!(prefix = %prefix, "store: redis");
-            Ok(Stores::of(Arc::new(store)))
+            let store = Arc::new(store);
+            Ok(Stores { attempts: Some(store.clone()), ..Stores::of(store) })
         }
     }
 }

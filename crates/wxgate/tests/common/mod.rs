@@ -1,10 +1,14 @@
 //! Running real `wxgate serve` processes in tests: start one on a config file, wait until it answers, kill it
-//! with `kill -9`, and read what the simulated phone received.
+//! with `kill -9`, put a round-robin balancer in front of several, and read what the simulated phone received.
 
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
 
 use wxgate_sim::{Item, Simulator};
 
@@ -68,4 +72,43 @@ pub fn answers(sim: &Simulator, appid: &str, openid: &str) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// A load balancer on a free port that sends each request to the next of `backends` in turn, as one spreading a
+/// push's retries over replicas does. Returns its port.
+pub async fn round_robin(backends: Vec<u16>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let next = Arc::new(AtomicUsize::new(0));
+    let http = reqwest::Client::new();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (next, http, backends) = (next.clone(), http.clone(), backends.clone());
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let backend = backends[next.fetch_add(1, Ordering::SeqCst) % backends.len()];
+                let http = http.clone();
+                async move {
+                    let (parts, body) = req.into_parts();
+                    let body = body.collect().await?.to_bytes();
+                    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                    let sent = http
+                        .request(parts.method, format!("http://127.0.0.1:{backend}{path}"))
+                        .headers(parts.headers)
+                        .body(body)
+                        .send()
+                        .await;
+                    let (status, bytes) = match sent {
+                        Ok(resp) => (resp.status(), resp.bytes().await.unwrap_or_default()),
+                        Err(_) => (hyper::StatusCode::BAD_GATEWAY, bytes::Bytes::new()),
+                    };
+                    Ok::<_, hyper::Error>(hyper::Response::builder().status(status).body(Full::new(bytes)).unwrap())
+                }
+            });
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            });
+        }
+    });
+    port
 }
