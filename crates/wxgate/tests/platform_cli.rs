@@ -1,11 +1,13 @@
 //! The platform subcommands as separate processes against the simulator: `token` hides the token unless
 //! `--reveal`, processes share one token through `WXGATE_STORE`, `send` (text with Markdown, image from a file),
-//! `typing`, `media upload`, and errors that name the errcode, its meaning and what to do.
+//! `typing`, `media upload`, and errors that name the errcode, its meaning and what to do; with
+//! `--redis-url` the processes share the token through Redis instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use wxgate_sim::{Account, Interaction, Item, Simulator};
+use wxgate_store_redis::testing::TestRedis;
 
 const APPID: &str = "wx0123456789abcdef";
 const SECRET: &str = "cli-test-secret-42";
@@ -15,12 +17,17 @@ struct Env {
     base: String,
     store: PathBuf,
     dir: PathBuf,
+    /// Tokens and media ids in this Redis instead of the SQLite file.
+    redis: Option<String>,
 }
 
 /// Runs the binary off the async runtime (the simulator keeps serving meanwhile).
 async fn wxgate(env: &Env, args: &[&str]) -> Output {
     let (base, store, dir) = (env.base.clone(), env.store.clone(), env.dir.clone());
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    if let Some(url) = &env.redis {
+        args.extend(["--redis-url".to_owned(), url.clone(), "--redis-prefix".to_owned(), TestRedis::prefix("cli")]);
+    }
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_wxgate"))
             .args(&args)
@@ -56,7 +63,7 @@ async fn platform_commands_work_end_to_end() {
     let dir = std::env::temp_dir().join(format!("wxgate-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let env = Env { base: sim.base_url(), store: dir.join("wxgate.sqlite"), dir: dir.clone() };
+    let env = Env { base: sim.base_url(), store: dir.join("wxgate.sqlite"), dir: dir.clone(), redis: None };
 
     let first = wxgate(&env, &["token"]).await;
     assert!(first.status.success(), "{}", text(&first.stderr));
@@ -106,5 +113,27 @@ async fn platform_commands_work_end_to_end() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("limit is 2097152 bytes"), "{}", text(&out.stderr));
     assert_eq!(sim.counters().media_uploads, 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_share_the_token_through_redis() {
+    let Some(redis) = TestRedis::start() else { return };
+    let sim = Simulator::builder().account(Account::new(APPID, SECRET, "gh_0123456789ab", "t")).start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("wxgate-cli-redis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("unused.sqlite");
+    let env = Env { base: sim.base_url(), store: store.clone(), dir: dir.clone(), redis: Some(redis.url().to_owned()) };
+    let first = wxgate(&env, &["token"]).await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("source:     platform"), "{}", text(&first.stdout));
+    let second = wxgate(&env, &["token"]).await;
+    assert!(
+        text(&second.stdout).contains("source:     store"),
+        "the second process reads Redis: {}",
+        text(&second.stdout)
+    );
+    assert_eq!(sim.counters().tokens_issued, 1);
+    assert!(!store.exists(), "the SQLite file is not used");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -47,7 +47,7 @@ enum Action {
 
 /// Runs the subcommand.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let client = args.platform.client()?;
+    let client = args.platform.client().await?;
     match args.action {
         Action::Upload { file, media_type, no_cache } => {
             let media_type = match media_type {

@@ -1,13 +1,14 @@
 //! What `send`, `typing`, `media` and `token` share: the platform options and building a client from them.
 //!
 //! The AppSecret is read from `WXGATE_APPSECRET` only — never a command-line argument, which would end up in
-//! shell history and `ps`. Tokens and the media cache live in the SQLite store at `WXGATE_STORE`, so
-//! consecutive commands (and a running server on the same file) share one token.
+//! shell history and `ps`. Tokens and the media cache live in the SQLite store at `WXGATE_STORE`, or in Redis
+//! with `WXGATE_REDIS_URL`, so consecutive commands (and running servers on the same store) share one token.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use wxgate_client::{Client, ClientConfig, Secret, TokenEndpoint};
+use wxgate_store_redis::RedisStore;
 use wxgate_store_sqlite::{Durability, SqliteStore};
 
 /// Platform connection options.
@@ -31,6 +32,12 @@ pub struct PlatformArgs {
     /// SQLite file shared for tokens and the media cache.
     #[arg(long, env = "WXGATE_STORE", global = true, default_value = "wxgate.sqlite")]
     pub store: std::path::PathBuf,
+    /// Redis shared for tokens and the media cache instead of the SQLite file (as `store.url` of the servers).
+    #[arg(long, env = "WXGATE_REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+    /// The Redis key prefix (as `store.prefix` of the servers).
+    #[arg(long, global = true, default_value = "wxgate:")]
+    pub redis_prefix: String,
 }
 
 impl PlatformArgs {
@@ -57,18 +64,33 @@ impl PlatformArgs {
         Ok(cfg)
     }
 
-    /// A client sharing tokens and media ids through the SQLite store.
-    pub fn client(&self) -> anyhow::Result<Client> {
-        self.client_with(self.config()?)
+    /// A client sharing tokens and media ids through the store.
+    pub async fn client(&self) -> anyhow::Result<Client> {
+        self.client_with(self.config()?).await
     }
 
-    /// A client for `cfg` (adjusted from [`PlatformArgs::config`]) on the SQLite store.
-    pub fn client_with(&self, cfg: ClientConfig) -> anyhow::Result<Client> {
-        let store = Arc::new(
-            SqliteStore::open(&self.store, Durability::Normal)
-                .with_context(|| format!("cannot open the store {} (WXGATE_STORE)", self.store.display()))?,
-        );
-        Ok(Client::builder(cfg).token_store(store.clone()).media_cache(store).build()?)
+    /// A client for `cfg` (adjusted from [`PlatformArgs::config`]) on the store: Redis when a URL is given,
+    /// else the SQLite file.
+    pub async fn client_with(&self, cfg: ClientConfig) -> anyhow::Result<Client> {
+        let builder = Client::builder(cfg);
+        let builder = match &self.redis_url {
+            Some(url) => {
+                let store = Arc::new(
+                    RedisStore::connect(url, &self.redis_prefix)
+                        .await
+                        .context("cannot reach Redis (--redis-url / WXGATE_REDIS_URL)")?,
+                );
+                builder.token_store(store.clone()).media_cache(store)
+            }
+            None => {
+                let store = Arc::new(
+                    SqliteStore::open(&self.store, Durability::Normal)
+                        .with_context(|| format!("cannot open the store {} (WXGATE_STORE)", self.store.display()))?,
+                );
+                builder.token_store(store.clone()).media_cache(store)
+            }
+        };
+        Ok(builder.build()?)
     }
 }
 

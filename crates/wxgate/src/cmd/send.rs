@@ -244,7 +244,7 @@ async fn bodies(client: &Client, kind: Kind) -> anyhow::Result<Vec<KfBody>> {
 /// Runs the subcommand.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let to = args.to.context("pass --to OPENID")?;
-    let client = args.platform.client()?;
+    let client = args.platform.client().await?;
     let bodies = bodies(&client, args.kind).await?;
     let total = bodies.len();
     for (i, body) in bodies.into_iter().enumerate() {

@@ -18,7 +18,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let client = args.platform.client()?;
+    let client = args.platform.client().await?;
     let Some(info) = client.access_token().await? else {
         println!("Cloud Hosting open interface service: calls need no access token");
         return Ok(());

@@ -28,7 +28,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.business {
         cfg.typing_path = TypingPath::Business;
     }
-    let client = args.platform.client_with(cfg)?;
+    let client = args.platform.client_with(cfg).await?;
     let command = if args.cancel { TypingCommand::CancelTyping } else { TypingCommand::Typing };
     client.typing(&args.to, command).await?;
     println!("{command:?} sent to {}", args.to);
