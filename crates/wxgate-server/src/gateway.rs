@@ -31,7 +31,7 @@ use crate::router::Router;
 use crate::webhook::{self, PathGroup, Shared};
 use tokio::sync::Notify;
 use wxgate_store::OutboxStore;
-use wxgate_store::{AttemptCounter, ConversationStore};
+use wxgate_store::{AttemptCounter, ConversationStore, WindowStore};
 
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -47,6 +47,7 @@ pub struct Gateway {
     conversations: Option<Arc<dyn ConversationStore>>,
     media: Option<Arc<dyn MediaUploader>>,
     attempts: Option<Arc<dyn AttemptCounter>>,
+    windows: Option<Arc<dyn WindowStore>>,
 }
 
 /// The outbox pieces started with the server.
@@ -74,6 +75,7 @@ impl Gateway {
             conversations: None,
             media: None,
             attempts: None,
+            windows: None,
         }
     }
 
@@ -87,6 +89,9 @@ impl Gateway {
     ) -> Self {
         let wake = Arc::new(Notify::new());
         let windows = Arc::new(Windows::new());
+        if let Some(shared) = &self.windows {
+            windows.share(shared.clone());
+        }
         let sink = Outbox::new(store.clone(), wake.clone(), &config.name, config.work_lease);
         let recovery = (config.name.clone(), format!("{}#", config.instance), config.work_lease);
         let mut worker = Worker::new(store.clone(), cs.clone(), windows.clone(), wake.clone(), config);
@@ -124,6 +129,16 @@ impl Gateway {
     /// Without it each process counts the attempts it receives (right for one process, or sticky routing).
     pub fn with_shared_attempts(mut self, counter: Arc<dyn AttemptCounter>) -> Self {
         self.attempts = Some(counter);
+        self
+    }
+
+    /// Keeps users' customer-service windows and quotas in a store shared with the other replicas (the replica
+    /// sending an answer is often not the one that received the message). Without it they live in memory.
+    pub fn with_shared_windows(mut self, store: Arc<dyn WindowStore>) -> Self {
+        if let Some(o) = &self.outbox {
+            o.windows.share(store.clone());
+        }
+        self.windows = Some(store);
         self
     }
 

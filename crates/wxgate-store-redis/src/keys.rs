@@ -29,6 +29,11 @@ impl RedisStore {
         format!("{}media:{}\u{1f}{}\u{1f}{}", self.prefix, key.account, key.media_type, key.content_hash)
     }
 
+    /// A user's customer-service window.
+    pub(crate) fn window_key(&self, account: &str, openid: &str) -> String {
+        format!("{}window:{account}\u{1f}{openid}", self.prefix)
+    }
+
     /// A user's conversation.
     pub(crate) fn conversation_key(&self, account: &str, openid: &str) -> String {
         format!("{}conv:{account}\u{1f}{openid}", self.prefix)

@@ -235,6 +235,13 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 "#;
 
+/// KEYS: a user's window. Counts one send: remaining goes down by one, never below zero.
+const SPEND: &str = r#"
+local left = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
+if left and left > 0 then redis.call('HINCRBY', KEYS[1], 'remaining', -1) end
+return 1
+"#;
+
 /// The scripts, hashed once (Redis caches them by SHA-1; a restarted server is sent the source again).
 pub(crate) struct Scripts {
     pub accept: Script,
@@ -255,6 +262,7 @@ pub(crate) struct Scripts {
     pub lease_release: Script,
     pub media_remove: Script,
     pub count_attempt: Script,
+    pub spend: Script,
 }
 
 fn outbox(body: &str) -> Script {
@@ -282,6 +290,7 @@ impl Scripts {
             lease_release: Script::new(LEASE_RELEASE),
             media_remove: Script::new(MEDIA_REMOVE),
             count_attempt: Script::new(COUNT_ATTEMPT),
+            spend: Script::new(SPEND),
         }
     }
 }

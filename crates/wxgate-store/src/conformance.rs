@@ -234,3 +234,21 @@ pub async fn attempt_counter(counter: &dyn crate::AttemptCounter) {
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(counter.count_attempt("conf:push-1", 300).await.unwrap(), 1, "forgotten after its time");
 }
+
+/// The window rules: none until put, replaced whole, spent down to zero and no further, users apart.
+pub async fn windows(store: &dyn crate::WindowStore) {
+    use crate::StoredWindow;
+    assert_eq!(store.window("acct", "conf-alice").await.unwrap(), None, "none until an interaction");
+    store.spend("acct", "conf-alice").await.unwrap();
+    assert_eq!(store.window("acct", "conf-alice").await.unwrap(), None, "spending opens nothing");
+    store.put_window("acct", "conf-alice", StoredWindow { until: 10_000, remaining: 2 }).await.unwrap();
+    assert_eq!(store.window("acct", "conf-bob").await.unwrap(), None, "users are apart");
+    assert_eq!(store.window("other", "conf-alice").await.unwrap(), None, "accounts are apart");
+    for _ in 0..3 {
+        store.spend("acct", "conf-alice").await.unwrap();
+    }
+    let spent = store.window("acct", "conf-alice").await.unwrap();
+    assert_eq!(spent, Some(StoredWindow { until: 10_000, remaining: 0 }), "never below zero");
+    store.put_window("acct", "conf-alice", StoredWindow { until: 20_000, remaining: 5 }).await.unwrap();
+    assert_eq!(store.window("acct", "conf-alice").await.unwrap(), Some(StoredWindow { until: 20_000, remaining: 5 }));
+}

@@ -13,6 +13,7 @@ pub mod memory;
 mod memory_kv;
 pub mod outbox;
 pub mod token;
+pub mod window;
 
 pub use attempts::AttemptCounter;
 pub use conversation::{ConversationStore, Turn};
@@ -20,3 +21,4 @@ pub use error::StoreError;
 pub use media::{CachedMedia, MediaCache, MediaKey};
 pub use outbox::{Job, JobState, Lease, NewJob, OutboxStore};
 pub use token::{StoredToken, TokenStore};
+pub use window::{StoredWindow, WindowStore};

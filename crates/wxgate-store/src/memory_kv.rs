@@ -1,4 +1,4 @@
-//! [`TokenStore`], [`MediaCache`] and [`AttemptCounter`] for the in-memory store: plain maps behind a mutex, with
+//! [`TokenStore`], [`MediaCache`], [`AttemptCounter`] and [`WindowStore`] for the in-memory store: plain maps behind a mutex, with
 //! the same rules as every backend (put-if-newer via [`crate::token::replaces`], compare-and-invalidate, expiring
 //! leases and counts).
 
@@ -9,7 +9,9 @@ use async_trait::async_trait;
 
 use crate::memory::MemoryStore;
 use crate::token::replaces;
-use crate::{AttemptCounter, CachedMedia, MediaCache, MediaKey, StoreError, StoredToken, TokenStore};
+use crate::{
+    AttemptCounter, CachedMedia, MediaCache, MediaKey, StoreError, StoredToken, StoredWindow, TokenStore, WindowStore,
+};
 
 /// A stored token and whether it is still valid.
 #[derive(Debug)]
@@ -25,6 +27,7 @@ pub(crate) struct KvState {
     leases: Mutex<HashMap<String, (String, u64)>>,
     media: Mutex<HashMap<MediaKey, CachedMedia>>,
     attempts: Mutex<HashMap<String, (u32, std::time::Instant)>>,
+    windows: Mutex<HashMap<(String, String), StoredWindow>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -108,6 +111,25 @@ impl AttemptCounter for MemoryStore {
     }
 }
 
+#[async_trait]
+impl WindowStore for MemoryStore {
+    async fn put_window(&self, account: &str, openid: &str, window: StoredWindow) -> Result<(), StoreError> {
+        lock(&self.kv.windows).insert((account.to_owned(), openid.to_owned()), window);
+        Ok(())
+    }
+
+    async fn window(&self, account: &str, openid: &str) -> Result<Option<StoredWindow>, StoreError> {
+        Ok(lock(&self.kv.windows).get(&(account.to_owned(), openid.to_owned())).copied())
+    }
+
+    async fn spend(&self, account: &str, openid: &str) -> Result<(), StoreError> {
+        if let Some(w) = lock(&self.kv.windows).get_mut(&(account.to_owned(), openid.to_owned())) {
+            w.remaining = w.remaining.saturating_sub(1);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::memory::MemoryStore;
@@ -119,5 +141,6 @@ mod tests {
         crate::conformance::media_cache(&store).await;
         crate::conformance::token_store_shared(&store, &store).await;
         crate::conformance::attempt_counter(&store).await;
+        crate::conformance::windows(&store).await;
     }
 }

@@ -4,7 +4,9 @@
 //! them again (only those: B's own are not redone). Every user receives every answer exactly once and in
 //! order, across both replicas, and the platform issued one access token. Behind a round-robin balancer that
 //! spreads one push's three attempts over both replicas, the last attempt is still known as the last (the
-//! count is kept in Redis) and hands the slow answer over: no system notice, one answer.
+//! count is kept in Redis) and hands the slow answer over: no system notice, one answer. A long answer uses the
+//! user's quota of 5 messages whichever replica sends it, and the rest follows the user's next message even
+//! when that message reaches the other replica.
 
 mod common;
 
@@ -40,7 +42,8 @@ fn replica_config(
             "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nbackend = \"redis\"\nurl = \"{redis}\"\nprefix = \"{}\"\nwork_lease_ms = 2000\n\
              [[accounts]]\nname = \"acct\"\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\n\
              secret = \"replica-secret\"\napi_base = \"{}\"\ndeadline = {{ {deadline} }}\n\
-             [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = false\nrate_per_minute = 100\n",
+             [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = false\nrate_per_minute = 100\n\
+             [[accounts.rules]]\nkeyword = \"继续\"\nreply = {{ type = \"text\", content = \"好的\" }}\n",
             TestRedis::prefix("replicas"),
             sim.base_url(),
             model.base_url()
@@ -157,5 +160,62 @@ async fn a_push_whose_attempts_are_spread_over_replicas_is_answered_once() {
     let got = answers(&sim, APPID, user);
     assert_eq!(got.len(), 1, "one answer: {got:?}");
     assert!(got[0].starts_with("echo: a slow question"), "{got:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rest_of_a_long_answer_follows_a_next_message_sent_to_the_other_replica() {
+    let Some(redis) = TestRedis::start() else { return };
+    let model = FakeModel::start().await.unwrap();
+    let paragraph = "Replicas share the customer-service window and its quota of five messages. ".repeat(8) + "\n\n";
+    let long = paragraph.repeat(22);
+    model.set_answer(Some(long.clone()));
+    let settings = Settings { push_attempts: 1, ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("wxgate-quota-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let deadline = "budget_ms = 300, attempts = 1";
+    let (port_a, config_a) = replica_config(&dir, "a", &sim, &model, redis.url(), deadline);
+    let (port_b, config_b) = replica_config(&dir, "b", &sim, &model, redis.url(), deadline);
+    let (_a, _b) = (start(&config_a, port_a).await, start(&config_b, port_b).await);
+    let url = |port: u16| format!("http://127.0.0.1:{port}/wx");
+    sim.add_account(Account::new(APPID, "replica-secret", GH, TOKEN).with_url(url(port_a))).unwrap();
+    let user = "oQuotaUser00000000000000000";
+    sim.add_user(APPID, user).unwrap();
+    let parts: Vec<String> =
+        wxgate_server::outbox::parts(wxgate_proto::ReplyBody::text(wxgate_proto::text::markdown_to_text(&long)))
+            .into_iter()
+            .map(|p| match p {
+                wxgate_proto::ReplyBody::Text { content } => content,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+    assert!(parts.len() > 5, "longer than one window's quota: {} parts", parts.len());
+
+    let outcome = sim.user(APPID, user).send_text("tell me everything").await.unwrap();
+    assert!(matches!(outcome.verdict, Verdict::Nothing), "{:?}", outcome.verdict);
+    let is_cs = |e: &wxgate_sim::Entry| matches!(e.item, Item::CustomerService { .. });
+    sim.user(APPID, user)
+        .wait_for(Duration::from_secs(20), |t| t.iter().filter(|e| is_cs(e)).count() >= 5)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(answers(&sim, APPID, user).len(), 5, "one window's quota, whichever replica sent them");
+
+    // The next message reaches B; the rest goes out after it, from whichever replica claims it.
+    sim.set_url(APPID, url(port_b)).unwrap();
+    let outcome = sim.user(APPID, user).send_text("继续").await.unwrap();
+    assert!(matches!(outcome.verdict, Verdict::Reply(_)), "{:?}", outcome.verdict);
+    sim.user(APPID, user)
+        .wait_for(Duration::from_secs(20), |t| t.iter().filter(|e| is_cs(e)).count() >= parts.len())
+        .await
+        .unwrap_or_else(|e| panic!("the rest follows the next message: {e}"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = answers(&sim, APPID, user);
+    assert_eq!(got.len(), parts.len(), "nothing twice");
+    for (i, (got, part)) in got.iter().zip(&parts).enumerate() {
+        assert!(got.starts_with(part.as_str()), "part {i} in order");
+    }
+    assert!(got[4].ends_with(wxgate_server::outbox::CONTINUE_HINT), "the fifth says how to continue");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -21,10 +21,10 @@ pub struct Interactions {
 }
 
 impl Interactions {
-    /// Records a push from a user.
-    pub fn record(&self, ctx: &Context) {
+    /// Records a push from a user (before it is answered, so an answer handed over finds the window).
+    pub async fn record(&self, ctx: &Context) {
         let (account, openid) = (&ctx.account.name, &ctx.inbound.from_user);
-        self.windows.record(account, &ctx.inbound, now_ms());
+        self.windows.record(account, &ctx.inbound, now_ms()).await;
         if self.windows.take_sleeping(account, openid) {
             let (store, wake, account, openid) =
                 (self.store.clone(), self.wake.clone(), account.clone(), openid.clone());

@@ -3,11 +3,17 @@
 //! A user message opens a 48-hour window with 5 sends; a menu click, follow or QR scan opens a 1-minute window
 //! with 3 sends. Each new interaction replaces the window and resets its count. The worker packs answers into
 //! what is left and dead-letters jobs whose window has closed instead of spending an API call on 45015.
+//!
+//! One process keeps windows in memory. Replicas keep them in the shared store ([`Windows::shared`]): the
+//! replica sending an answer is often not the one that received the user's message, and the quota is the
+//! user's. Then every push also wakes the user's waiting answers, since another replica may have put them to
+//! sleep.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use wxgate_proto::{Event, Inbound, InboundKind};
+use wxgate_store::{StoredWindow, WindowStore};
 
 /// An open window: until when, and how many sends remain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,27 +24,57 @@ pub struct Window {
     pub remaining: u32,
 }
 
-/// Windows per (account, openid), and the users whose answers wait for their next message. Both are keyed by
-/// account, then openid, so the lookup on every push borrows its keys instead of allocating them.
+/// Windows per (account, openid), and the users whose answers wait for their next message. In memory both are
+/// keyed by account, then openid, so the lookup on every push borrows its keys instead of allocating them.
 #[derive(Debug, Default)]
 pub struct Windows {
     map: Mutex<HashMap<String, HashMap<String, Window>>>,
     sleeping: Mutex<HashMap<String, HashSet<String>>>,
+    shared: OnceLock<Arc<dyn WindowStore>>,
 }
 
 const HOUR_MS: i64 = 3_600_000;
 
 impl Windows {
-    /// No windows yet.
+    /// Windows of this process, in memory.
     pub fn new() -> Self {
         Windows::default()
     }
 
-    fn get(&self, account: &str, openid: &str) -> Option<Window> {
-        self.map.lock().expect("windows lock").get(account)?.get(openid).copied()
+    /// Windows in a store shared with other replicas.
+    pub fn shared(store: Arc<dyn WindowStore>) -> Self {
+        let windows = Windows::default();
+        windows.share(store);
+        windows
     }
 
-    fn put(&self, account: &str, openid: &str, window: Window) {
+    /// From now on keeps windows in `store`, shared with other replicas (the first store given stays).
+    pub fn share(&self, store: Arc<dyn WindowStore>) {
+        let _ = self.shared.set(store);
+    }
+
+    async fn get(&self, account: &str, openid: &str) -> Option<Window> {
+        match self.shared.get() {
+            Some(store) => match store.window(account, openid).await {
+                Ok(w) => w.map(|w| Window { until: w.until, remaining: w.remaining }),
+                Err(e) => {
+                    // Unknown lets the platform decide, as after a restart.
+                    tracing::warn!(error = %e, "cannot read a customer-service window");
+                    None
+                }
+            },
+            None => self.map.lock().expect("windows lock").get(account)?.get(openid).copied(),
+        }
+    }
+
+    async fn put(&self, account: &str, openid: &str, window: Window) {
+        if let Some(store) = self.shared.get() {
+            let stored = StoredWindow { until: window.until, remaining: window.remaining };
+            if let Err(e) = store.put_window(account, openid, stored).await {
+                tracing::warn!(error = %e, "cannot record a customer-service window");
+            }
+            return;
+        }
         let mut map = self.map.lock().expect("windows lock");
         let users = match map.get_mut(account) {
             Some(users) => users,
@@ -53,7 +89,7 @@ impl Windows {
     }
 
     /// Records a push; returns the window it opened, if it opens one.
-    pub fn record(&self, account: &str, inbound: &Inbound, now: i64) -> Option<Window> {
+    pub async fn record(&self, account: &str, inbound: &Inbound, now: i64) -> Option<Window> {
         let window = match &inbound.kind {
             InboundKind::Event(Event::Subscribe { .. } | Event::Scan { .. } | Event::Click { .. })
             | InboundKind::Event(Event::ScanCodePush(_) | Event::ScanCodeWaitMsg(_)) => {
@@ -62,24 +98,30 @@ impl Windows {
             InboundKind::Event(_) | InboundKind::Unknown => return None,
             _ => Window { until: now + 48 * HOUR_MS, remaining: 5 },
         };
-        self.put(account, &inbound.from_user, window);
+        self.put(account, &inbound.from_user, window).await;
         Some(window)
     }
 
     /// The user's window at `now`: `None` when no interaction is known (say, after a restart), else whether it
     /// is open.
-    pub fn state(&self, account: &str, openid: &str, now: i64) -> Option<Result<Window, Window>> {
-        let w = self.get(account, openid)?;
+    pub async fn state(&self, account: &str, openid: &str, now: i64) -> Option<Result<Window, Window>> {
+        let w = self.get(account, openid).await?;
         Some(if w.until > now { Ok(w) } else { Err(w) })
     }
 
     /// The user's window, if still open at `now`.
-    pub fn open(&self, account: &str, openid: &str, now: i64) -> Option<Window> {
-        self.get(account, openid).filter(|w| w.until > now && w.remaining > 0)
+    pub async fn open(&self, account: &str, openid: &str, now: i64) -> Option<Window> {
+        self.get(account, openid).await.filter(|w| w.until > now && w.remaining > 0)
     }
 
     /// Counts one send against the user's window.
-    pub fn spend(&self, account: &str, openid: &str) {
+    pub async fn spend(&self, account: &str, openid: &str) {
+        if let Some(store) = self.shared.get() {
+            if let Err(e) = store.spend(account, openid).await {
+                tracing::warn!(error = %e, "cannot count a customer-service send");
+            }
+            return;
+        }
         let mut map = self.map.lock().expect("windows lock");
         if let Some(w) = map.get_mut(account).and_then(|users| users.get_mut(openid)) {
             w.remaining = w.remaining.saturating_sub(1);
@@ -91,13 +133,16 @@ impl Windows {
         self.sleeping.lock().expect("windows lock").entry(account.to_owned()).or_default().insert(openid.to_owned());
     }
 
-    /// True (once) when the user had an answer waiting: the caller wakes their jobs.
+    /// True (once) when the user had an answer waiting: the caller wakes their jobs. Always true with shared
+    /// windows: another replica may have put the user's answers to sleep.
     pub fn take_sleeping(&self, account: &str, openid: &str) -> bool {
-        self.sleeping.lock().expect("windows lock").get_mut(account).is_some_and(|users| users.remove(openid))
+        let here =
+            self.sleeping.lock().expect("windows lock").get_mut(account).is_some_and(|users| users.remove(openid));
+        here || self.shared.get().is_some()
     }
 
     /// Sets a window directly (restoring state, tests).
-    pub fn set(&self, account: &str, openid: &str, window: Window) {
-        self.put(account, openid, window);
+    pub async fn set(&self, account: &str, openid: &str, window: Window) {
+        self.put(account, openid, window).await;
     }
 }

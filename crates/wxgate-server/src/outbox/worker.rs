@@ -158,7 +158,7 @@ impl Worker {
             }
         };
         let now = now_ms();
-        let (send_now, mut rest) = match self.windows.state(&job.account, &job.openid, now) {
+        let (send_now, mut rest) = match self.windows.state(&job.account, &job.openid, now).await {
             Some(Ok(w)) => {
                 // A job that exactly fills the quota says how to continue when another of the user's follows.
                 let followed = parts.len() == w.remaining as usize
@@ -184,7 +184,7 @@ impl Worker {
             let part = pending.remove(0);
             match self.cs.send(&job.account, &job.openid, &part).await {
                 Ok(()) => {
-                    self.windows.spend(&job.account, &job.openid);
+                    self.windows.spend(&job.account, &job.openid).await;
                     if !pending.is_empty() || !rest.is_empty() {
                         let left: Vec<&ReplyBody> = pending.iter().chain(rest.iter()).collect();
                         let json = serde_json::to_string(&left).expect("replies serialize");
@@ -228,7 +228,7 @@ impl Worker {
             self.finish(self.store.retry(job.id, me, UNTIL_WOKEN, WAITING).await, &job);
             // A message that arrived while this job was being sent renewed the window before the job was put to
             // sleep, so nothing woke it: wake it now.
-            if self.windows.open(&job.account, &job.openid, now_ms()).is_some()
+            if self.windows.open(&job.account, &job.openid, now_ms()).await.is_some()
                 && self.windows.take_sleeping(&job.account, &job.openid)
             {
                 match self.store.wake(&job.account, &job.openid).await {

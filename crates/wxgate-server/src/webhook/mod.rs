@@ -170,7 +170,7 @@ async fn classic_push(
 async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &str) -> Response {
     tracing::debug!(account = %ctx.account.name, msg_type = %ctx.inbound.msg_type, "push");
     if let Some(interactions) = &shared.interactions {
-        interactions.record(ctx);
+        interactions.record(ctx).await;
     }
     let late = shared.late.get(&ctx.account.name).unwrap_or(&shared.default_late);
     let services = join::Services {

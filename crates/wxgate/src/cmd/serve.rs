@@ -66,6 +66,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(attempts) = stores.attempts {
         gateway = gateway.with_shared_attempts(attempts);
     }
+    if let Some(windows) = stores.windows {
+        gateway = gateway.with_shared_windows(windows);
+    }
     gateway.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

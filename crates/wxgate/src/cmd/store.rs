@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use wxgate_server::config::{ResolvedConfig, StoreChoice};
-use wxgate_store::{AttemptCounter, ConversationStore, MediaCache, OutboxStore, TokenStore};
+use wxgate_store::{AttemptCounter, ConversationStore, MediaCache, OutboxStore, TokenStore, WindowStore};
 use wxgate_store_redis::RedisStore;
 use wxgate_store_sqlite::{Durability, SqliteStore};
 
@@ -22,6 +22,8 @@ pub struct Stores {
     pub conversations: Arc<dyn ConversationStore>,
     /// WeChat's attempts counted across replicas (Redis only: one machine counts them in memory).
     pub attempts: Option<Arc<dyn AttemptCounter>>,
+    /// Customer-service windows shared by replicas (Redis only: one machine keeps them in memory).
+    pub windows: Option<Arc<dyn WindowStore>>,
 }
 
 impl Stores {
@@ -35,6 +37,7 @@ impl Stores {
             media: store.clone(),
             conversations: store,
             attempts: None,
+            windows: None,
         }
     }
 }
@@ -54,7 +57,7 @@ pub async fn open(config: &ResolvedConfig) -> anyhow::Result<Stores> {
                 .with_context(|| format!("cannot reach Redis at {url:?} (store.url / WXGATE_REDIS_URL)"))?;
             tracing::info!(prefix = %prefix, "store: redis");
             let store = Arc::new(store);
-            Ok(Stores { attempts: Some(store.clone()), ..Stores::of(store) })
+            Ok(Stores { attempts: Some(store.clone()), windows: Some(store.clone()), ..Stores::of(store) })
         }
     }
 }
