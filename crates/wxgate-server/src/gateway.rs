@@ -50,6 +50,9 @@ pub struct Gateway {
     windows: Option<Arc<dyn WindowStore>>,
 }
 
+/// Recovered pushes worked at once.
+const RECOVERY_CONCURRENCY: usize = 16;
+
 /// The outbox pieces started with the server.
 #[derive(Debug, Clone)]
 struct OutboxParts {
@@ -252,6 +255,7 @@ impl Gateway {
                 owner,
                 instance,
                 work_lease,
+                permits: Arc::new(tokio::sync::Semaphore::new(RECOVERY_CONCURRENCY)),
             };
             let mut stop = stop_rx.clone();
             tokio::spawn(recovery.run(async move {

@@ -43,6 +43,8 @@ pub struct Recovery {
     pub instance: String,
     /// The work lease.
     pub work_lease: Duration,
+    /// How many recovered pushes are worked at once (handlers may call a model).
+    pub permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Recovery {
@@ -94,7 +96,11 @@ impl Recovery {
         let n = jobs.len();
         for job in jobs {
             let me = self.clone();
-            tokio::spawn(async move { me.rework(job).await });
+            tokio::spawn(async move {
+                // Adopted jobs stay leased to this process while they queue here.
+                let _permit = me.permits.acquire().await;
+                me.rework(job).await
+            });
         }
         n
     }
