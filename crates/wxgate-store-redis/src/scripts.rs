@@ -5,16 +5,21 @@
 
 use redis::Script;
 
-/// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue,
-/// and the lease-holder check.
+/// Helpers shared by the outbox scripts: key names, moving a job between state sets (ready jobs are also indexed
+/// by the time they are due, so a claim does not scan answers asleep until the user writes), leaving the user's
+/// queue, and the lease-holder check.
 const PRELUDE: &str = r#"
 local P = ARGV[1]
 local function job(id) return P .. 'job:' .. id end
 local function user(account, openid) return P .. 'user:' .. account .. '\31' .. openid end
+local function due(id)
+  redis.call('ZADD', P .. 'due', redis.call('HGET', job(id), 'not_before'), id)
+end
 local function move(id, from, to)
   redis.call('ZREM', P .. 'state:' .. from, id)
   redis.call('ZADD', P .. 'state:' .. to, id, id)
   redis.call('HSET', job(id), 'state', to)
+  if to == 'ready' then due(id) elseif from == 'ready' then redis.call('ZREM', P .. 'due', id) end
 end
 local function finish(id)
   local f = redis.call('HMGET', job(id), 'account', 'openid')
@@ -91,11 +96,14 @@ return out
 "#;
 
 /// ARGV: prefix, worker, now, lease until, limit. Leases each user's oldest unfinished job when it is ready, due
-/// and not leased; returns the leased jobs (each as its hash's field/value pairs), in id order.
+/// and not leased; returns the leased jobs (each as its hash's field/value pairs), in id order. Only jobs due by
+/// `now` are looked at.
 const CLAIM: &str = r#"
 local worker, now, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 local out = {}
-for _, id in ipairs(redis.call('ZRANGE', P .. 'state:ready', 0, -1)) do
+local candidates = redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', ARGV[3])
+table.sort(candidates, function(a, b) return tonumber(a) < tonumber(b) end)
+for _, id in ipairs(candidates) do
   if #out >= limit then break end
   local f = redis.call('HMGET', job(id), 'account', 'openid', 'not_before', 'lease_until')
   if tonumber(f[3]) <= now and (not f[4] or tonumber(f[4]) <= now) then
@@ -134,6 +142,7 @@ for _, id in ipairs(redis.call('ZRANGE', user(ARGV[2], ARGV[3]), 0, -1)) do
   local f = redis.call('HMGET', job(id), 'state', 'not_before')
   if f[1] == 'ready' and tonumber(f[2]) > 0 then
     redis.call('HSET', job(id), 'not_before', 0)
+    due(id)
     n = n + 1
   end
 end
@@ -147,6 +156,7 @@ if not holds(id, ARGV[3]) then return 0 end
 redis.call('HINCRBY', job(id), 'attempts', 1)
 redis.call('HSET', job(id), 'not_before', ARGV[4], 'last_error', ARGV[5])
 redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
+due(id)
 return 1
 "#;
 
@@ -180,6 +190,7 @@ local f = redis.call('HMGET', job(id), 'state', 'dedup_key')
 if not f[1] then return 0 end
 finish(id)
 redis.call('ZREM', P .. 'state:' .. f[1], id)
+redis.call('ZREM', P .. 'due', id)
 redis.call('DEL', P .. 'key:' .. f[2], job(id))
 return 1
 "#;
