@@ -5,21 +5,32 @@
 
 use redis::Script;
 
-/// Helpers shared by the outbox scripts: key names, moving a job between state sets (ready jobs are also indexed
-/// by the time they are due, so a claim does not scan answers asleep until the user writes), leaving the user's
-/// queue, and the lease-holder check.
+/// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue, and
+/// the lease-holder check. Ready jobs are also in `now` (due, by id) or `later` (backed off or asleep until the
+/// user writes, by due time), so a claim never scans the sleeping ones.
 const PRELUDE: &str = r#"
 local P = ARGV[1]
 local function job(id) return P .. 'job:' .. id end
 local function user(account, openid) return P .. 'user:' .. account .. '\31' .. openid end
 local function due(id)
-  redis.call('ZADD', P .. 'due', redis.call('HGET', job(id), 'not_before'), id)
+  local not_before = tonumber(redis.call('HGET', job(id), 'not_before'))
+  if not_before > 0 then
+    redis.call('ZREM', P .. 'now', id)
+    redis.call('ZADD', P .. 'later', not_before, id)
+  else
+    redis.call('ZREM', P .. 'later', id)
+    redis.call('ZADD', P .. 'now', id, id)
+  end
+end
+local function undue(id)
+  redis.call('ZREM', P .. 'now', id)
+  redis.call('ZREM', P .. 'later', id)
 end
 local function move(id, from, to)
   redis.call('ZREM', P .. 'state:' .. from, id)
   redis.call('ZADD', P .. 'state:' .. to, id, id)
   redis.call('HSET', job(id), 'state', to)
-  if to == 'ready' then due(id) elseif from == 'ready' then redis.call('ZREM', P .. 'due', id) end
+  if to == 'ready' then due(id) elseif from == 'ready' then undue(id) end
 end
 local function finish(id)
   local f = redis.call('HMGET', job(id), 'account', 'openid')
@@ -101,9 +112,11 @@ return out
 const CLAIM: &str = r#"
 local worker, now, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 local out = {}
-local candidates = redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', ARGV[3])
-table.sort(candidates, function(a, b) return tonumber(a) < tonumber(b) end)
-for _, id in ipairs(candidates) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'later', '-inf', ARGV[3])) do
+  redis.call('ZREM', P .. 'later', id)
+  redis.call('ZADD', P .. 'now', id, id)
+end
+for _, id in ipairs(redis.call('ZRANGE', P .. 'now', 0, -1)) do
   if #out >= limit then break end
   local f = redis.call('HMGET', job(id), 'account', 'openid', 'not_before', 'lease_until')
   if tonumber(f[3]) <= now and (not f[4] or tonumber(f[4]) <= now) then
@@ -190,7 +203,7 @@ local f = redis.call('HMGET', job(id), 'state', 'dedup_key')
 if not f[1] then return 0 end
 finish(id)
 redis.call('ZREM', P .. 'state:' .. f[1], id)
-redis.call('ZREM', P .. 'due', id)
+undue(id)
 redis.call('DEL', P .. 'key:' .. f[2], job(id))
 return 1
 "#;

@@ -29,6 +29,10 @@ struct Args {
     /// Users served at once by the worker.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Answers of other users already asleep until those users write again (quota used), which every claim
+    /// must pass over.
+    #[arg(long, default_value_t = 0)]
+    asleep: usize,
 }
 
 const APPID: &str = "wx00000000000000b1";
@@ -64,6 +68,22 @@ async fn main() {
 async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
     let sim = Simulator::builder().start().await.expect("simulator");
     sim.add_account(Account::new(APPID, "bench-secret", "gh_00000000bench", "bench-token")).expect("account");
+    for a in 0..args.asleep {
+        let job = NewJob {
+            account: "bench".into(),
+            openid: format!("oAsleep{a:021}"),
+            dedup_key: format!("asleep/{a}"),
+            push: b"<xml/>".to_vec(),
+            accepted_at: 0,
+            lease: None,
+        };
+        let id = store.accept(job).await.expect("accept");
+        store.set_answer(id, Some("[]".into())).await.expect("answer");
+    }
+    while !store.claim("setup", 0, 1, 10_000).await.expect("claim").is_empty() {}
+    for job in store.list(JobState::Ready, args.asleep + 1).await.expect("list") {
+        store.retry(job.id, "setup", i64::MAX / 4, wxgate_server::outbox::WAITING).await.expect("asleep");
+    }
     let users: Vec<String> = (0..args.users).map(|u| format!("oBench{u:022}")).collect();
     for u in &users {
         sim.add_user(APPID, u).expect("user");

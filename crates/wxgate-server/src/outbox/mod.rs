@@ -24,7 +24,7 @@ pub use recover::Recovery;
 pub use send::{CustomerService, Retry, SendError, SendFut};
 pub use sink::{Outbox, parts};
 pub use window::{Window, Windows};
-pub use worker::{Worker, WorkerConfig};
+pub use worker::{WAITING, Worker, WorkerConfig};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
