@@ -158,3 +158,23 @@ fn a_replica_is_named_by_its_host_and_address_unless_told() {
     let cfg = config::load_str(one, "f", env(&[("WXGATE_INSTANCE", "replica-1")])).unwrap();
     assert_eq!(cfg.instance, "replica-1");
 }
+
+#[test]
+fn every_example_config_loads() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        // sim.toml configures the simulator, not the gateway.
+        if path.extension().is_some_and(|e| e == "toml") && path.file_name().is_some_and(|n| n != "sim.toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            config::load_str(&text, &path.display().to_string(), Vec::new())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            loaded += 1;
+        }
+    }
+    assert!(loaded >= 5, "{loaded} examples");
+    let replicas = std::fs::read_to_string(dir.join("replicas.toml")).unwrap();
+    let cfg = config::load_str(&replicas, "replicas", Vec::new()).unwrap();
+    assert!(matches!(cfg.store, config::StoreChoice::Redis { .. }));
+}

@@ -1,6 +1,8 @@
 //! Connecting: one multiplexed connection that reconnects by itself, shared by every call.
 
-use redis::aio::ConnectionManager;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use wxgate_store::StoreError;
 
 use crate::scripts::Scripts;
@@ -20,6 +22,9 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
+/// How long one call (or one connection attempt) may take.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -27,9 +32,17 @@ pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
 impl RedisStore {
     /// Connects to `url` (`redis://[:password@]host[:port][/db]`) and checks the server answers. Keys start with
     /// `prefix` (e.g. `wxgate:`).
+    ///
+    /// Every call gives up after [`TIMEOUT`] (the gateway answers WeChat within 5 seconds and falls back to what
+    /// it knows locally), and connecting is tried three times before it fails.
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore, StoreError> {
         let client = redis::Client::open(url).map_err(backend)?;
-        let mut conn = ConnectionManager::new(client).await.map_err(backend)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(TIMEOUT)
+            .set_response_timeout(TIMEOUT)
+            .set_number_of_retries(2)
+            .set_max_delay(1_000);
+        let mut conn = ConnectionManager::new_with_config(client, config).await.map_err(backend)?;
         let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(backend)?;
         Ok(RedisStore { conn, prefix: prefix.to_owned(), scripts: std::sync::Arc::new(Scripts::new()) })
     }

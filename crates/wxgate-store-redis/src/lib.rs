@@ -22,4 +22,4 @@ pub mod testing;
 mod token;
 mod window;
 
-pub use conn::RedisStore;
+pub use conn::{RedisStore, TIMEOUT};

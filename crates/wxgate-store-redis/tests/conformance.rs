@@ -116,3 +116,11 @@ async fn a_users_second_job_waits_for_the_first_to_be_acknowledged() {
     let b = s.claim("b", 1_000, 60_000, 10).await.unwrap();
     assert_eq!(b.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[1]]);
 }
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_clear_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let e = RedisStore::connect(&format!("redis://127.0.0.1:{port}/"), "x:").await.unwrap_err();
+    assert!(e.to_string().contains("storage backend failed"), "{e}");
+    assert!(RedisStore::connect("http://not-redis", "x:").await.is_err(), "a URL that is not Redis");
+}

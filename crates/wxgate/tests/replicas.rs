@@ -219,3 +219,19 @@ async fn the_rest_of_a_long_answer_follows_a_next_message_sent_to_the_other_repl
     assert!(got[4].ends_with(wxgate_server::outbox::CONTINUE_HINT), "the fifth says how to continue");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn an_unreachable_redis_stops_serve_with_the_key_to_fix() {
+    let port = free_port();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxgate"))
+        .arg("serve")
+        .env("WXGATE_STORE_BACKEND", "redis")
+        .env("WXGATE_REDIS_URL", format!("redis://:s3cret@127.0.0.1:{port}/"))
+        .env("WXGATE_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .expect("run wxgate serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("cannot reach Redis") && stderr.contains("WXGATE_REDIS_URL"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "the password stays out of the message: {stderr}");
+}
