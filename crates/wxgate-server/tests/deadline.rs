@@ -1,6 +1,6 @@
 //! Retries join the running work; answers ready in time go out passively, late ones to the late-delivery sink,
 //! and passive-only accounts park them for the user's next message; replicas that share a store count a push's
-//! attempts together, so the last is known wherever it lands. WeChat's side is played over real HTTP:
+//! attempts together, so the last is known wherever it lands, and a hanging shared store holds no answer up. WeChat's side is played over real HTTP:
 //! an attempt that gets no answer in time is abandoned (the client times out) and the same push is sent again.
 
 mod common;
@@ -15,8 +15,8 @@ use wxgate_proto::{Format, Reply, ReplyBody};
 use wxgate_server::join::{Accepted, BoxFut, LateDelivery, Outcome};
 use wxgate_server::router::Text;
 use wxgate_server::{Context, Gateway, Router, config};
-use wxgate_store::AttemptCounter;
 use wxgate_store::memory::MemoryStore;
+use wxgate_store::{AttemptCounter, StoredWindow, WindowStore};
 
 /// Sends the same push up to `attempts` times, abandoning each after `per_attempt`, like WeChat does.
 async fn deliver(s: &TestServer, body: &str, attempts: u32, per_attempt: Duration) -> Option<Sent> {
@@ -170,4 +170,51 @@ async fn attempts_spread_over_replicas_are_counted_in_the_shared_store() {
     // gives up and the answer is lost. This is what the shared count prevents.
     let (last, handed, _) = spread_attempts(None).await;
     assert!(last.is_none() && handed.is_none(), "without the shared count the answer is lost");
+}
+
+/// Shared state that never answers: a Redis that hangs.
+#[derive(Debug)]
+struct Hanging;
+
+#[async_trait::async_trait]
+impl AttemptCounter for Hanging {
+    async fn count_attempt(&self, _key: &str, _ttl_ms: u64) -> Result<u32, wxgate_store::StoreError> {
+        std::future::pending().await
+    }
+}
+
+#[async_trait::async_trait]
+impl WindowStore for Hanging {
+    async fn put_window(&self, _: &str, _: &str, _: StoredWindow) -> Result<(), wxgate_store::StoreError> {
+        std::future::pending().await
+    }
+    async fn window(&self, _: &str, _: &str) -> Result<Option<StoredWindow>, wxgate_store::StoreError> {
+        std::future::pending().await
+    }
+    async fn spend(&self, _: &str, _: &str) -> Result<(), wxgate_store::StoreError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_hanging_shared_store_does_not_hold_up_the_answers() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let config = config::load_str(&cfg("budget_ms = 300, attempts = 2"), "t", Vec::new()).unwrap();
+    let store: Arc<dyn wxgate_store::OutboxStore> = Arc::new(MemoryStore::new());
+    let gateway = Gateway::new(config)
+        .with_router(slow_router(calls.clone(), Duration::from_millis(10)))
+        .with_outbox(store, Arc::new(Phone::default()), wxgate_server::outbox::WorkerConfig::default())
+        .with_shared_attempts(Arc::new(Hanging))
+        .with_shared_windows(Arc::new(Hanging));
+    let s = start_gateway(gateway).await;
+    // A fast answer goes out passively (the window is given up on after a moment, the count is not needed).
+    let sent = deliver(&s, &text_xml("quick", fresh_id()), 1, Duration::from_secs(3)).await.expect("answered");
+    assert_eq!(text_of(&sent), ReplyBody::text("done: quick"));
+    // A slow one: the attempt number falls back to this replica's own count; the second attempt is the last.
+    let slow = Gateway::new(config::load_str(&cfg("budget_ms = 300, attempts = 2"), "t", Vec::new()).unwrap())
+        .with_router(slow_router(calls.clone(), Duration::from_millis(5000)))
+        .with_shared_attempts(Arc::new(Hanging));
+    let s = start_gateway(slow).await;
+    let sent = deliver(&s, &text_xml("slow", fresh_id()), 2, Duration::from_secs(2)).await.expect("the last answers");
+    assert_eq!((sent.status, sent.body.as_str()), (200, "success"));
 }

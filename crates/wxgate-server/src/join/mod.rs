@@ -37,6 +37,10 @@ use crate::media::MediaUploader;
 use crate::outbox::CustomerService;
 use crate::router::Router;
 
+/// How long a push may wait for state shared with other replicas (its attempt number, the user's window) before
+/// it goes on with what this process knows: the answer must still reach WeChat within 5 seconds.
+pub const SHARED_STATE_WAIT: Duration = Duration::from_millis(500);
+
 /// How long an entry stays joinable at least (and at most twice that): all of WeChat's attempts (~15 s), with room.
 pub const ENTRY_TTL: Duration = Duration::from_secs(30);
 
@@ -89,13 +93,15 @@ pub async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyB
     if let Delivery::HandedOff(_) | Delivery::Streaming(_) = entry.delivery() {
         return None;
     }
-    let attempt = shared_attempt(ctx, services.attempts, arrival.attempt).await;
+    // Counted now, read only if the answer is not ready within the budget: a passive answer never waits for it.
+    let counting = count_shared(ctx, services.attempts);
     let deadline = ctx.received_at + account.budget;
     match tokio::time::timeout_at(deadline.into(), entry.wait_passive()).await {
         Ok(Some(outcome)) => return passive_or_late(ctx, entry, late, outcome).await,
         Ok(None) => return None, // the answer is going out in parts
         Err(_) => {}
     }
+    let attempt = shared_attempt(ctx, counting, arrival.attempt).await;
     if attempt < account.attempts {
         // Not the last attempt: stay silent so WeChat retries; answer if the result turns up meanwhile.
         tracing::debug!(account = %account.name, attempt, "holding the attempt for a retry");
@@ -160,16 +166,32 @@ async fn passive_or_late(
     }
 }
 
+/// Starts counting this attempt in the store shared with the other replicas, when there is one.
+fn count_shared(
+    ctx: &Arc<Context>,
+    counter: Option<&Arc<dyn AttemptCounter>>,
+) -> Option<tokio::task::JoinHandle<Result<u32, wxgate_store::StoreError>>> {
+    let counter = counter?.clone();
+    let key = dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)?;
+    Some(tokio::spawn(async move { counter.count_attempt(&key, ENTRY_TTL.as_millis() as u64).await }))
+}
+
 /// Which of WeChat's attempts this is: the count shared with the other replicas when there is one (another
 /// replica may have received the earlier attempts), else this process's own.
-async fn shared_attempt(ctx: &Arc<Context>, counter: Option<&Arc<dyn AttemptCounter>>, local: u32) -> u32 {
-    let (Some(counter), Some(key)) = (counter, dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)) else {
-        return local;
-    };
-    match counter.count_attempt(&key, ENTRY_TTL.as_millis() as u64).await {
-        Ok(n) => n.max(local),
-        Err(e) => {
+async fn shared_attempt(
+    ctx: &Arc<Context>,
+    counting: Option<tokio::task::JoinHandle<Result<u32, wxgate_store::StoreError>>>,
+    local: u32,
+) -> u32 {
+    let Some(counting) = counting else { return local };
+    match tokio::time::timeout(SHARED_STATE_WAIT, counting).await {
+        Ok(Ok(Ok(n))) => n.max(local),
+        Ok(Ok(Err(e))) => {
             tracing::warn!(account = %ctx.account.name, error = %e, "cannot count the attempt in the store; counting locally");
+            local
+        }
+        _ => {
+            tracing::warn!(account = %ctx.account.name, "the store is slow to count the attempt; counting locally");
             local
         }
     }

@@ -169,8 +169,10 @@ async fn classic_push(
 
 async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &str) -> Response {
     tracing::debug!(account = %ctx.account.name, msg_type = %ctx.inbound.msg_type, "push");
-    if let Some(interactions) = &shared.interactions {
-        interactions.record(ctx).await;
+    if let Some(interactions) = &shared.interactions
+        && tokio::time::timeout(join::SHARED_STATE_WAIT, interactions.record(ctx)).await.is_err()
+    {
+        tracing::warn!(account = %ctx.account.name, "the store is slow to record the user's window; going on");
     }
     let late = shared.late.get(&ctx.account.name).unwrap_or(&shared.default_late);
     let services = join::Services {
