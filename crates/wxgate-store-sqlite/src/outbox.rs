@@ -2,7 +2,7 @@
 //! it is ready, due and not leased, then lease it — so two processes never claim the same job.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 
 use crate::conn::{SqliteStore, backend};
@@ -25,6 +25,12 @@ fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         last_error: row.get(9)?,
         accepted_at: row.get(10)?,
     })
+}
+
+/// Leases job `id` to `owner` until `until` and returns it as now stored (inside the caller's transaction).
+fn lease(tx: &Transaction<'_>, id: i64, owner: &str, until: i64) -> Result<Job, StoreError> {
+    let sql = format!("UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1 RETURNING {COLUMNS}");
+    tx.prepare_cached(&sql).map_err(backend)?.query_row(params![id, owner, until], job).map_err(backend)
 }
 
 #[async_trait]
@@ -116,17 +122,11 @@ impl OutboxStore for SqliteStore {
                 if jobs.len() >= limit {
                     break;
                 }
-                let lease = held_by.as_deref().zip(until);
-                if !wxgate_store::outbox::adoptable(lease, &owner, previous.as_deref(), now) {
+                let held = held_by.as_deref().zip(until);
+                if !wxgate_store::outbox::adoptable(held, &owner, previous.as_deref(), now) {
                     continue;
                 }
-                tx.execute(
-                    "UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
-                    params![id, owner, now + lease_ms],
-                )
-                .map_err(backend)?;
-                let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1");
-                jobs.push(tx.query_row(&sql, [id], job).map_err(backend)?);
+                jobs.push(lease(&tx, id, &owner, now + lease_ms)?);
             }
             tx.commit().map_err(backend)?;
             Ok(jobs)
@@ -153,10 +153,7 @@ impl OutboxStore for SqliteStore {
             };
             let mut jobs = Vec::with_capacity(ids.len());
             for id in ids {
-                tx.execute("UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1", params![id, worker, now + lease_ms])
-                    .map_err(backend)?;
-                let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1");
-                jobs.push(tx.query_row(&sql, [id], job).map_err(backend)?);
+                jobs.push(lease(&tx, id, &worker, now + lease_ms)?);
             }
             tx.commit().map_err(backend)?;
             Ok(jobs)
