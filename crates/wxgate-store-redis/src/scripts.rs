@@ -5,8 +5,8 @@
 
 use redis::Script;
 
-/// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue, and
-/// the lease-holder check. Ready jobs are also in `now` (due, by id) or `later` (backed off or asleep until the
+/// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue, the
+/// lease-holder check, and the holder's release (one more attempt, no lease). Ready jobs are also in `now` (due, by id) or `later` (backed off or asleep until the
 /// user writes, by due time), so a claim never scans the sleeping ones.
 const PRELUDE: &str = r#"
 local P = ARGV[1]
@@ -39,6 +39,10 @@ end
 local function holds(id, worker)
   local f = redis.call('HMGET', job(id), 'state', 'lease_owner')
   return f[1] == 'ready' and f[2] == worker
+end
+local function release(id)
+  redis.call('HINCRBY', job(id), 'attempts', 1)
+  redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
 end
 "#;
 
@@ -134,8 +138,7 @@ return out
 const ACK: &str = r#"
 local id = ARGV[2]
 if not holds(id, ARGV[3]) then return 0 end
-redis.call('HINCRBY', job(id), 'attempts', 1)
-redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
+release(id)
 move(id, 'ready', 'done')
 finish(id)
 return 1
@@ -166,9 +169,8 @@ return n
 const RETRY: &str = r#"
 local id = ARGV[2]
 if not holds(id, ARGV[3]) then return 0 end
-redis.call('HINCRBY', job(id), 'attempts', 1)
+release(id)
 redis.call('HSET', job(id), 'not_before', ARGV[4], 'last_error', ARGV[5])
-redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
 due(id)
 return 1
 "#;
@@ -177,9 +179,8 @@ return 1
 const KILL: &str = r#"
 local id = ARGV[2]
 if not holds(id, ARGV[3]) then return 0 end
-redis.call('HINCRBY', job(id), 'attempts', 1)
+release(id)
 redis.call('HSET', job(id), 'last_error', ARGV[4])
-redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
 move(id, 'ready', 'dead')
 finish(id)
 return 1
