@@ -62,8 +62,6 @@ struct OutboxParts {
     worker: Worker,
     windows: Arc<Windows>,
     wake: Arc<Notify>,
-    /// This process's lease name, its instance's prefix, and the work lease (for [`Recovery`]).
-    recovery: (String, String, Duration),
 }
 
 impl Gateway {
@@ -96,7 +94,6 @@ impl Gateway {
             windows.share(shared.clone());
         }
         let sink = Outbox::new(store.clone(), wake.clone(), &config.name, config.work_lease);
-        let recovery = (config.name.clone(), format!("{}#", config.instance), config.work_lease);
         let mut worker = Worker::new(store.clone(), cs.clone(), windows.clone(), wake.clone(), config);
         for a in self.config.accounts.iter().filter(|a| a.strategy == LateStrategy::Auto) {
             let auto = Arc::new(AutoDelivery::new(sink.clone(), a.placeholder.clone().map(ReplyBody::text)));
@@ -104,7 +101,7 @@ impl Gateway {
             self.auto.insert(a.name.clone(), auto);
         }
         self.late = Arc::new(sink.clone());
-        self.outbox = Some(OutboxParts { store, cs, sink, worker, windows, wake, recovery });
+        self.outbox = Some(OutboxParts { store, cs, sink, worker, windows, wake });
         self
     }
 
@@ -244,17 +241,17 @@ impl Gateway {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(o) = self.outbox.clone() {
             let accounts = self.config.accounts.iter().map(|a| (a.name.clone(), a.clone())).collect();
-            let router = router.clone();
-            let (owner, instance, work_lease) = o.recovery.clone();
+            let worker = o.worker.config();
             let recovery = Recovery {
                 store: o.store.clone(),
                 outbox: o.sink.clone(),
                 accounts: Arc::new(accounts),
-                router,
+                extensions: Arc::new(router.extensions()),
+                router: router.clone(),
                 media: self.media.clone(),
-                owner,
-                instance,
-                work_lease,
+                owner: worker.name.clone(),
+                instance: format!("{}#", worker.instance),
+                work_lease: worker.work_lease,
                 permits: Arc::new(tokio::sync::Semaphore::new(RECOVERY_CONCURRENCY)),
             };
             let mut stop = stop_rx.clone();

@@ -8,7 +8,7 @@
 //! job of a push is worked again (it produces the whole answer anew); the older ones are closed with nothing to
 //! send.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,8 @@ pub struct Recovery {
     pub accounts: Arc<HashMap<String, Arc<Account>>>,
     /// The handlers.
     pub router: Router,
+    /// The router's extensions, shared into every recovered context.
+    pub extensions: Arc<axum::http::Extensions>,
     /// Uploads rule media.
     pub media: Option<Arc<dyn crate::media::MediaUploader>>,
     /// This process's lease name.
@@ -111,8 +113,7 @@ impl Recovery {
             tracing::error!(job = job.id, account = %job.account, "cannot recover job: unknown account or bad push");
             return;
         };
-        let extensions = Arc::new(self.router.extensions());
-        let ctx = Arc::new(context(account.clone(), inbound, extensions));
+        let ctx = Arc::new(context(account.clone(), inbound, self.extensions.clone()));
         let outcome = match dispatch::by_rules(&ctx) {
             Some(dispatch::RuleAnswer::Ready(outcome)) => outcome,
             Some(dispatch::RuleAnswer::Upload(reply, file)) => {
@@ -135,13 +136,13 @@ fn context(account: Arc<Account>, inbound: Inbound, extensions: Arc<axum::http::
 
 /// Splits awaited jobs into the newest per push (in id order) and the ids of older jobs of the same push.
 fn newest_per_push(jobs: Vec<Job>) -> (Vec<Job>, Vec<i64>) {
-    let mut newest: HashMap<(String, String), i64> = HashMap::new();
+    let mut newest: HashMap<(&str, &str), i64> = HashMap::new();
     for job in &jobs {
-        let id = newest.entry((job.account.clone(), push_key(&job.dedup_key).to_owned())).or_insert(job.id);
+        let id = newest.entry((job.account.as_str(), push_key(&job.dedup_key))).or_insert(job.id);
         *id = (*id).max(job.id);
     }
-    let (keep, older): (Vec<Job>, Vec<Job>) =
-        jobs.into_iter().partition(|job| newest[&(job.account.clone(), push_key(&job.dedup_key).to_owned())] == job.id);
+    let newest: HashSet<i64> = newest.into_values().collect();
+    let (keep, older): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| newest.contains(&job.id));
     (keep, older.into_iter().map(|job| job.id).collect())
 }
 

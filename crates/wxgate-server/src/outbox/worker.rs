@@ -96,6 +96,11 @@ impl Worker {
         Worker { auto: Default::default(), store, cs, windows, wake, config }
     }
 
+    /// The worker's tuning (its lease names and the work lease are also the recovery's).
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
     /// Registers an `auto` account's sink: on 48001 its answers are parked instead of dead-lettered.
     pub fn with_auto(mut self, account: &str, sink: Arc<AutoDelivery>) -> Self {
         self.auto.insert(account.to_owned(), sink);
