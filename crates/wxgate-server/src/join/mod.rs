@@ -68,7 +68,7 @@ pub async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyB
     if let Some(parked) = late.take_parked(&account.name, &ctx.inbound.from_user).await {
         // An answer owed from an earlier message goes out now; this message is still handled, and its own answer
         // is parked in turn if it cannot be given.
-        let arrival = arrive(ctx, table);
+        let arrival = arrive(push_key(ctx).as_deref(), table);
         if arrival.is_first() {
             start(ctx, &arrival.entry, services);
         }
@@ -85,7 +85,8 @@ pub async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyB
     if let Some(RuleAnswer::Ready(outcome)) = dispatch::by_rules(ctx) {
         return outcome;
     }
-    let arrival = arrive(ctx, table);
+    let key = push_key(ctx);
+    let arrival = arrive(key.as_deref(), table);
     if arrival.is_first() {
         start(ctx, &arrival.entry, services);
     }
@@ -94,7 +95,7 @@ pub async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyB
         return None;
     }
     // Counted now, read only if the answer is not ready within the budget: a passive answer never waits for it.
-    let counting = count_shared(ctx, services.attempts);
+    let counting = count_shared(key, services.attempts);
     let deadline = ctx.received_at + account.budget;
     match tokio::time::timeout_at(deadline.into(), entry.wait_passive()).await {
         Ok(Some(outcome)) => return passive_or_late(ctx, entry, late, outcome).await,
@@ -168,11 +169,10 @@ async fn passive_or_late(
 
 /// Starts counting this attempt in the store shared with the other replicas, when there is one.
 fn count_shared(
-    ctx: &Arc<Context>,
+    key: Option<String>,
     counter: Option<&Arc<dyn AttemptCounter>>,
 ) -> Option<tokio::task::JoinHandle<Result<u32, wxgate_store::StoreError>>> {
-    let counter = counter?.clone();
-    let key = dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)?;
+    let (counter, key) = (counter?.clone(), key?);
     Some(tokio::spawn(async move { counter.count_attempt(&key, ENTRY_TTL.as_millis() as u64).await }))
 }
 
@@ -197,9 +197,14 @@ async fn shared_attempt(
     }
 }
 
-fn arrive(ctx: &Arc<Context>, table: &InFlightTable) -> Arrival {
-    match dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup) {
-        Some(key) => table.arrive(&key),
+/// The key that tells this push's attempts from other pushes (none when the account turned dedup off).
+fn push_key(ctx: &Context) -> Option<String> {
+    dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)
+}
+
+fn arrive(key: Option<&str>, table: &InFlightTable) -> Arrival {
+    match key {
+        Some(key) => table.arrive(key),
         // Without a key every request is its own (and last) attempt.
         None => InFlightTable::new(Duration::ZERO).arrive(""),
     }

@@ -45,15 +45,16 @@ impl Outbox {
     /// Accepts the push under `suffix` added to its dedup key (empty for the push itself, `\x1fpartN` for the
     /// later parts of an answer sent in parts).
     async fn accept_as(&self, ctx: &Context, suffix: &str) -> Result<i64, String> {
+        let now = now_ms();
         let key = dedup_key(&ctx.account.name, &ctx.inbound, ctx.account.dedup)
-            .unwrap_or_else(|| format!("{}\u{1f}t\u{1f}{}", ctx.account.name, now_ms()));
+            .unwrap_or_else(|| format!("{}\u{1f}t\u{1f}{now}", ctx.account.name));
         let job = NewJob {
             account: ctx.account.name.clone(),
             openid: ctx.inbound.from_user.clone(),
             dedup_key: key + suffix,
             push: ctx.inbound.to_xml().into_bytes(),
-            accepted_at: now_ms(),
-            lease: Some(Lease { owner: self.owner.to_string(), until: now_ms() + self.work_lease.as_millis() as i64 }),
+            accepted_at: now,
+            lease: Some(Lease { owner: self.owner.to_string(), until: now + self.work_lease.as_millis() as i64 }),
         };
         self.store.accept(job).await.map_err(|e| e.to_string())
     }
