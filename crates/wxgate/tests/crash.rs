@@ -7,7 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, answers, free_port, serve, wait_healthy};
+use common::{
+    Server, answers, assert_one_answer_each_in_order, free_port, serve, text_parts, wait_for_answers, wait_healthy,
+};
 use wxgate_llm::fake::FakeModel;
 use wxgate_sim::{Account, Item, Settings, Simulator};
 
@@ -84,22 +86,9 @@ async fn every_answer_is_delivered_once_after_kill_9() {
 
     let mut server = serve(&config);
     wait_healthy(port).await;
-    for u in &users {
-        sim.user(APPID, u)
-            .wait_for(Duration::from_secs(30), |t| {
-                t.iter().filter(|e| matches!(e.item, Item::CustomerService { .. })).count() >= MESSAGES
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{u}: {e}"));
-    }
+    wait_for_answers(&sim, APPID, &users, MESSAGES).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    for u in &users {
-        let answers = answers(&sim, APPID, u);
-        assert_eq!(answers.len(), MESSAGES, "{u}: exactly one answer per message: {answers:?}");
-        for (m, a) in answers.iter().enumerate() {
-            assert!(a.starts_with(&format!("echo: question {m} ")), "{u}: in order: {answers:?}");
-        }
-    }
+    assert_one_answer_each_in_order(&sim, APPID, &users, MESSAGES);
     server.kill();
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -125,14 +114,7 @@ async fn a_long_answer_killed_while_it_streams_is_completed_after_the_restart() 
     assert_eq!(model.completed(), 0, "the model is still writing");
     server.kill();
     let before = answers(&sim, APPID, user);
-    let whole = wxgate_proto::text::markdown_to_text(&long);
-    let parts: Vec<String> = wxgate_server::outbox::parts(wxgate_proto::ReplyBody::text(whole.clone()))
-        .into_iter()
-        .map(|p| match p {
-            wxgate_proto::ReplyBody::Text { content } => content,
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let parts = text_parts(&long);
     assert!(!before.is_empty() && before.len() < parts.len(), "killed mid-answer: {} parts sent", before.len());
     assert_eq!(before, parts[..before.len()], "the parts sent before the kill are the answer's first parts");
 

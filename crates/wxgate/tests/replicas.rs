@@ -12,7 +12,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, answers, free_port, round_robin, serve, wait_healthy};
+use common::{
+    Server, answers, assert_one_answer_each_in_order, free_port, round_robin, serve, text_parts, wait_for_answers,
+    wait_healthy,
+};
 use wxgate_llm::fake::FakeModel;
 use wxgate_sim::{Account, Item, Settings, Simulator, Verdict};
 use wxgate_store::{JobState, OutboxStore};
@@ -59,6 +62,31 @@ async fn start(config: &std::path::Path, port: u16) -> Server {
     server
 }
 
+/// The push URL of the server on `port`.
+fn url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/wx")
+}
+
+/// Replicas A and B of the account, running on one Redis, and the directory of their configs and logs.
+struct Pair {
+    dir: std::path::PathBuf,
+    port_a: u16,
+    port_b: u16,
+    a: Server,
+    _b: Server,
+}
+
+impl Pair {
+    async fn start(name: &str, sim: &Simulator, model: &FakeModel, redis: &str, deadline: &str) -> Pair {
+        let dir = std::env::temp_dir().join(format!("wxgate-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (port_a, config_a) = replica_config(&dir, "a", sim, model, redis, deadline);
+        let (port_b, config_b) = replica_config(&dir, "b", sim, model, redis, deadline);
+        let (a, _b) = (start(&config_a, port_a).await, start(&config_b, port_b).await);
+        Pair { dir, port_a, port_b, a, _b }
+    }
+}
+
 async fn send_round(sim: &Simulator, users: &[String], m: usize) {
     for u in users {
         let outcome = sim.user(APPID, u).send_text(&format!("question {m}")).await.unwrap();
@@ -73,15 +101,8 @@ async fn two_replicas_share_the_outbox_and_the_token() {
     model.set_delay(Duration::from_millis(1500));
     let settings = Settings { push_attempts: 1, ..Settings::default() };
     let sim = Simulator::builder().settings(settings).start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("wxgate-replicas-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let deadline = "budget_ms = 300, attempts = 1";
-    let (port_a, config_a) = replica_config(&dir, "a", &sim, &model, redis.url(), deadline);
-    let (port_b, config_b) = replica_config(&dir, "b", &sim, &model, redis.url(), deadline);
-    let mut a = start(&config_a, port_a).await;
-    let _b = start(&config_b, port_b).await;
-    let url = |port: u16| format!("http://127.0.0.1:{port}/wx");
-    sim.add_account(Account::new(APPID, "replica-secret", GH, TOKEN).with_url(url(port_a))).unwrap();
+    let mut pair = Pair::start("replicas", &sim, &model, redis.url(), "budget_ms = 300, attempts = 1").await;
+    sim.add_account(Account::new(APPID, "replica-secret", GH, TOKEN).with_url(url(pair.port_a))).unwrap();
     let users: Vec<String> = (0..USERS).map(|u| format!("oReplicaUser{u:016}")).collect();
     for u in &users {
         sim.add_user(APPID, u).unwrap();
@@ -89,7 +110,7 @@ async fn two_replicas_share_the_outbox_and_the_token() {
 
     // The first message of every user reaches A, which dies while the model still thinks.
     send_round(&sim, &users, 0).await;
-    a.kill();
+    pair.a.kill();
     let store = RedisStore::connect(redis.url(), &TestRedis::prefix("replicas")).await.unwrap();
     let awaiting = store.list(JobState::Awaiting, 100).await.unwrap();
     assert!(
@@ -97,34 +118,21 @@ async fn two_replicas_share_the_outbox_and_the_token() {
         "A died with work in hand: {awaiting:?}"
     );
     // The next ones reach B (were they sent to A, the dead replica would fail the push).
-    sim.set_url(APPID, url(port_b)).unwrap();
+    sim.set_url(APPID, url(pair.port_b)).unwrap();
     for m in 1..MESSAGES {
         send_round(&sim, &users, m).await;
     }
 
     // B answers its own pushes, but a user's later answers wait in the shared queue behind the first, which
     // A left unfinished, until A's lease has run out and B has adopted it.
-    for u in &users {
-        sim.user(APPID, u)
-            .wait_for(Duration::from_secs(30), |t| {
-                t.iter().filter(|e| matches!(e.item, Item::CustomerService { .. })).count() >= MESSAGES
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{u}: {e}"));
-    }
+    wait_for_answers(&sim, APPID, &users, MESSAGES).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    for u in &users {
-        let got = answers(&sim, APPID, u);
-        assert_eq!(got.len(), MESSAGES, "{u}: exactly one answer per message: {got:?}");
-        for (m, a) in got.iter().enumerate() {
-            assert!(a.starts_with(&format!("echo: question {m} ")), "{u}: in order: {got:?}");
-        }
-    }
+    assert_one_answer_each_in_order(&sim, APPID, &users, MESSAGES);
     assert_eq!(sim.counters().tokens_issued, 1, "the replicas shared one access token");
     let asked = model.requests().len();
     assert!(asked <= USERS * MESSAGES + USERS, "only A's unfinished pushes were worked again: {asked} model calls");
     assert!(store.list(JobState::Awaiting, 100).await.unwrap().is_empty());
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&pair.dir).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,13 +143,8 @@ async fn a_push_whose_attempts_are_spread_over_replicas_is_answered_once() {
     model.set_delay(Duration::from_millis(6500));
     let settings = Settings { push_timeout: Duration::from_secs(2), ..Settings::default() };
     let sim = Simulator::builder().settings(settings).start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("wxgate-spread-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let deadline = "budget_ms = 1200, attempts = 3";
-    let (port_a, config_a) = replica_config(&dir, "a", &sim, &model, redis.url(), deadline);
-    let (port_b, config_b) = replica_config(&dir, "b", &sim, &model, redis.url(), deadline);
-    let (_a, _b) = (start(&config_a, port_a).await, start(&config_b, port_b).await);
-    let balancer = round_robin(vec![port_a, port_b]).await;
+    let pair = Pair::start("spread", &sim, &model, redis.url(), "budget_ms = 1200, attempts = 3").await;
+    let balancer = round_robin(vec![pair.port_a, pair.port_b]).await;
     let account = Account::new(APPID, "replica-secret", GH, TOKEN).with_url(format!("http://127.0.0.1:{balancer}/wx"));
     sim.add_account(account).unwrap();
     let user = "oSpreadUser0000000000000000";
@@ -160,7 +163,7 @@ async fn a_push_whose_attempts_are_spread_over_replicas_is_answered_once() {
     let got = answers(&sim, APPID, user);
     assert_eq!(got.len(), 1, "one answer: {got:?}");
     assert!(got[0].starts_with("echo: a slow question"), "{got:?}");
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&pair.dir).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,24 +175,11 @@ async fn the_rest_of_a_long_answer_follows_a_next_message_sent_to_the_other_repl
     model.set_answer(Some(long.clone()));
     let settings = Settings { push_attempts: 1, ..Settings::default() };
     let sim = Simulator::builder().settings(settings).start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("wxgate-quota-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let deadline = "budget_ms = 300, attempts = 1";
-    let (port_a, config_a) = replica_config(&dir, "a", &sim, &model, redis.url(), deadline);
-    let (port_b, config_b) = replica_config(&dir, "b", &sim, &model, redis.url(), deadline);
-    let (_a, _b) = (start(&config_a, port_a).await, start(&config_b, port_b).await);
-    let url = |port: u16| format!("http://127.0.0.1:{port}/wx");
-    sim.add_account(Account::new(APPID, "replica-secret", GH, TOKEN).with_url(url(port_a))).unwrap();
+    let pair = Pair::start("quota", &sim, &model, redis.url(), "budget_ms = 300, attempts = 1").await;
+    sim.add_account(Account::new(APPID, "replica-secret", GH, TOKEN).with_url(url(pair.port_a))).unwrap();
     let user = "oQuotaUser00000000000000000";
     sim.add_user(APPID, user).unwrap();
-    let parts: Vec<String> =
-        wxgate_server::outbox::parts(wxgate_proto::ReplyBody::text(wxgate_proto::text::markdown_to_text(&long)))
-            .into_iter()
-            .map(|p| match p {
-                wxgate_proto::ReplyBody::Text { content } => content,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+    let parts = text_parts(&long);
     assert!(parts.len() > 5, "longer than one window's quota: {} parts", parts.len());
 
     let outcome = sim.user(APPID, user).send_text("tell me everything").await.unwrap();
@@ -203,7 +193,7 @@ async fn the_rest_of_a_long_answer_follows_a_next_message_sent_to_the_other_repl
     assert_eq!(answers(&sim, APPID, user).len(), 5, "one window's quota, whichever replica sent them");
 
     // The next message reaches B; the rest goes out after it, from whichever replica claims it.
-    sim.set_url(APPID, url(port_b)).unwrap();
+    sim.set_url(APPID, url(pair.port_b)).unwrap();
     let outcome = sim.user(APPID, user).send_text("继续").await.unwrap();
     assert!(matches!(outcome.verdict, Verdict::Reply(_)), "{:?}", outcome.verdict);
     sim.user(APPID, user)
@@ -217,7 +207,7 @@ async fn the_rest_of_a_long_answer_follows_a_next_message_sent_to_the_other_repl
         assert!(got.starts_with(part.as_str()), "part {i} in order");
     }
     assert!(got[4].ends_with(wxgate_server::outbox::CONTINUE_HINT), "the fifth says how to continue");
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&pair.dir).ok();
 }
 
 #[test]

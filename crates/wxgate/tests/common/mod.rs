@@ -112,3 +112,40 @@ pub async fn round_robin(backends: Vec<u16>) -> u16 {
     });
     port
 }
+
+/// The customer-service messages a long Markdown answer becomes: converted to plain text and split as the outbox
+/// splits it.
+pub fn text_parts(markdown: &str) -> Vec<String> {
+    let whole = wxgate_proto::text::markdown_to_text(markdown);
+    wxgate_server::outbox::parts(wxgate_proto::ReplyBody::text(whole))
+        .into_iter()
+        .map(|p| match p {
+            wxgate_proto::ReplyBody::Text { content } => content,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// Waits until every one of `users` has received at least `n` customer-service messages.
+pub async fn wait_for_answers(sim: &Simulator, appid: &str, users: &[String], n: usize) {
+    for u in users {
+        sim.user(appid, u)
+            .wait_for(Duration::from_secs(30), |t| {
+                t.iter().filter(|e| matches!(e.item, Item::CustomerService { .. })).count() >= n
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{u}: {e}"));
+    }
+}
+
+/// Asserts that every one of `users`, having sent `question 0` … `question {n-1}` to the echoing fake model,
+/// received exactly one answer per question, in order.
+pub fn assert_one_answer_each_in_order(sim: &Simulator, appid: &str, users: &[String], n: usize) {
+    for u in users {
+        let got = answers(sim, appid, u);
+        assert_eq!(got.len(), n, "{u}: exactly one answer per message: {got:?}");
+        for (m, a) in got.iter().enumerate() {
+            assert!(a.starts_with(&format!("echo: question {m} ")), "{u}: in order: {got:?}");
+        }
+    }
+}
