@@ -44,6 +44,11 @@ async fn gateway(store: Arc<dyn OutboxStore>, phone: Arc<Phone>) -> TestServer {
     start_gateway(Gateway::new(config).with_router(router()).with_outbox(store, phone, worker_config())).await
 }
 
+/// A push of `USER` accepted under `key` by a process that died before its answer was known (nobody holds it).
+fn orphaned(key: &str, push: Vec<u8>) -> NewJob {
+    NewJob { account: "acct".into(), openid: USER.into(), dedup_key: key.into(), push, accepted_at: 1, lease: None }
+}
+
 fn temp_db(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("wxgate-outbox-test-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -112,15 +117,7 @@ async fn awaited_pushes_are_worked_again_after_a_restart() {
         // A push accepted by a process that then died before its answer was known.
         let store = SqliteStore::open(&path, Durability::Full).unwrap();
         let push = text_xml("slow 10", fresh_id()).into_bytes();
-        let job = NewJob {
-            account: "acct".into(),
-            openid: USER.into(),
-            dedup_key: "k-crash".into(),
-            push,
-            accepted_at: 1,
-            lease: None,
-        };
-        store.accept(job).await.unwrap();
+        store.accept(orphaned("k-crash", push)).await.unwrap();
     }
     let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(&path, Durability::Full).unwrap());
     let phone = Arc::new(Phone::default());
@@ -137,15 +134,7 @@ async fn a_crash_between_two_parts_still_sends_the_rest_once() {
         let store = SqliteStore::open(&path, Durability::Full).unwrap();
         let push = text_xml("slow 10", fresh_id()).into_bytes();
         for key in ["k-parts", "k-parts\u{1f}part1"] {
-            let job = NewJob {
-                account: "acct".into(),
-                openid: USER.into(),
-                dedup_key: key.into(),
-                push: push.clone(),
-                accepted_at: 1,
-                lease: None,
-            };
-            store.accept(job).await.unwrap();
+            store.accept(orphaned(key, push.clone())).await.unwrap();
         }
     }
     let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(&path, Durability::Full).unwrap());
