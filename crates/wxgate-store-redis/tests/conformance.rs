@@ -7,6 +7,18 @@ use wxgate_store::{JobState, NewJob, OutboxStore, conformance};
 use wxgate_store_redis::RedisStore;
 use wxgate_store_redis::testing::TestRedis;
 
+/// An unleased job of `openid` in account `acct`.
+fn job(openid: &str, key: &str) -> NewJob {
+    NewJob {
+        account: "acct".into(),
+        openid: openid.into(),
+        dedup_key: key.into(),
+        push: Vec::new(),
+        accepted_at: 1,
+        lease: None,
+    }
+}
+
 async fn store(redis: &TestRedis, name: &str) -> RedisStore {
     RedisStore::connect(redis.url(), &TestRedis::prefix(name)).await.expect("connect to the test redis")
 }
@@ -29,14 +41,7 @@ async fn conforms() {
 async fn prefixes_keep_deployments_apart() {
     let Some(redis) = TestRedis::start() else { return };
     let (a, b) = (store(&redis, "one").await, store(&redis, "two").await);
-    let job = NewJob {
-        account: "acct".into(),
-        openid: "o".into(),
-        dedup_key: "same".into(),
-        push: b"<xml/>".to_vec(),
-        accepted_at: 1,
-        lease: None,
-    };
+    let job = NewJob { push: b"<xml/>".to_vec(), ..job("o", "same") };
     a.accept(job.clone()).await.unwrap();
     b.accept(job).await.unwrap();
     assert_eq!(a.list(JobState::Awaiting, 10).await.unwrap().len(), 1);
@@ -50,15 +55,7 @@ async fn replicas_claiming_at_once_never_take_a_job_twice() {
     const USERS: usize = 50;
     for u in 0..USERS {
         for m in 0..2 {
-            let job = NewJob {
-                account: "acct".into(),
-                openid: format!("user{u}"),
-                dedup_key: format!("k{u}-{m}"),
-                push: Vec::new(),
-                accepted_at: 1,
-                lease: None,
-            };
-            let id = first.accept(job).await.unwrap();
+            let id = first.accept(job(&format!("user{u}"), &format!("k{u}-{m}"))).await.unwrap();
             first.set_answer(id, Some(format!("\"{u}-{m}\""))).await.unwrap();
         }
     }
@@ -97,15 +94,7 @@ async fn a_users_second_job_waits_for_the_first_to_be_acknowledged() {
     let s = store(&redis, "order").await;
     let mut ids = Vec::new();
     for m in 0..2 {
-        let job = NewJob {
-            account: "acct".into(),
-            openid: "o".into(),
-            dedup_key: format!("k{m}"),
-            push: Vec::new(),
-            accepted_at: 1,
-            lease: None,
-        };
-        let id = s.accept(job).await.unwrap();
+        let id = s.accept(job("o", &format!("k{m}"))).await.unwrap();
         s.set_answer(id, Some("\"x\"".into())).await.unwrap();
         ids.push(id);
     }
