@@ -4,7 +4,7 @@
 //! with 3 sends. Each new interaction replaces the window and resets its count. The worker packs answers into
 //! what is left and dead-letters jobs whose window has closed instead of spending an API call on 45015.
 //!
-//! One process keeps windows in memory. Replicas keep them in the shared store ([`Windows::shared`]): the
+//! One process keeps windows in memory. Replicas keep them in the shared store ([`Windows::share`]): the
 //! replica sending an answer is often not the one that received the user's message, and the quota is the
 //! user's. Then every push also wakes the user's waiting answers, since another replica may have put them to
 //! sleep.
@@ -13,16 +13,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wxgate_proto::{Event, Inbound, InboundKind};
-use wxgate_store::{StoredWindow, WindowStore};
+use wxgate_store::WindowStore;
 
-/// An open window: until when, and how many sends remain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Unix ms when it closes.
-    pub until: i64,
-    /// Sends left.
-    pub remaining: u32,
-}
+/// A user's window: until when it is open, and how many sends remain (the form the store keeps too).
+pub use wxgate_store::StoredWindow as Window;
 
 /// Windows per (account, openid), and the users whose answers wait for their next message. In memory both are
 /// keyed by account, then openid, so the lookup on every push borrows its keys instead of allocating them.
@@ -41,13 +35,6 @@ impl Windows {
         Windows::default()
     }
 
-    /// Windows in a store shared with other replicas.
-    pub fn shared(store: Arc<dyn WindowStore>) -> Self {
-        let windows = Windows::default();
-        windows.share(store);
-        windows
-    }
-
     /// From now on keeps windows in `store`, shared with other replicas (the first store given stays).
     pub fn share(&self, store: Arc<dyn WindowStore>) {
         let _ = self.shared.set(store);
@@ -56,7 +43,7 @@ impl Windows {
     async fn get(&self, account: &str, openid: &str) -> Option<Window> {
         match self.shared.get() {
             Some(store) => match store.window(account, openid).await {
-                Ok(w) => w.map(|w| Window { until: w.until, remaining: w.remaining }),
+                Ok(w) => w,
                 Err(e) => {
                     // Unknown lets the platform decide, as after a restart.
                     tracing::warn!(error = %e, "cannot read a customer-service window");
@@ -69,8 +56,7 @@ impl Windows {
 
     async fn put(&self, account: &str, openid: &str, window: Window) {
         if let Some(store) = self.shared.get() {
-            let stored = StoredWindow { until: window.until, remaining: window.remaining };
-            if let Err(e) = store.put_window(account, openid, stored).await {
+            if let Err(e) = store.put_window(account, openid, window).await {
                 tracing::warn!(error = %e, "cannot record a customer-service window");
             }
             return;
