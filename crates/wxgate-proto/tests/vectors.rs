@@ -1,5 +1,5 @@
-//! Known-answer tests: every vector of `shared/protocol/test_vectors.json` by its `kind`, plus the vectors of
-//! PROTOCOL §3.10 that live only in the text (A as a full compatible-mode body, D2, E, F as a sealed reply XML).
+//! Known-answer tests: every vector of `tests/vectors/test_vectors.json` by its `kind`, plus the vectors that are
+//! written out here in full (A as a full compatible-mode body, D2, E, F as a sealed reply XML).
 //!
 //! The simulator reuses this crate's crypto, so a symmetric bug would pass every round trip; these answers come
 //! from Tencent's samples and other SDKs. The pad length is checked by decrypting with the raw AES-CBC cipher.
@@ -16,7 +16,7 @@ use wxgate_proto::crypto::{
 use wxgate_proto::tree;
 use wxgate_proto::{Format, Inbound, InboundKind, ProtoError, Reply, ReplyBody};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/protocol/test_vectors.json");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/test_vectors.json");
 
 fn vectors() -> Vec<Json> {
     let text = std::fs::read_to_string(VECTORS).unwrap_or_else(|e| panic!("{VECTORS}: {e}"));
@@ -122,7 +122,7 @@ fn check_wecom_url_verify(v: &Json) {
 }
 
 #[test]
-fn every_vector_in_the_shared_file() {
+fn every_vector_in_the_vectors_file() {
     let all = vectors();
     let mut counts = std::collections::BTreeMap::new();
     for v in &all {
@@ -315,7 +315,7 @@ fn a_frame_aligned_to_32_bytes_gets_a_whole_block_of_padding() {
 
 #[test]
 fn safe_mode_inbound_path() {
-    // A safe-mode body carries only ToUserName and Encrypt (PROTOCOL §3.7), in XML or JSON.
+    // A safe-mode body carries only ToUserName and Encrypt, in XML or JSON.
     let account = MessageCrypto::new(A_TOKEN, Some(A_KEY), A_APPID).unwrap();
     let xml = format!(
         "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><Encrypt><![CDATA[{A_ENCRYPT}]]></Encrypt></xml>"

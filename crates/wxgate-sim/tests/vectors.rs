@@ -1,4 +1,5 @@
-//! The simulator's signatures and encryption cross-checked against `shared/protocol/test_vectors.json`
+//! The simulator's signatures and encryption cross-checked against the protocol crate's
+//! `tests/vectors/test_vectors.json`
 //! (known answers, so a bug shared with the protocol core cannot hide).
 
 use serde_json::Value;
@@ -8,7 +9,7 @@ use wxgate_sim::push::sign::{Stamp, build, verify_query};
 use wxgate_sim::{Account, Mode};
 
 fn vectors() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/protocol/test_vectors.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../wxgate-proto/tests/vectors/test_vectors.json");
     let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     all["vectors"].as_array().unwrap().clone()
 }
