@@ -1,4 +1,5 @@
-//! Platform error codes (PROTOCOL §6.8, §7, §8) as a typed enum with an `Unknown` fallback, and the retry class
+//! Platform error codes (WeChat's global return codes, 全局返回码, as the customer-service, access-token and media
+//! APIs answer them) as a typed enum with an `Unknown` fallback, and the retry class
 //! each one implies, so the client, the outbox worker and the simulator share one reading of every code.
 //!
 //! Match on the number, never on `errmsg`: the platform appends ` rid: …` / ` hint: […]` suffixes.

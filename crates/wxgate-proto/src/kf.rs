@@ -1,4 +1,5 @@
-//! Customer-service (客服) message bodies, PROTOCOL §6.2–6.4, with their exact wire JSON.
+//! Customer-service message bodies (客服消息, for Official Accounts and Mini Programs) and the typing command
+//! (客服输入状态), with their exact wire JSON.
 //!
 //! The wire shape is `{"touser": …, "msgtype": "<type>", "<type>": {…}, "customservice": {"kf_account": …}}`: the
 //! object's key is the msgtype itself, which serde's enum representations cannot express, so [`KfMessage`]
@@ -300,7 +301,7 @@ impl<'de> Deserialize<'de> for KfMessage {
     }
 }
 
-/// The typing command (PROTOCOL §6.4).
+/// The typing command of `message/custom/typing` (客服输入状态).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TypingCommand {
     /// Show "对方正在输入…" (15 s).

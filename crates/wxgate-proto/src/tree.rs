@@ -302,7 +302,7 @@ fn decode_name(raw: &[u8], body: &[u8]) -> Result<Name, ProtoError> {
 /// bytes (no scan over the list).
 macro_rules! known_names {
     ($($name:literal),* $(,)?) => {
-        /// The shared copy of one of WeChat's field names (PROTOCOL §2.4–2.6).
+        /// The shared copy of one of WeChat's field names (those of the messages and events it pushes).
         fn known(name: &str) -> Option<&'static str> {
             match name {
                 $($name => Some($name),)*

@@ -1,7 +1,7 @@
 //! Writing WeChat-style XML and JSON.
 //!
 //! WeChat's XML is a flat `<xml>` of elements whose strings are CDATA and whose numbers are bare. A CDATA section
-//! cannot contain `]]>`, so that sequence is split across two sections (PROTOCOL §5.1). Encoding is a simple,
+//! cannot contain `]]>`, so that sequence is split across two sections (`]]]]><![CDATA[>`). Encoding is a simple,
 //! allocation-light string builder; parsing always goes through the real XML reader in [`crate::tree`].
 
 use std::collections::HashMap;

@@ -1,6 +1,7 @@
-//! Every ordinary message and event of PROTOCOL §2.4–§2.6, as XML and as JSON fixtures, decoded into the typed
-//! model with every typed field checked; unknown types and fields kept raw; and `to_xml` / `to_json` decoding back
-//! to the same `Inbound` (exactly in the same format, field for field in the other).
+//! Every ordinary message and event WeChat pushes (接收普通消息, 接收事件推送, the msgmenu tap), as XML and as
+//! JSON fixtures, decoded into the typed model with every typed field checked; unknown types and fields kept raw;
+//! and `to_xml` / `to_json` decoding back to the same `Inbound` (exactly in the same format, field for field in the
+//! other).
 
 use std::path::PathBuf;
 
@@ -628,7 +629,7 @@ fn helpers_on_the_typed_model() {
 
 #[test]
 fn cdata_numbers_and_plain_numbers_read_alike() {
-    // WeChat sends the numbers inside SendLocationInfo as CDATA (PROTOCOL §2.2).
+    // WeChat sends the numbers inside SendLocationInfo as CDATA.
     let body = load("event_location_select", Format::Xml);
     assert!(String::from_utf8_lossy(&body).contains("<Location_X><![CDATA[23]]></Location_X>"));
     let plain = String::from_utf8_lossy(&body)

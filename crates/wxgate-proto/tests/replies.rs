@@ -1,4 +1,4 @@
-//! Passive replies (PROTOCOL §5.2 XML, §4.5 Cloud Hosting JSON): every reply type against exact golden bodies,
+//! Passive replies (XML, and the JSON of Cloud Hosting): every reply type against exact golden bodies,
 //! decode(encode(r)) == r in both formats, and every limit `validate` enforces.
 
 use wxgate_proto::reply::{MAX_NEWS_ARTICLES, MAX_TEXT_BYTES};
@@ -23,7 +23,7 @@ fn json_head(create_time: i64, msg_type: &str) -> String {
     format!(r#"{{"ToUserName":"{USER}","FromUserName":"{OA}","CreateTime":{create_time},"MsgType":"{msg_type}""#)
 }
 
-/// The pretty-printed examples of PROTOCOL §5.2 with the indentation between tags removed.
+/// Pretty-printed reply examples, one per type, with the indentation between tags removed.
 fn compact(pretty: &str) -> String {
     pretty.lines().map(str::trim).collect()
 }
@@ -249,7 +249,7 @@ fn the_pretty_printed_doc_examples_decode_too() {
                   <TransInfo>\n    <KfAccount><![CDATA[alice@gh_demo]]></KfAccount>\n  </TransInfo>\n</xml>\n";
     let r = Reply::decode(pretty.as_bytes(), Format::Xml).unwrap();
     assert_eq!(r.body, ReplyBody::TransferCustomerService { kf_account: Some("alice@gh_demo".into()) });
-    // The Cloud Hosting seed example (PROTOCOL §4.5).
+    // The JSON reply example of the Cloud Hosting message-push documentation (微信云托管 消息推送).
     let seed = r#"{"ToUserName":"oUserOpenId0000000000000001","FromUserName":"gh_0123456789ab","CreateTime":1700000001,
  "MsgType":"text","Content":"这是回复的消息"}"#;
     let r = Reply::decode(seed.as_bytes(), Format::Json).unwrap();

@@ -1,4 +1,4 @@
-//! The AES-256-CBC frame (PROTOCOL §3.3–3.5).
+//! The AES-256-CBC frame of WeChat's message encryption (消息加解密说明).
 //!
 //! `random(16) ‖ be32(len) ‖ msg ‖ receiveid`, padded PKCS#7-style to a multiple of 32 bytes, encrypted with
 //! IV = key\[..16\], base64 (standard, padded).
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn full_pad_block_when_frame_is_aligned() {
-        // 16 + 4 + 26 + 18 = 64 → a whole block of 0x20 is appended (PROTOCOL §3.10, vector F note).
+        // 16 + 4 + 26 + 18 = 64 → a whole block of 0x20 is appended (an aligned frame is still padded).
         let msg = [b'a'; 26];
         let enc = encrypt_with_prefix(&key(), b"0123456789abcdef", &msg, "wx2c2769f8efd9abc2");
         assert_eq!(STANDARD.decode(&enc).unwrap().len(), 96);

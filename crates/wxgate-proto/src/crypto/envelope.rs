@@ -1,4 +1,6 @@
-//! The encrypted envelopes: opening an inbound `Encrypt` and sealing a passive reply (PROTOCOL §3.7–3.8).
+//! The encrypted envelopes: opening an inbound `Encrypt` (a safe-mode body carries only `ToUserName` and `Encrypt`,
+//! a compatible-mode body the plain fields too) and sealing a passive reply as `Encrypt`, `MsgSignature`,
+//! `TimeStamp` and `Nonce`.
 
 use super::{AesKey, cipher, signature};
 use crate::ProtoError;

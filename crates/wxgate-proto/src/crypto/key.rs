@@ -7,7 +7,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use crate::ProtoError;
 
 /// Base64 engine for the key: real keys leave non-zero trailing bits in their 43rd character, which the strict
-/// `STANDARD` engine rejects (PROTOCOL §3.2).
+/// `STANDARD` engine rejects (the key is the 43 characters plus `=`, decoded to 32 bytes).
 const KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new()

@@ -1,6 +1,7 @@
 //! Message crypto: signatures, the AES frame, and the encrypted envelopes.
 //!
-//! The algorithms are those of Tencent's `WXBizMsgCrypt` (PROTOCOL §1.2, §3): SHA-1 over the sorted parts for both
+//! The algorithms are those of Tencent's `WXBizMsgCrypt`, the sample code of WeChat's message encryption guide
+//! (消息加解密说明) and server URL verification (接入验证): SHA-1 over the sorted parts for both
 //! signatures, AES-256-CBC with IV = key\[..16\], a 16-byte random prefix, a big-endian length, the appid trailer and
 //! PKCS#7 padding to 32-byte blocks. Every comparison of a secret-derived value is constant-time.
 

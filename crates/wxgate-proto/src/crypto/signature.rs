@@ -1,4 +1,5 @@
-//! The URL `signature` (PROTOCOL §1.2) and the `msg_signature` (§3.6).
+//! The URL `signature` over token, timestamp and nonce (server URL verification, 接入验证, and every push) and the
+//! `msg_signature` of encrypted messages, which adds the `Encrypt` value (消息加解密说明).
 //!
 //! Both are the lowercase hex SHA-1 of the byte-wise sorted parts concatenated without a separator.
 

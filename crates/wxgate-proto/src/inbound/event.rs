@@ -1,4 +1,4 @@
-//! Events (`MsgType` = `event`, PROTOCOL §2.5). Event names are compared exactly: WeChat mixes cases.
+//! Events (`MsgType` = `event`; 接收事件推送). Event names are compared exactly: WeChat mixes cases.
 
 use crate::ProtoError;
 use crate::tree::{Fields, Value};

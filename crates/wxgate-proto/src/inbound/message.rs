@@ -1,4 +1,4 @@
-//! The ordinary message kinds (PROTOCOL §2.4).
+//! The ordinary message kinds a user sends (接收普通消息).
 
 use crate::ProtoError;
 use crate::tree::Fields;

@@ -133,7 +133,8 @@ impl Inbound {
     }
 
     /// True for the six message kinds after which a passive news reply may hold only one article
-    /// (text, image, voice, video, news/link, location: PROTOCOL §5.3).
+    /// (text, image, voice, video, news/link, location), as the passive-reply documentation says; after an event a
+    /// news reply may hold up to 8.
     pub fn limits_news_to_one(&self) -> bool {
         matches!(
             self.kind,

@@ -1,4 +1,4 @@
-//! Passive replies (PROTOCOL §5): the model, the platform's limits, and the XML / JSON encodings.
+//! Passive replies (被动回复用户消息): the model, the platform's limits, and the XML / JSON encodings.
 //!
 //! A reply that breaks a limit (empty text, text over [`MAX_TEXT_BYTES`], too many articles, a music reply without
 //! its thumb) is refused by [`Reply::validate`] with a clear error: WeChat would otherwise show the user
@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Inbound, ProtoError};
 
-/// Largest text content in UTF-8 bytes (PROTOCOL §5.4; the platform's customer-service limit is the same).
+/// Largest text content in UTF-8 bytes. WeChat documents no number; 2048 is the limit in common use, for
+/// customer-service text as well.
 pub const MAX_TEXT_BYTES: usize = 2048;
-/// Most articles in a news reply to an event (PROTOCOL §5.3).
+/// Most articles in a news reply to an event (a reply to one of six message kinds holds only one: see
+/// [`Inbound::limits_news_to_one`]).
 pub const MAX_NEWS_ARTICLES: usize = 8;
 
 /// A passive reply addressed to one user.
