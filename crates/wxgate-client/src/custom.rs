@@ -1,4 +1,4 @@
-//! Customer-service calls: `message/custom/send` and typing (PROTOCOL §6).
+//! Customer-service calls (客服消息): `message/custom/send` and the typing indicator (客服输入状态).
 
 use bytes::Bytes;
 use reqwest::Method;

@@ -1,4 +1,5 @@
-//! The one error type of the client, with the retry class each failure implies.
+//! The one error type of the client, with the retry class each failure implies, and the reading of the
+//! platform's `{"errcode": …, "errmsg": …}` answers that become [`ClientError::Api`].
 
 use wxgate_proto::errcode::{ErrCode, RetryClass};
 
@@ -109,5 +110,33 @@ impl ClientError {
             source = cause.source();
         }
         ClientError::Network(text)
+    }
+}
+
+/// Reads `{"errcode": n, "errmsg": "…"}` from a JSON object body; `None` for other bodies and for errcode 0.
+pub(crate) fn errcode_of(body: &[u8]) -> Option<(ErrCode, String)> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = v.get("errcode")?.as_i64()?;
+    if code == 0 {
+        return None;
+    }
+    let msg = v.get("errmsg").and_then(|m| m.as_str()).unwrap_or_default().to_owned();
+    Some((ErrCode::from_code(code), msg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errcode_parsing() {
+        assert_eq!(errcode_of(br#"{"errcode":45015,"errmsg":"x rid: 1"}"#).map(|e| e.0), Some(ErrCode::WindowClosed));
+        assert_eq!(errcode_of(br#"{"errcode":0,"errmsg":"ok"}"#), None);
+        assert_eq!(errcode_of(br#"{"media_id":"m"}"#), None);
+        assert_eq!(errcode_of(b"\xff\xd8\xff"), None);
     }
 }

@@ -9,8 +9,10 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, Url};
 use wxgate_proto::errcode::{ErrCode, RetryClass};
 
-use crate::media::Progress;
-use crate::{Auth, ClientConfig, ClientError, TokenManager};
+use crate::config::{Auth, ClientConfig};
+use crate::error::{ClientError, errcode_of};
+use crate::media::upload::Progress;
+use crate::token::TokenManager;
 
 /// A request body, kept as bytes so each attempt can rebuild it.
 #[derive(Clone)]
@@ -53,21 +55,6 @@ impl Answer {
     pub fn json(&self) -> Result<serde_json::Value, ClientError> {
         serde_json::from_slice(&self.body).map_err(|e| ClientError::Decode(format!("not JSON: {e}")))
     }
-}
-
-/// Reads `{"errcode": n, "errmsg": "…"}` from a JSON object body; `None` for other bodies and for errcode 0.
-pub(crate) fn errcode_of(body: &[u8]) -> Option<(ErrCode, String)> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
-    if *first != b'{' {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let code = v.get("errcode")?.as_i64()?;
-    if code == 0 {
-        return None;
-    }
-    let msg = v.get("errmsg").and_then(|m| m.as_str()).unwrap_or_default().to_owned();
-    Some((ErrCode::from_code(code), msg))
 }
 
 /// Which token a failed attempt used.
@@ -182,14 +169,6 @@ impl Transport {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn errcode_parsing() {
-        assert_eq!(errcode_of(br#"{"errcode":45015,"errmsg":"x rid: 1"}"#).map(|e| e.0), Some(ErrCode::WindowClosed));
-        assert_eq!(errcode_of(br#"{"errcode":0,"errmsg":"ok"}"#), None);
-        assert_eq!(errcode_of(br#"{"media_id":"m"}"#), None);
-        assert_eq!(errcode_of(b"\xff\xd8\xff"), None);
-    }
 
     #[test]
     fn cloud_urls_carry_no_token() {

@@ -1,4 +1,5 @@
-//! The WeChat platform API client (PROTOCOL §4.6, §6, §7, §8).
+//! The WeChat platform API client: access tokens, customer-service messages (客服消息) and typing, temporary
+//! media (临时素材), and Cloud Hosting's token-free open interface service (开放接口服务).
 //!
 //! * [`Client`]: customer-service messages of every type ([`wxgate_proto::kf`]), typing, temporary media upload
 //!   (validated locally first, cached by content hash) and download.

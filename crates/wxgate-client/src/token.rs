@@ -16,7 +16,7 @@ use serde_json::Value;
 use wxgate_proto::errcode::RetryClass;
 use wxgate_store::{StoredToken, TokenStore};
 
-use crate::http::errcode_of;
+use crate::error::errcode_of;
 use crate::{ClientError, Clock, RetryPolicy, Secret, TokenEndpoint};
 
 /// Where the token handed out came from.

@@ -1,6 +1,6 @@
 //! Every customer-service message type, sent over real HTTP to the simulator, arrives with exactly the JSON body
-//! PROTOCOL §6.2–6.3 gives (compared as received, key order included); plus `customservice.kf_account` and the
-//! typing commands.
+//! WeChat documents for it (发送客服消息, Official Account and Mini Program types; compared as received, key order
+//! included); plus `customservice.kf_account` and the typing commands.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The simulated account model (PROTOCOL §9.1): credentials, encryption mode, data format, delivery target and
+//! The simulated account model: credentials, encryption mode, data format, delivery target and
 //! the account kind that gates what the account may do on the API side.
 //!
 //! `Debug` never prints the AppSecret, the token or the EncodingAESKey.
@@ -30,7 +30,7 @@ impl AccountKind {
     }
 }
 
-/// The encryption mode set in the console (PROTOCOL §3.1).
+/// The encryption mode set in the console: plaintext (明文), compatible (兼容) or safe (安全).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -72,7 +72,7 @@ pub enum Delivery {
         /// Full URL, e.g. `http://127.0.0.1:8080/wx`.
         url: String,
     },
-    /// A Cloud Hosting service path: no signature, no encryption, `X-WX-*` headers (PROTOCOL §4).
+    /// A Cloud Hosting (微信云托管) service path: no signature, no encryption, `X-WX-*` headers.
     CloudHosting {
         /// Full URL of the container path.
         url: String,

@@ -1,12 +1,9 @@
-//! Fault injection on the API side: per endpoint path (or `*`), an errcode (including `-1`), an HTTP status,
+//! Fault rules for the API side: per endpoint path (or `*`), an errcode (including `-1`), an HTTP status,
 //! added latency or a dropped connection, fired always, for the next N requests, or at a rate.
+//!
+//! Only the rules live here (the simulator's state holds them); the server applies them to each request.
 
 use std::time::Duration;
-
-use axum::response::{IntoResponse, Response};
-
-use crate::api::{errmsg_for, error_response};
-use crate::world::Shared;
 
 /// What an injected fault does.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,12 +46,13 @@ impl FaultRule {
         FaultRule { path: path.into(), kind, trigger }
     }
 
-    fn matches(&self, path: &str) -> bool {
+    /// Whether the rule applies to a request for `path`.
+    pub(crate) fn matches(&self, path: &str) -> bool {
         self.path == "*" || self.path == path
     }
 
     /// Decides whether the rule fires now, consuming a count.
-    fn fire(&mut self) -> bool {
+    pub(crate) fn fire(&mut self) -> bool {
         match &mut self.trigger {
             Trigger::Always => true,
             Trigger::Count(0) => false,
@@ -64,52 +62,5 @@ impl FaultRule {
             }
             Trigger::Rate(p) => rand::random::<f64>() < *p,
         }
-    }
-}
-
-/// What the server does with a request after the fault rules ran.
-pub(crate) enum Outcome {
-    /// Handle normally.
-    Pass,
-    /// Answer this instead.
-    Respond(Response),
-    /// Close the connection.
-    Drop,
-}
-
-/// Applies the rules for `path`: latencies add up and the request goes on; the first terminal fault ends it.
-pub(crate) async fn apply(shared: &Shared, path: &str) -> Outcome {
-    let mut delay = Duration::ZERO;
-    let mut terminal = None;
-    {
-        let mut world = shared.world();
-        let mut fired = 0;
-        for rule in world.faults.iter_mut().filter(|r| r.matches(path)) {
-            if let FaultKind::Latency(d) = rule.kind {
-                if rule.fire() {
-                    delay += d;
-                    fired += 1;
-                }
-            } else if terminal.is_none() && rule.fire() {
-                terminal = Some(rule.kind.clone());
-                fired += 1;
-            }
-        }
-        world.faults.retain(|r| r.trigger != Trigger::Count(0));
-        world.counters.faults_injected += fired;
-    }
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    match terminal {
-        None | Some(FaultKind::Latency(_)) => Outcome::Pass,
-        Some(FaultKind::Errcode(code)) => {
-            shared.world().counters.api_errors += 1;
-            Outcome::Respond(error_response(code, errmsg_for(code)))
-        }
-        Some(FaultKind::HttpStatus(s)) => Outcome::Respond(
-            axum::http::StatusCode::from_u16(s).unwrap_or(axum::http::StatusCode::BAD_GATEWAY).into_response(),
-        ),
-        Some(FaultKind::Drop) => Outcome::Drop,
     }
 }

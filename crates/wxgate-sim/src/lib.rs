@@ -13,6 +13,7 @@
 //! Time is a [`Clock`] the tests can move forward; what users saw is in their [`transcript::Transcript`].
 
 pub mod account;
+mod answer;
 mod api;
 pub mod clock;
 pub mod config;
@@ -20,6 +21,7 @@ mod control;
 pub mod counters;
 pub mod error;
 pub mod faults;
+mod ids;
 pub mod push;
 mod server;
 pub mod settings;

@@ -1,17 +1,20 @@
 //! The HTTP listener: a hyper accept loop (so an injected fault can drop the connection) that hands the peer
-//! address to handlers as `ConnectInfo` and runs fault rules before the axum router.
+//! address to handlers as `ConnectInfo` and applies the fault rules before the axum router.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::faults::{self, Outcome};
+use crate::answer::{errmsg_for, error_response};
+use crate::faults::{FaultKind, Trigger};
 use crate::world::Shared;
 
 /// Serves `router` on `listener` until the task is aborted.
@@ -36,7 +39,7 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, shared: Arc<Sha
                     req.extensions_mut().insert(ConnectInfo::<SocketAddr>(remote));
                     let path = req.uri().path().to_owned();
                     let fault =
-                        if path.starts_with("/cgi-bin/") { faults::apply(&shared, &path).await } else { Outcome::Pass };
+                        if path.starts_with("/cgi-bin/") { apply_faults(&shared, &path).await } else { Outcome::Pass };
                     match fault {
                         Outcome::Pass => {
                             let resp = router.oneshot(req.map(axum::body::Body::new)).await;
@@ -52,5 +55,52 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, shared: Arc<Sha
                 tracing::debug!(error = %e, "simulator connection ended");
             }
         });
+    }
+}
+
+/// What the server does with a request after the fault rules ran.
+enum Outcome {
+    /// Handle normally.
+    Pass,
+    /// Answer this instead.
+    Respond(Response),
+    /// Close the connection.
+    Drop,
+}
+
+/// Applies the rules for `path`: latencies add up and the request goes on; the first terminal fault ends it.
+async fn apply_faults(shared: &Shared, path: &str) -> Outcome {
+    let mut delay = Duration::ZERO;
+    let mut terminal = None;
+    {
+        let mut world = shared.world();
+        let mut fired = 0;
+        for rule in world.faults.iter_mut().filter(|r| r.matches(path)) {
+            if let FaultKind::Latency(d) = rule.kind {
+                if rule.fire() {
+                    delay += d;
+                    fired += 1;
+                }
+            } else if terminal.is_none() && rule.fire() {
+                terminal = Some(rule.kind.clone());
+                fired += 1;
+            }
+        }
+        world.faults.retain(|r| r.trigger != Trigger::Count(0));
+        world.counters.faults_injected += fired;
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match terminal {
+        None | Some(FaultKind::Latency(_)) => Outcome::Pass,
+        Some(FaultKind::Errcode(code)) => {
+            shared.world().counters.api_errors += 1;
+            Outcome::Respond(error_response(code, errmsg_for(code)))
+        }
+        Some(FaultKind::HttpStatus(s)) => Outcome::Respond(
+            axum::http::StatusCode::from_u16(s).unwrap_or(axum::http::StatusCode::BAD_GATEWAY).into_response(),
+        ),
+        Some(FaultKind::Drop) => Outcome::Drop,
     }
 }

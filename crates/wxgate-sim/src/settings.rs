@@ -1,5 +1,6 @@
-//! Tunable platform behaviour. Defaults follow PROTOCOL §7–§9; every number the sources disagree on is here so a
-//! test (or the CLI config) can pick the other variant.
+//! Tunable platform behaviour. Defaults follow WeChat's documentation of access tokens, customer-service messages
+//! and media, and its push retries; every number the documentation and SDKs disagree on is here so a test (or the
+//! CLI config) can pick the other variant.
 
 use std::time::Duration;
 
@@ -47,14 +48,15 @@ pub struct Settings {
     pub push_content_type: String,
     /// The system notice shown when the server fails, default 「该公众号暂时无法提供服务，请稍后再试」.
     pub system_notice: String,
-    /// Maximum articles accepted in a passive news reply; `None` (default) applies the 1/8 rule of PROTOCOL §5.3
+    /// Maximum articles accepted in a passive news reply; `None` (default) applies the 1/8 rule
     /// (1 after a text, image, voice, video, link or location message; 8 after events).
     pub passive_max_articles: Option<usize>,
     /// The notice a Mini Program user sees instead, default 「该小程序客服暂时无法提供服务，请稍后再试」.
     pub mini_program_notice: String,
 }
 
-/// Per-type media size limits (PROTOCOL §8.1; defaults are the lenient variant).
+/// Per-type media size limits (新增临时素材; the documentation's variants disagree, the defaults are the lenient
+/// one).
 #[derive(Debug, Clone)]
 pub struct MediaLimits {
     /// Image bytes, default 10 MB.

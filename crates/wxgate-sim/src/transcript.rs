@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
-use crate::SimError;
+use crate::error::SimError;
 
 /// One line of a transcript.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,4 +1,4 @@
-//! The customer-service window and per-interaction quota (PROTOCOL §6.6, §9.4), as pure logic.
+//! The customer-service window and per-interaction quota (the 48-hour rule of 客服消息), as pure logic.
 //!
 //! Each qualifying user action resets the window: the quota goes back to the scenario's maximum and the deadline
 //! to the scenario's validity. Quotas do not accumulate.

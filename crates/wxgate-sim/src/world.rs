@@ -138,14 +138,6 @@ impl Shared {
     pub fn show(&self, appid: &str, openid: &str, item: Item) {
         self.transcripts.push(appid, openid, Entry { at_ms: self.clock.now_ms(), item });
     }
-
-    /// A random id of `len` URL-safe characters (tokens, media ids, rids).
-    pub fn random_id(len: usize) -> String {
-        use rand::Rng;
-        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-        let mut rng = rand::rng();
-        (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
-    }
 }
 
 #[cfg(test)]
@@ -155,7 +147,7 @@ mod tests {
     #[test]
     fn debug_never_shows_tokens() {
         let shared = Shared::new(Settings::default(), Clock::new(), reqwest::Client::new());
-        let token = Shared::random_id(128);
+        let token = crate::ids::random_id(128);
         let record = TokenRecord { appid: "wx1".into(), expires_ms: 1, valid_until_ms: None };
         shared.world().tokens.insert(token.clone(), record);
         assert!(!format!("{shared:?}").contains(&token));

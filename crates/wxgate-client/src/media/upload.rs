@@ -2,11 +2,16 @@
 //! cached form: the same bytes for the same account and type are uploaded once and reused until their 3-day
 //! life, minus a margin, runs out.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::stream;
 use reqwest::multipart::{Form, Part};
 
-use super::{MediaType, Progress};
+use super::validate::MediaType;
+
+/// Upload progress: called with (bytes sent so far, total bytes).
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// The answer of an upload.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,9 @@
 //! Local checks of a media file before any network call: the type's size limit and accepted formats, judged by
 //! the file's magic bytes and its extension (the platform judges by the extension, so both must agree).
 //!
-//! Limits default to the strictest variant the sources give (PROTOCOL §8.1: image 2 MB, voice 2 MB, video 10 MB,
-//! thumb 64 KB), which every variant of the platform accepts. Voice duration (≤ 60 s) is not checked locally.
+//! Limits default to the strictest variant WeChat's temporary-media documentation (新增临时素材) gives — image
+//! 2 MB, voice 2 MB, video 10 MB, thumb 64 KB; some pages allow larger images and voice — which every variant of
+//! the platform accepts. Voice duration (≤ 60 s) is not checked locally.
 
 use crate::ClientError;
 

@@ -1,11 +1,11 @@
 //! Who is calling: an access token (`?access_token=`), or — for accounts in Cloud Hosting token-free mode — no
-//! token at all, with an optional `from_appid` (PROTOCOL §4.6, §9.3). Without `from_appid` the call acts for the
-//! environment owner: the token-free account with the smallest appid (a simulator serves several accounts on one
-//! address, where the real sidecar serves one environment).
+//! token at all, with an optional `from_appid` (Cloud Hosting's open interface service, 开放接口服务). Without
+//! `from_appid` the call acts for the environment owner: the token-free account with the smallest appid (a
+//! simulator serves several accounts on one address, where the real sidecar serves one environment).
 
 use std::collections::HashMap;
 
-use super::ApiError;
+use crate::answer::ApiError;
 use crate::world::{Shared, World};
 
 /// The account an API call acts for.

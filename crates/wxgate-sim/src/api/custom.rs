@@ -1,4 +1,4 @@
-//! `POST /cgi-bin/message/custom/send` (PROTOCOL §6, §9.4): account permission, msgtype per kind, body rules,
+//! `POST /cgi-bin/message/custom/send` (发送客服消息): account permission, msgtype per kind, body rules,
 //! then the window and quota. An accepted message cancels typing and appears on the user's phone.
 
 use std::collections::HashMap;
@@ -8,9 +8,11 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::auth::Caller;
 use super::custom_body::{Check, allowed};
-use super::{ApiError, Caller, ok};
 use crate::account::AccountKind;
+use crate::answer::{ApiError, ok};
+use crate::ids::random_id;
 use crate::transcript::Item;
 use crate::window::{Window, WindowDenied};
 use crate::world::Shared;
@@ -25,7 +27,7 @@ pub(crate) async fn send(
     let token_free = matches!(outcome, Ok((_, Caller { token_free: true, .. })));
     let mut resp = shared.answer(outcome.map(|(v, _)| v));
     if token_free {
-        resp.headers_mut().insert("x-openapi-seqid", Shared::random_id(16).parse().expect("ascii id"));
+        resp.headers_mut().insert("x-openapi-seqid", random_id(16).parse().expect("ascii id"));
     }
     resp.into_response()
 }

@@ -1,9 +1,10 @@
-//! Validation of a customer-service message body per `msgtype` and account kind (PROTOCOL §6.2, §6.3, §9.4).
+//! Validation of a customer-service message body per `msgtype` and account kind: the types Official Accounts and
+//! Mini Programs may send (发送客服消息) and the rules of each body.
 
 use serde_json::Value;
 
-use super::ApiError;
 use crate::account::AccountKind;
+use crate::answer::ApiError;
 use crate::settings::Settings;
 use crate::world::World;
 

@@ -1,4 +1,4 @@
-//! Temporary media (PROTOCOL §8, §9.5): `POST /cgi-bin/media/upload?type=` (multipart field `media`, per-type
+//! Temporary media (新增临时素材, 获取临时素材): `POST /cgi-bin/media/upload?type=` (multipart field `media`, per-type
 //! size and format limits, thumb answers `thumb_media_id`, Mini Programs images only) and
 //! `GET /cgi-bin/media/get` (bytes, or `{"video_url"}` for videos); items expire after 3 days.
 
@@ -10,7 +10,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::ApiError;
+use crate::answer::ApiError;
+use crate::ids::random_id;
 use crate::world::{MediaItem, Shared};
 
 /// Allowed file extensions, size limit and its errcode per media type.
@@ -91,7 +92,7 @@ async fn upload_inner(
         return Err(too_big);
     }
     let now = shared.clock.now_ms();
-    let media_id = Shared::random_id(64);
+    let media_id = random_id(64);
     let item = MediaItem {
         appid: appid.to_owned(),
         media_type: media_type.to_owned(),

@@ -1,4 +1,4 @@
-//! `GET /cgi-bin/token` and `POST /cgi-bin/stable_token` (PROTOCOL §7, §9.3).
+//! `GET /cgi-bin/token` and `POST /cgi-bin/stable_token` (获取 Access token, 获取稳定版接口调用凭据).
 //!
 //! Classic: every call issues a new token; the previous one stays valid for the overlap (5 min) and is then
 //! rejected with 40001. Stable: the same token until the last overlap-window before expiry, `force_refresh`
@@ -12,8 +12,9 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::ApiError;
 use crate::account::AccountKind;
+use crate::answer::ApiError;
+use crate::ids::random_id;
 use crate::world::{AccountState, Shared, TokenRecord, World};
 
 const DAY_MS: u64 = 86_400_000;
@@ -37,7 +38,7 @@ fn credentials<'w>(
 
 /// Issues a fresh token for `appid`.
 fn issue(world: &mut World, shared: &Shared, appid: &str, now: u64) -> String {
-    let token = Shared::random_id(128);
+    let token = random_id(128);
     let expires_ms = now + shared.settings.token_ttl.as_millis() as u64;
     world.tokens.insert(token.clone(), TokenRecord { appid: appid.to_owned(), expires_ms, valid_until_ms: None });
     world.counters.tokens_issued += 1;

@@ -1,4 +1,4 @@
-//! `POST /cgi-bin/message/custom/typing` (and the Mini Program `business/typing` path), PROTOCOL §6.4:
+//! `POST /cgi-bin/message/custom/typing` (and the Mini Program `business/typing` path), 客服输入状态:
 //! needs an interaction within 30 s (45080), a Typing status lasts 15 s and cannot be re-sent while active
 //! (45081), `command` must be `Typing` or `CancelTyping` (45072).
 
@@ -9,8 +9,8 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{ApiError, ok};
 use crate::account::AccountKind;
+use crate::answer::{ApiError, ok};
 use crate::transcript::Item;
 use crate::world::Shared;
 

@@ -67,7 +67,7 @@ async fn send(
         Ok(s) => s,
         Err(e) => return failure(StatusCode::BAD_REQUEST, format!("bad action: {e}")),
     };
-    match push::push(&shared, &appid, &openid, &spec.into()).await {
+    match push::push(&shared, &appid, &openid, &spec.action()).await {
         Ok(out) => {
             let (verdict, detail) = match &out.verdict {
                 Verdict::Nothing => ("nothing", Value::Null),

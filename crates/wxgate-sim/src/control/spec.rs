@@ -84,9 +84,10 @@ pub(crate) enum ActionSpec {
     },
 }
 
-impl From<ActionSpec> for UserAction {
-    fn from(a: ActionSpec) -> Self {
-        match a {
+impl ActionSpec {
+    /// The user action this spec describes.
+    pub(crate) fn action(self) -> UserAction {
+        match self {
             ActionSpec::Text { content } => UserAction::Text(content),
             ActionSpec::MenuOption { id, content } => UserAction::MenuOption { id, content },
             ActionSpec::Image => UserAction::Image,

@@ -1,5 +1,5 @@
-//! What a simulated user does: send any ordinary message or trigger any event (PROTOCOL §2.4–§2.6). Each action
-//! becomes the plaintext push fields and tells which customer-service window it opens (§6.6).
+//! What a simulated user does: send any ordinary message or trigger any event (接收普通消息, 接收事件推送). Each
+//! action becomes the plaintext push fields and tells which customer-service window it opens.
 
 use wxgate_proto::Fields;
 
@@ -10,7 +10,7 @@ use crate::window::Interaction;
 pub enum UserAction {
     /// A text message.
     Text(String),
-    /// A tap on a msgmenu option: a text message with `bizmsgmenuid` (§2.6); counts as a menu click.
+    /// A tap on a msgmenu option: a text message with `bizmsgmenuid`; counts as a menu click.
     MenuOption {
         /// The option id.
         id: String,
@@ -108,7 +108,7 @@ fn random_msg_id() -> u64 {
 }
 
 impl UserAction {
-    /// The window this action opens (§6.6).
+    /// The customer-service window this action opens, if any.
     pub fn interaction(&self) -> Interaction {
         match self {
             UserAction::MenuOption { .. } | UserAction::Click { .. } | UserAction::ScanCode { .. } => {

@@ -1,7 +1,7 @@
-//! Delivering one push (PROTOCOL §9.2): record what the user did, then up to N attempts, each with a fresh
+//! Delivering one push: record what the user did, then up to N attempts, each with a fresh
 //! timestamp and nonce (configurable) and a per-attempt timeout; the first HTTP 200 answer is judged, non-200
 //! answers, errors and timeouts are retried; when every attempt failed the user sees the system notice.
-//! Also the URL verification GET (§1) and the Cloud Hosting `CheckContainerPath` probe (§4.2).
+//! Also the URL verification GET (接入验证) and the Cloud Hosting `CheckContainerPath` probe.
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use super::judge::{self, Context, Verdict};
 use super::sign::{self, PushRequest, Stamp, random_nonce, random_prefix};
 use crate::account::{Account, DataFormat, Delivery};
 use crate::error::SimError;
+use crate::ids::random_id;
 use crate::transcript::Item;
 use crate::world::{MediaItem, Shared};
 
@@ -74,7 +75,7 @@ fn register_user_media(shared: &Shared, appid: &str, action: &UserAction) -> Str
         UserAction::Video | UserAction::ShortVideo => ("video", "user.mp4", "video/mp4"),
         _ => return String::new(),
     };
-    let media_id = Shared::random_id(64);
+    let media_id = random_id(64);
     let item = MediaItem {
         appid: appid.to_owned(),
         media_type: media_type.to_owned(),
@@ -215,7 +216,7 @@ async fn check(shared: &Shared, request: reqwest::RequestBuilder, pass: impl Fn(
     }
 }
 
-/// URL verification (§1): GET with `signature`, `timestamp`, `nonce`, `echostr`; passes iff HTTP 200 and the body
+/// URL verification (接入验证): GET with `signature`, `timestamp`, `nonce`, `echostr`; passes iff HTTP 200 and the body
 /// is exactly `echostr`.
 pub(crate) async fn verify_url(shared: &Shared, appid: &str) -> Result<CheckOutcome, SimError> {
     let account = account_of(shared, appid)?;
@@ -227,7 +228,7 @@ pub(crate) async fn verify_url(shared: &Shared, appid: &str) -> Result<CheckOutc
     Ok(check(shared, request, |status, body| status == 200 && body == echostr).await)
 }
 
-/// The Cloud Hosting path check (§4.2): POST `{"action":"CheckContainerPath"}` (or the XML form); passes iff HTTP
+/// The Cloud Hosting path check: POST `{"action":"CheckContainerPath"}` (or the XML form); passes iff HTTP
 /// 200 with `success` or an empty body.
 pub(crate) async fn probe(shared: &Shared, appid: &str) -> Result<CheckOutcome, SimError> {
     let account = account_of(shared, appid)?;

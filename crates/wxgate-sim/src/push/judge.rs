@@ -1,4 +1,4 @@
-//! Judging a developer server's answer exactly as PROTOCOL §9.2 describes: `success` or an empty body means
+//! Judging a developer server's answer as the platform does: `success` or an empty body means
 //! "nothing to show"; otherwise the body must be a valid passive reply for this user, in the account's format,
 //! encrypted and correctly signed in safe mode (either form in compatible mode). Anything else — JSON in classic
 //! XML mode, bad XML, a wrong signature, too many articles, empty text, an unknown MsgType — is invalid and the

@@ -1,4 +1,5 @@
-//! The push side: the platform calling the developer server (PROTOCOL §1–§4, §9.2).
+//! The push side: the platform calling the developer server (URL verification, message push in every encryption
+//! mode and data format, Cloud Hosting).
 //!
 //! [`action`] turns what a user does into push fields, [`sign`] builds the signed / encrypted request,
 //! [`judge`] decides what the user sees from the answer, and `deliver` runs the attempts over HTTP.

@@ -1,6 +1,6 @@
-//! Building one push request as the platform sends it (PROTOCOL §2.1, §3.7, §4.3): the query with `signature`,
-//! `timestamp`, `nonce`, `openid` (and `encrypt_type`, `msg_signature` when encrypting), the body by mode, and
-//! for Cloud Hosting the `X-WX-*` headers instead of any signature. Pure: the caller supplies time, nonce and the
+//! Building one push request as the platform sends it: the query with `signature`, `timestamp`, `nonce`, `openid`
+//! (and `encrypt_type`, `msg_signature` when encrypting), the body by mode, and for Cloud Hosting the `X-WX-*`
+//! headers instead of any signature. Pure: the caller supplies time, nonce and the
 //! random prefix, so tests can check it against the published vectors.
 
 use wxgate_proto::crypto::{MessageCrypto, url_signature};
@@ -90,7 +90,7 @@ pub fn build(account: &Account, fields: &Fields, openid: &str, stamp: Stamp<'_>)
     Ok(PushRequest { query, headers: Vec::new(), body: encode(&envelope, account.format) })
 }
 
-/// The query of a URL verification GET (§1.1): `signature`, `timestamp`, `nonce`, `echostr`.
+/// The query of a URL verification GET (接入验证): `signature`, `timestamp`, `nonce`, `echostr`.
 pub fn verify_query(token: &str, timestamp: &str, nonce: &str, echostr: &str) -> Vec<(&'static str, String)> {
     vec![
         ("signature", url_signature(token, timestamp, nonce)),
