@@ -10,6 +10,9 @@
 //! Keys start with a prefix (default `wxgate:`), so one Redis can serve several deployments. The scripts build
 //! their keys from the prefix, so the store needs a single Redis server (or a primary with replicas), not a
 //! Redis Cluster.
+//!
+//! The `testing` feature adds the `testing` module (a throwaway `redis-server` for tests); the default build
+//! leaves it out.
 
 mod attempts;
 mod conn;
@@ -18,6 +21,7 @@ mod keys;
 mod media;
 mod outbox;
 mod scripts;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod token;
 mod window;

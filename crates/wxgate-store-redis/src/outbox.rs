@@ -157,6 +157,10 @@ impl OutboxStore for RedisStore {
         self.held(&self.scripts.retry, id, worker, &[not_before.as_bytes(), error.as_bytes()]).await
     }
 
+    async fn sleep(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        self.held(&self.scripts.sleep, id, worker, &[]).await
+    }
+
     async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError> {
         self.held(&self.scripts.kill, id, worker, &[reason.as_bytes()]).await
     }

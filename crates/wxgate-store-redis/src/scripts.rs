@@ -6,8 +6,9 @@
 use redis::Script;
 
 /// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue, the
-/// lease-holder check, and the holder's release (one more attempt, no lease). Ready jobs are also in `now` (due, by id) or `later` (backed off or asleep until the
-/// user writes, by due time), so a claim never scans the sleeping ones.
+/// lease-holder check, and the holder's release (one more attempt, no lease). Ready jobs are also in `now` (due,
+/// by id) or `later` (backed off, by due time); sleeping jobs are in neither until the user's next message wakes
+/// them into `now`, so a claim never scans the sleeping ones.
 const PRELUDE: &str = r#"
 local P = ARGV[1]
 local function job(id) return P .. 'job:' .. id end
@@ -30,7 +31,7 @@ local function move(id, from, to)
   redis.call('ZREM', P .. 'state:' .. from, id)
   redis.call('ZADD', P .. 'state:' .. to, id, id)
   redis.call('HSET', job(id), 'state', to)
-  if to == 'ready' then due(id) elseif from == 'ready' then undue(id) end
+  if to == 'ready' then due(id) elseif from == 'ready' or from == 'sleeping' then undue(id) end
 end
 local function finish(id)
   local f = redis.call('HMGET', job(id), 'account', 'openid')
@@ -38,7 +39,8 @@ local function finish(id)
 end
 local function holds(id, worker)
   local f = redis.call('HMGET', job(id), 'state', 'lease_owner')
-  return f[1] == 'ready' and f[2] == worker
+  if (f[1] == 'ready' or f[1] == 'sleeping') and f[2] == worker then return f[1] end
+  return false
 end
 local function release(id)
   redis.call('HINCRBY', job(id), 'attempts', 1)
@@ -137,9 +139,10 @@ return out
 /// ARGV: prefix, id, worker. The holder marks the job sent.
 const ACK: &str = r#"
 local id = ARGV[2]
-if not holds(id, ARGV[3]) then return 0 end
+local state = holds(id, ARGV[3])
+if not state then return 0 end
 release(id)
-move(id, 'ready', 'done')
+move(id, state, 'done')
 finish(id)
 return 1
 "#;
@@ -151,7 +154,8 @@ redis.call('HSET', job(ARGV[2]), 'answer', ARGV[4])
 return 1
 "#;
 
-/// ARGV: prefix, account, openid. Makes the user's backed-off ready jobs due; returns how many.
+/// ARGV: prefix, account, openid. Makes the user's sleeping jobs claimable and backed-off ready jobs due; returns
+/// how many.
 const WAKE: &str = r#"
 local n = 0
 for _, id in ipairs(redis.call('ZRANGE', user(ARGV[2], ARGV[3]), 0, -1)) do
@@ -159,6 +163,9 @@ for _, id in ipairs(redis.call('ZRANGE', user(ARGV[2], ARGV[3]), 0, -1)) do
   if f[1] == 'ready' and tonumber(f[2]) > 0 then
     redis.call('HSET', job(id), 'not_before', 0)
     due(id)
+    n = n + 1
+  elseif f[1] == 'sleeping' and not redis.call('ZSCORE', P .. 'now', id) then
+    redis.call('ZADD', P .. 'now', id, id)
     n = n + 1
   end
 end
@@ -168,20 +175,33 @@ return n
 /// ARGV: prefix, id, worker, not_before, error. The holder gives the job back for a later attempt.
 const RETRY: &str = r#"
 local id = ARGV[2]
-if not holds(id, ARGV[3]) then return 0 end
+local state = holds(id, ARGV[3])
+if not state then return 0 end
 release(id)
 redis.call('HSET', job(id), 'not_before', ARGV[4], 'last_error', ARGV[5])
-due(id)
+if state == 'ready' then due(id) else move(id, state, 'ready') end
+return 1
+"#;
+
+/// ARGV: prefix, id, worker. The holder puts the job to sleep until the user's next message wakes it.
+const SLEEP: &str = r#"
+local id = ARGV[2]
+local state = holds(id, ARGV[3])
+if not state then return 0 end
+release(id)
+redis.call('HSET', job(id), 'not_before', 0)
+move(id, state, 'sleeping')
 return 1
 "#;
 
 /// ARGV: prefix, id, worker, reason. The holder gives the job up.
 const KILL: &str = r#"
 local id = ARGV[2]
-if not holds(id, ARGV[3]) then return 0 end
+local state = holds(id, ARGV[3])
+if not state then return 0 end
 release(id)
 redis.call('HSET', job(id), 'last_error', ARGV[4])
-move(id, 'ready', 'dead')
+move(id, state, 'dead')
 finish(id)
 return 1
 "#;
@@ -278,6 +298,7 @@ pub(crate) struct Scripts {
     pub set_remaining: Script,
     pub wake: Script,
     pub retry: Script,
+    pub sleep: Script,
     pub kill: Script,
     pub revive: Script,
     pub remove: Script,
@@ -306,6 +327,7 @@ impl Scripts {
             set_remaining: outbox(SET_REMAINING),
             wake: outbox(WAKE),
             retry: outbox(RETRY),
+            sleep: outbox(SLEEP),
             kill: outbox(KILL),
             revive: outbox(REVIVE),
             remove: outbox(REMOVE),

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 use wxgate_store::StoreError;
 
+use crate::schema;
+
 /// How hard SQLite works to survive power loss (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Durability {
@@ -21,33 +23,6 @@ pub enum Durability {
 pub struct SqliteStore {
     pub(crate) conn: Arc<Mutex<Connection>>,
 }
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS outbox (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    account     TEXT NOT NULL,
-    openid      TEXT NOT NULL,
-    dedup_key   TEXT NOT NULL UNIQUE,
-    push        BLOB NOT NULL,
-    answer      TEXT,
-    state       TEXT NOT NULL,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    not_before  INTEGER NOT NULL DEFAULT 0,
-    last_error  TEXT,
-    accepted_at INTEGER NOT NULL,
-    lease_owner TEXT,
-    lease_until INTEGER
-);
-CREATE INDEX IF NOT EXISTS outbox_user ON outbox (account, openid, state, id);
-DROP INDEX IF EXISTS outbox_state;
-CREATE INDEX IF NOT EXISTS outbox_ready ON outbox (state, id);
-CREATE TABLE IF NOT EXISTS conversations (
-    account TEXT NOT NULL,
-    openid  TEXT NOT NULL,
-    turns   TEXT NOT NULL,
-    PRIMARY KEY (account, openid)
-);
-";
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -73,9 +48,9 @@ impl SqliteStore {
             Durability::Normal => "NORMAL",
         };
         conn.pragma_update(None, "synchronous", sync).map_err(backend)?;
-        conn.execute_batch(SCHEMA).map_err(backend)?;
-        conn.execute_batch(crate::token::SCHEMA).map_err(backend)?;
-        conn.execute_batch(crate::media::SCHEMA).map_err(backend)?;
+        for tables in schema::ALL {
+            conn.execute_batch(tables).map_err(backend)?;
+        }
         Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
     }
 

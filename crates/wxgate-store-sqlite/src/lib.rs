@@ -7,6 +7,7 @@ mod conn;
 mod conversation;
 mod media;
 mod outbox;
+mod schema;
 mod token;
 
 pub use conn::{Durability, SqliteStore};

@@ -6,17 +6,6 @@ use wxgate_store::{CachedMedia, MediaCache, MediaKey, StoreError};
 
 use crate::conn::{SqliteStore, backend};
 
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS media_cache (
-    account      TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    media_type   TEXT NOT NULL,
-    media_id     TEXT NOT NULL,
-    expires_at   INTEGER NOT NULL,
-    PRIMARY KEY (account, content_hash, media_type)
-);
-";
-
 #[async_trait]
 impl MediaCache for SqliteStore {
     async fn get(&self, key: &MediaKey, now_ms: u64) -> Result<Option<CachedMedia>, StoreError> {

@@ -1,5 +1,8 @@
 //! [`OutboxStore`] on SQLite. The claim is one immediate transaction: pick each user's oldest unfinished job if
-//! it is ready, due and not leased, then lease it — so two processes never claim the same job.
+//! it is ready and due (or woken) and not leased, then lease it — so two processes never claim the same job.
+//!
+//! A [`JobState::Sleeping`] job is stored as `sleeping` until the user's next message, then as `woken` (claimable);
+//! both read back as `Sleeping`.
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
@@ -19,7 +22,10 @@ fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         dedup_key: row.get(3)?,
         push: row.get(4)?,
         answer: row.get(5)?,
-        state: JobState::parse(&state).unwrap_or(JobState::Dead),
+        state: match state.as_str() {
+            "woken" => JobState::Sleeping,
+            other => JobState::parse(other).unwrap_or(JobState::Dead),
+        },
         attempts: row.get(7)?,
         not_before: row.get(8)?,
         last_error: row.get(9)?,
@@ -142,9 +148,11 @@ impl OutboxStore for SqliteStore {
                 let mut stmt = tx
                     .prepare_cached(
                         "SELECT j.id FROM outbox j
-                         WHERE j.state = 'ready' AND j.not_before <= ?1 AND (j.lease_until IS NULL OR j.lease_until <= ?1)
+                         WHERE ((j.state = 'ready' AND j.not_before <= ?1) OR j.state = 'woken')
+                           AND (j.lease_until IS NULL OR j.lease_until <= ?1)
                            AND j.id = (SELECT MIN(k.id) FROM outbox k
-                                       WHERE k.account = j.account AND k.openid = j.openid AND k.state IN ('awaiting', 'ready'))
+                                       WHERE k.account = j.account AND k.openid = j.openid
+                                         AND k.state IN ('awaiting', 'ready', 'sleeping', 'woken'))
                          ORDER BY j.id LIMIT ?2",
                     )
                     .map_err(backend)?;
@@ -166,7 +174,7 @@ impl OutboxStore for SqliteStore {
         self.run(move |c| {
             c.execute(
                 "UPDATE outbox SET state = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
                 params![id, worker],
             )
             .map(|n| n == 1)
@@ -179,7 +187,7 @@ impl OutboxStore for SqliteStore {
         let (worker, answer) = (worker.to_owned(), answer.to_owned());
         self.run(move |c| {
             c.execute(
-                "UPDATE outbox SET answer = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                "UPDATE outbox SET answer = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
                 params![id, worker, answer],
             )
             .map(|n| n == 1)
@@ -193,7 +201,7 @@ impl OutboxStore for SqliteStore {
         self.run(move |c| {
             c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM outbox WHERE account = ?1 AND openid = ?2 AND id > ?3
-                 AND state IN ('awaiting', 'ready'))",
+                 AND state IN ('awaiting', 'ready', 'sleeping', 'woken'))",
                 params![account, openid, id],
                 |r| r.get(0),
             )
@@ -205,12 +213,22 @@ impl OutboxStore for SqliteStore {
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
         let (account, openid) = (account.to_owned(), openid.to_owned());
         self.run(move |c| {
-            c.execute(
-                "UPDATE outbox SET not_before = 0 WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0",
-                params![account, openid],
-            )
-            .map(|n| n as u64)
-            .map_err(backend)
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let woken = tx
+                .execute(
+                    "UPDATE outbox SET state = 'woken' WHERE account = ?1 AND openid = ?2 AND state = 'sleeping'",
+                    params![account, openid],
+                )
+                .map_err(backend)?;
+            let due = tx
+                .execute(
+                    "UPDATE outbox SET not_before = 0
+                     WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0",
+                    params![account, openid],
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok((woken + due) as u64)
         })
         .await
     }
@@ -219,9 +237,24 @@ impl OutboxStore for SqliteStore {
         let (worker, error) = (worker.to_owned(), error.to_owned());
         self.run(move |c| {
             c.execute(
-                "UPDATE outbox SET attempts = attempts + 1, not_before = ?3, last_error = ?4, lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                "UPDATE outbox SET state = 'ready', attempts = attempts + 1, not_before = ?3, last_error = ?4,
+                 lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
                 params![id, worker, not_before, error],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn sleep(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        let worker = worker.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET state = 'sleeping', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
+                params![id, worker],
             )
             .map(|n| n == 1)
             .map_err(backend)
@@ -234,7 +267,7 @@ impl OutboxStore for SqliteStore {
         self.run(move |c| {
             c.execute(
                 "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3, lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND lease_owner = ?2 AND state = 'ready'",
+                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
                 params![id, worker, reason],
             )
             .map(|n| n == 1)
@@ -245,9 +278,11 @@ impl OutboxStore for SqliteStore {
 
     async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError> {
         self.run(move |c| {
-            let sql = format!("SELECT {COLUMNS} FROM outbox WHERE state = ?1 ORDER BY id LIMIT ?2");
+            // Woken jobs are still sleeping ones (their stored name only says the user has written since).
+            let also = if state == JobState::Sleeping { "woken" } else { state.as_str() };
+            let sql = format!("SELECT {COLUMNS} FROM outbox WHERE state IN (?1, ?2) ORDER BY id LIMIT ?3");
             let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
-            let rows = stmt.query_map(params![state.as_str(), limit as i64], job).map_err(backend)?;
+            let rows = stmt.query_map(params![state.as_str(), also, limit as i64], job).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
@@ -296,6 +331,32 @@ mod tests {
         let b = other.claim("p2", i64::MAX / 2, 1_000, 10).await.unwrap();
         assert!(a.iter().all(|x| b.iter().all(|y| y.id != x.id)));
         assert_eq!(a.len() + b.len(), 2);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn answers_asleep_in_an_older_file_are_sleeping_when_it_is_opened() {
+        let dir = std::env::temp_dir().join(format!("wxgate-outbox-old-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("outbox.sqlite");
+        let _ = std::fs::remove_file(&path);
+        drop(SqliteStore::open(&path, Durability::Full).unwrap());
+        // How an answer waiting for the user's next message was kept before it had a state of its own.
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute(
+                "INSERT INTO outbox (account, openid, dedup_key, push, answer, state, not_before, last_error, accepted_at)
+                 VALUES ('a', 'o', 'k', x'00', '[]', 'ready', 2305843009213693951,
+                         'waiting for the user''s next message (quota used)', 1)",
+                [],
+            )
+            .unwrap();
+        let store = SqliteStore::open(&path, Durability::Full).unwrap();
+        let asleep = store.list(JobState::Sleeping, 10).await.unwrap();
+        assert_eq!((asleep.len(), asleep[0].last_error.as_deref()), (1, None));
+        assert!(store.claim("w", i64::MAX / 2, 1_000, 10).await.unwrap().is_empty(), "asleep until woken");
+        assert_eq!(store.wake("a", "o").await.unwrap(), 1);
+        assert_eq!(store.claim("w", 0, 1_000, 10).await.unwrap()[0].state, JobState::Sleeping);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -10,21 +10,6 @@ use wxgate_store::{StoreError, StoredToken, TokenStore};
 
 use crate::conn::{SqliteStore, backend};
 
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS access_token (
-    key         TEXT PRIMARY KEY,
-    token       TEXT NOT NULL,
-    expires_at  INTEGER NOT NULL,
-    obtained_at INTEGER NOT NULL,
-    invalidated_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS token_lease (
-    key    TEXT PRIMARY KEY,
-    holder TEXT NOT NULL,
-    until  INTEGER NOT NULL
-);
-";
-
 fn ms(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }

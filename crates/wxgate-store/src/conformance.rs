@@ -20,6 +20,11 @@ pub async fn conversations(store: &dyn ConversationStore) {
     assert!(store.load("acct", "alice").await.unwrap().is_empty());
 }
 
+/// The ids of `jobs`, in order.
+fn ids(jobs: Vec<crate::Job>) -> Vec<i64> {
+    jobs.into_iter().map(|j| j.id).collect()
+}
+
 fn job(key: &str, openid: &str) -> NewJob {
     NewJob {
         account: "acct".into(),
@@ -42,7 +47,6 @@ pub async fn outbox_adoption(store: &dyn OutboxStore) {
     let mine = store.accept(leased("a1", "p1#1", 10_000)).await.unwrap();
     let nobodys = store.accept(job("a2", "erin")).await.unwrap();
     let theirs = store.accept(leased("a3", "p2#1", 10_000)).await.unwrap();
-    let ids = |jobs: Vec<crate::Job>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
 
     assert_eq!(ids(store.adopt("p3#1", None, 5_000, 20_000, 10).await.unwrap()), [nobodys], "only the unowned job");
     assert!(store.adopt("p4#1", None, 5_000, 10_000, 10).await.unwrap().is_empty(), "adopted once");
@@ -101,14 +105,18 @@ pub async fn outbox(store: &dyn OutboxStore) {
     assert_eq!(a2_job.attempts, 1);
     assert_eq!(a2_job.last_error.as_deref(), Some("errcode -1"));
 
-    // Partial progress is kept by the holder only; a wake makes a user's backed-off jobs due.
+    // Partial progress is kept by the holder only; a sleeping job waits for the user's next message.
     assert!(store.set_remaining(a2, "w3", "\"rest\"").await.unwrap());
     assert!(!store.set_remaining(a2, "w9", "\"x\"").await.unwrap(), "only the holder records progress");
-    assert!(store.retry(a2, "w3", i64::MAX / 4, "waiting for the user").await.unwrap());
-    assert!(store.claim("w3", 20_000, 1_000, 10).await.unwrap().iter().all(|j| j.id != a2));
+    assert!(!store.sleep(a2, "w9").await.unwrap(), "only the holder puts a job to sleep");
+    assert!(store.sleep(a2, "w3").await.unwrap());
+    assert_eq!(ids(store.list(JobState::Sleeping, 10).await.unwrap()), [a2]);
+    assert!(store.claim("w3", 20_000, 1_000, 10).await.unwrap().iter().all(|j| j.id != a2), "asleep");
     assert_eq!(store.wake("acct", "alice").await.unwrap(), 1);
     let woken = store.claim("w3", 20_000, 1_000, 10).await.unwrap();
-    assert_eq!(woken.iter().find(|j| j.id == a2).and_then(|j| j.answer.clone()).as_deref(), Some("\"rest\""));
+    let woken = woken.iter().find(|j| j.id == a2).expect("claimable once woken");
+    assert_eq!(woken.answer.as_deref(), Some("\"rest\""));
+    assert_eq!(woken.state, JobState::Sleeping, "the worker can tell it was waiting for the user");
 
     // A dead worker's lease runs out and another worker takes the job.
     let stolen = store.claim("w4", 20_000 + 1_001, 1_000, 10).await.unwrap();
@@ -136,6 +144,27 @@ pub async fn outbox(store: &dyn OutboxStore) {
     assert!(!store.remove(quiet).await.unwrap());
     let fresh = store.accept(job("k4", "carol")).await.unwrap();
     assert_ne!(fresh, quiet, "a removed job's key can be accepted again");
+
+    // A sleeping answer holds the user's later answers back, until it is woken and sent; a failed send of a
+    // woken job backs off as Ready.
+    let e1 = store.accept(job("k6", "erin")).await.unwrap();
+    let e2 = store.accept(job("k7", "erin")).await.unwrap();
+    store.set_answer(e1, Some("\"part two\"".into())).await.unwrap();
+    store.set_answer(e2, Some("\"next\"".into())).await.unwrap();
+    let erins = |jobs: Vec<crate::Job>| ids(jobs).into_iter().filter(|id| [e1, e2].contains(id)).collect::<Vec<_>>();
+    assert_eq!(erins(store.claim("w5", 30_000, 1_000, 10).await.unwrap()), [e1]);
+    assert!(store.sleep(e1, "w5").await.unwrap());
+    assert!(store.has_later("acct", "erin", e1).await.unwrap());
+    assert_eq!(erins(store.claim("w5", 30_000, 1_000, 10).await.unwrap()), [0; 0], "order holds while asleep");
+    assert_eq!(store.wake("acct", "erin").await.unwrap(), 1, "the sleeping job (the one behind it was due)");
+    assert_eq!(erins(store.claim("w5", 30_000, 1_000, 10).await.unwrap()), [e1]);
+    assert!(store.retry(e1, "w5", 40_000, "errcode -1").await.unwrap());
+    assert_eq!(store.list(JobState::Ready, 10).await.unwrap().iter().filter(|j| j.id == e1).count(), 1);
+    assert_eq!(erins(store.claim("w5", 35_000, 1_000, 10).await.unwrap()), [0; 0], "back-off respected");
+    assert_eq!(erins(store.claim("w5", 40_000, 1_000, 10).await.unwrap()), [e1]);
+    assert!(store.ack(e1, "w5").await.unwrap());
+    assert_eq!(erins(store.claim("w5", 40_000, 1_000, 10).await.unwrap()), [e2]);
+    assert!(store.ack(e2, "w5").await.unwrap());
 }
 
 fn tok(token: &str, expires_at_ms: u64) -> crate::StoredToken {

@@ -2,9 +2,13 @@
 //!
 //! Each trait is one capability (the outbox of late answers, shared access tokens, the media cache, …) so a backend implements only what it stores,
 //! and the server holds them as `Arc<dyn …>` without knowing the backend. Every backend — in memory, SQLite,
-//! Redis — runs the same [`conformance`] functions in its tests, so they behave alike.
+//! Redis — runs the same `conformance` functions in its tests, so they behave alike.
+//!
+//! The `conformance` module is test code: it exists only with the `testing` feature (which backends enable in
+//! their `[dev-dependencies]`), so the default build does not carry it.
 
 pub mod attempts;
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod conversation;
 pub mod error;

@@ -12,6 +12,8 @@ use crate::outbox::{Job, JobState, NewJob, OutboxStore};
 struct Row {
     job: Job,
     lease: Option<(String, i64)>,
+    /// Sleeping and not woken yet.
+    asleep: bool,
 }
 
 #[derive(Debug, Default)]
@@ -26,8 +28,25 @@ struct State {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
-    /// Tokens, leases and the media cache (see `memory_kv`).
-    pub(crate) kv: crate::memory_kv::KvState,
+    /// Tokens, leases and the media cache (the capabilities are implemented in `memory_kv`).
+    pub(crate) kv: KvState,
+}
+
+/// A stored token and whether it is still valid.
+#[derive(Debug)]
+pub(crate) struct TokenRow {
+    pub(crate) token: crate::StoredToken,
+    pub(crate) invalidated_at_ms: Option<u64>,
+}
+
+/// The maps behind the in-memory token store, media cache, attempt counter and windows.
+#[derive(Debug, Default)]
+pub(crate) struct KvState {
+    pub(crate) tokens: Mutex<HashMap<String, TokenRow>>,
+    pub(crate) leases: Mutex<HashMap<String, (String, u64)>>,
+    pub(crate) media: Mutex<HashMap<crate::MediaKey, crate::CachedMedia>>,
+    pub(crate) attempts: Mutex<HashMap<String, (u32, std::time::Instant)>>,
+    pub(crate) windows: Mutex<HashMap<(String, String), crate::StoredWindow>>,
 }
 
 impl MemoryStore {
@@ -42,7 +61,17 @@ impl MemoryStore {
 }
 
 fn holder(row: &Row, worker: &str) -> bool {
-    row.lease.as_ref().is_some_and(|(w, _)| w == worker) && row.job.state == JobState::Ready
+    row.lease.as_ref().is_some_and(|(w, _)| w == worker) && claimable(row.job.state)
+}
+
+/// Ready and Sleeping jobs are the ones a worker claims and settles.
+fn claimable(state: JobState) -> bool {
+    matches!(state, JobState::Ready | JobState::Sleeping)
+}
+
+/// Not settled yet: the user's later jobs wait for it.
+fn unfinished(state: JobState) -> bool {
+    matches!(state, JobState::Awaiting | JobState::Ready | JobState::Sleeping)
 }
 
 #[async_trait]
@@ -69,7 +98,7 @@ impl OutboxStore for MemoryStore {
                 last_error: None,
                 accepted_at: job.accepted_at,
             };
-            s.jobs.insert(id, Row { job, lease: lease.map(|l| (l.owner, l.until)) });
+            s.jobs.insert(id, Row { job, lease: lease.map(|l| (l.owner, l.until)), asleep: false });
             id
         }))
     }
@@ -132,7 +161,7 @@ impl OutboxStore for MemoryStore {
                 if claimed.len() >= limit {
                     break;
                 }
-                if !matches!(row.job.state, JobState::Awaiting | JobState::Ready) {
+                if !unfinished(row.job.state) {
                     continue;
                 }
                 // Only the oldest unfinished job of each user is a candidate.
@@ -140,7 +169,12 @@ impl OutboxStore for MemoryStore {
                     continue;
                 }
                 let leased = row.lease.as_ref().is_some_and(|(_, until)| *until > now);
-                if row.job.state == JobState::Ready && !leased && row.job.not_before <= now {
+                let due = match row.job.state {
+                    JobState::Ready => row.job.not_before <= now,
+                    JobState::Sleeping => !row.asleep,
+                    _ => false,
+                };
+                if due && !leased {
                     row.lease = Some((worker.to_owned(), now + lease_ms));
                     claimed.push(row.job.clone());
                 }
@@ -173,11 +207,9 @@ impl OutboxStore for MemoryStore {
 
     async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
         Ok(self.with(|s| {
-            s.jobs.range(id + 1..).any(|(_, row)| {
-                matches!(row.job.state, JobState::Awaiting | JobState::Ready)
-                    && row.job.account == account
-                    && row.job.openid == openid
-            })
+            s.jobs
+                .range(id + 1..)
+                .any(|(_, row)| unfinished(row.job.state) && row.job.account == account && row.job.openid == openid)
         }))
     }
 
@@ -185,8 +217,10 @@ impl OutboxStore for MemoryStore {
         Ok(self.with(|s| {
             let mut n = 0;
             for row in s.jobs.values_mut() {
-                if row.job.state == JobState::Ready && row.job.account == account && row.job.openid == openid {
+                let waiting = row.asleep || (row.job.state == JobState::Ready && row.job.not_before > 0);
+                if waiting && row.job.account == account && row.job.openid == openid {
                     row.job.not_before = 0;
+                    row.asleep = false;
                     n += 1;
                 }
             }
@@ -198,8 +232,22 @@ impl OutboxStore for MemoryStore {
         Ok(self.with(|s| match s.jobs.get_mut(&id) {
             Some(row) if holder(row, worker) => {
                 row.job.attempts += 1;
+                row.job.state = JobState::Ready;
                 row.job.not_before = not_before;
                 row.job.last_error = Some(error.to_owned());
+                row.lease = None;
+                true
+            }
+            _ => false,
+        }))
+    }
+
+    async fn sleep(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        Ok(self.with(|s| match s.jobs.get_mut(&id) {
+            Some(row) if holder(row, worker) => {
+                row.job.attempts += 1;
+                row.job.state = JobState::Sleeping;
+                row.asleep = true;
                 row.lease = None;
                 true
             }

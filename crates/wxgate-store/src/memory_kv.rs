@@ -1,34 +1,16 @@
 //! [`TokenStore`], [`MediaCache`], [`AttemptCounter`] and [`WindowStore`] for the in-memory store: plain maps behind a mutex, with
 //! the same rules as every backend (put-if-newer via [`crate::token::replaces`], compare-and-invalidate, expiring
-//! leases and counts).
+//! leases and counts). The maps themselves are declared with the store, which does not depend on this module.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::memory::MemoryStore;
+use crate::memory::{MemoryStore, TokenRow};
 use crate::token::replaces;
 use crate::{
     AttemptCounter, CachedMedia, MediaCache, MediaKey, StoreError, StoredToken, StoredWindow, TokenStore, WindowStore,
 };
-
-/// A stored token and whether it is still valid.
-#[derive(Debug)]
-struct TokenRow {
-    token: StoredToken,
-    invalidated_at_ms: Option<u64>,
-}
-
-/// The maps behind the in-memory token store and media cache.
-#[derive(Debug, Default)]
-pub(crate) struct KvState {
-    tokens: Mutex<HashMap<String, TokenRow>>,
-    leases: Mutex<HashMap<String, (String, u64)>>,
-    media: Mutex<HashMap<MediaKey, CachedMedia>>,
-    attempts: Mutex<HashMap<String, (u32, std::time::Instant)>>,
-    windows: Mutex<HashMap<(String, String), StoredWindow>>,
-}
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())

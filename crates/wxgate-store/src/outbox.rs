@@ -3,7 +3,9 @@
 //! A job is written when the last attempt gives up waiting — **before** `success` is answered — holding the push
 //! itself, so a crash loses nothing: on restart a job still [`JobState::Awaiting`] its answer is worked again.
 //! When the answer is known the job becomes [`JobState::Ready`]; a worker claims it with a lease (only the holder
-//! may finish it; a dead worker's lease runs out and the job is claimed again), sends it, and acknowledges.
+//! may finish it; a dead worker's lease runs out and the job is claimed again), sends it, and acknowledges. When
+//! the user's quota runs out mid-answer the rest is put [`JobState::Sleeping`] until the user's next message
+//! [wakes](OutboxStore::wake) it.
 //! Jobs of one user (account + openid) go out in the order they were accepted; different users proceed in
 //! parallel. Jobs that cannot be delivered end [`JobState::Dead`] with their reason.
 //!
@@ -23,8 +25,11 @@ use crate::StoreError;
 pub enum JobState {
     /// Accepted; the answer is still being worked out.
     Awaiting,
-    /// The answer is known and waits to be sent.
+    /// The answer is known and waits to be sent (or to be sent again after a back-off).
     Ready,
+    /// Part of the answer went out and the user's quota is used: the rest waits for the user's next message. A
+    /// woken job is claimed again still `Sleeping`, so the worker knows it was waiting for the user.
+    Sleeping,
     /// Sent.
     Done,
     /// Given up; `last_error` says why.
@@ -37,6 +42,7 @@ impl JobState {
         match self {
             JobState::Awaiting => "awaiting",
             JobState::Ready => "ready",
+            JobState::Sleeping => "sleeping",
             JobState::Done => "done",
             JobState::Dead => "dead",
         }
@@ -47,6 +53,7 @@ impl JobState {
         Some(match s {
             "awaiting" => JobState::Awaiting,
             "ready" => JobState::Ready,
+            "sleeping" => JobState::Sleeping,
             "done" => JobState::Done,
             "dead" => JobState::Dead,
             _ => return None,
@@ -129,20 +136,24 @@ pub trait OutboxStore: Send + Sync + std::fmt::Debug {
         lease_ms: i64,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
-    /// Claims up to `limit` Ready jobs whose time has come, at most one per user and only a user's oldest
-    /// unfinished job, leasing each to `worker` until `now + lease_ms`.
+    /// Claims up to `limit` jobs — Ready ones whose time has come, Sleeping ones that were woken — at most one per
+    /// user and only a user's oldest unfinished job, leasing each to `worker` until `now + lease_ms`.
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError>;
-    /// Marks a job Done; only the current lease holder may. Returns false when the lease was lost.
+    /// Marks a claimed job Done; only the current lease holder may. Returns false when the lease was lost.
     async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError>;
     /// Replaces the answer still to send (after part of it went out), keeping the lease; lease holder only.
     async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError>;
-    /// True when the user has an unfinished (Awaiting or Ready) job accepted after job `id`: more follows it, so
-    /// the last message the quota allows should say how to get the rest.
+    /// True when the user has an unfinished (Awaiting, Ready or Sleeping) job accepted after job `id`: more
+    /// follows it, so the last message the quota allows should say how to get the rest.
     async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError>;
-    /// Makes every Ready job of a user due now (a new interaction reopened the customer-service window).
+    /// Makes every Sleeping job of a user claimable and every Ready one due now (a new interaction reopened the
+    /// customer-service window). Returns how many it woke or made due earlier.
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError>;
-    /// Releases a job for another try at `not_before`, recording the error; lease holder only.
+    /// Releases a claimed job for another try at `not_before` (it is Ready again), recording the error; lease
+    /// holder only.
     async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError>;
+    /// Puts a claimed job to sleep until the user's next message [wakes](OutboxStore::wake) it; lease holder only.
+    async fn sleep(&self, id: i64, worker: &str) -> Result<bool, StoreError>;
     /// Gives a job up with its reason; lease holder only.
     async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError>;
     /// Jobs in a state, oldest first (for the CLI and for crash recovery of Awaiting jobs).

@@ -1,0 +1,69 @@
+//! The tables, in one place: opening a store creates every table it lacks (`IF NOT EXISTS`), so one file serves
+//! every capability. The modules that read and write the tables depend on the connection; the connection only on
+//! this list, so the dependencies point one way.
+
+/// The outbox of late answers, with the indexes its queries use.
+pub(crate) const OUTBOX: &str = "
+CREATE TABLE IF NOT EXISTS outbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account     TEXT NOT NULL,
+    openid      TEXT NOT NULL,
+    dedup_key   TEXT NOT NULL UNIQUE,
+    push        BLOB NOT NULL,
+    answer      TEXT,
+    state       TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    not_before  INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    accepted_at INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_user ON outbox (account, openid, state, id);
+DROP INDEX IF EXISTS outbox_state;
+CREATE INDEX IF NOT EXISTS outbox_ready ON outbox (state, id);
+-- Files written before answers could sleep kept them ready with a far due time and this error.
+UPDATE outbox SET state = 'sleeping', not_before = 0, last_error = NULL
+ WHERE state = 'ready' AND last_error = 'waiting for the user''s next message (quota used)';
+";
+
+/// Conversation history, one row per user.
+pub(crate) const CONVERSATIONS: &str = "
+CREATE TABLE IF NOT EXISTS conversations (
+    account TEXT NOT NULL,
+    openid  TEXT NOT NULL,
+    turns   TEXT NOT NULL,
+    PRIMARY KEY (account, openid)
+);
+";
+
+/// Shared access tokens (with the time one was invalidated) and the refresh lease.
+pub(crate) const TOKENS: &str = "
+CREATE TABLE IF NOT EXISTS access_token (
+    key         TEXT PRIMARY KEY,
+    token       TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    obtained_at INTEGER NOT NULL,
+    invalidated_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS token_lease (
+    key    TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until  INTEGER NOT NULL
+);
+";
+
+/// The media cache: one row per (account, content hash, media type).
+pub(crate) const MEDIA: &str = "
+CREATE TABLE IF NOT EXISTS media_cache (
+    account      TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    media_type   TEXT NOT NULL,
+    media_id     TEXT NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    PRIMARY KEY (account, content_hash, media_type)
+);
+";
+
+/// Every table, in the order they are created.
+pub(crate) const ALL: [&str; 4] = [OUTBOX, CONVERSATIONS, TOKENS, MEDIA];
