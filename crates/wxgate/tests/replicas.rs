@@ -206,7 +206,7 @@ async fn the_rest_of_a_long_answer_follows_a_next_message_sent_to_the_other_repl
     for (i, (got, part)) in got.iter().zip(&parts).enumerate() {
         assert!(got.starts_with(part.as_str()), "part {i} in order");
     }
-    assert!(got[4].ends_with(wxgate_server::outbox::CONTINUE_HINT), "the fifth says how to continue");
+    assert!(got[4].ends_with(wxgate_server::CONTINUE_HINT), "the fifth says how to continue");
     std::fs::remove_dir_all(&pair.dir).ok();
 }
 

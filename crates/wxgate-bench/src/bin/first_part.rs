@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use wxgate_llm::fake::FakeModel;
-use wxgate_server::Gateway;
-use wxgate_server::config;
-use wxgate_server::outbox::{PlatformSender, WorkerConfig};
+use wxgate_server::{Gateway, Stores, WorkerConfig, config};
 use wxgate_sim::{Account, Item, Simulator};
 
 /// Arguments.
@@ -59,14 +57,9 @@ async fn run(args: &Args, stream: bool) -> (Duration, Duration, usize) {
         model.base_url()
     );
     let config = config::load_str(&toml, "bench", Vec::new()).expect("bench config");
-    let mut sender = PlatformSender::new();
-    for account in &config.accounts {
-        let client = wxgate_client::Client::new(account.client_config().expect("secret")).expect("client");
-        sender = sender.with_account(&account.name, Arc::new(client));
-    }
     let store = Arc::new(wxgate_store_sqlite::SqliteStore::in_memory().expect("sqlite"));
     let worker = WorkerConfig { poll: Duration::from_millis(20), ..WorkerConfig::default() };
-    let gateway = Gateway::new(config).with_outbox(store, Arc::new(sender), worker);
+    let gateway = Gateway::builder(config).stores(Stores::single(store)).worker(worker).build().expect("gateway");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -83,7 +76,7 @@ async fn run(args: &Args, stream: bool) -> (Duration, Duration, usize) {
     cs(&sim, 1).await;
     let first = started.elapsed();
     let whole = wxgate_proto::text::markdown_to_text(&answer);
-    let expected = wxgate_server::outbox::parts(wxgate_proto::ReplyBody::text(whole)).len();
+    let expected = wxgate_server::parts(wxgate_proto::ReplyBody::text(whole)).len();
     let parts = cs(&sim, expected).await;
     let last = started.elapsed();
     let _ = stop.send(());

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use tokio::sync::Notify;
-use wxgate_client::{Client, ClientConfig, Secret};
-use wxgate_server::outbox::{PlatformSender, Windows, Worker, WorkerConfig};
+use wxgate_server::{Gateway, Stores, WorkerConfig, config};
 use wxgate_sim::{Account, Interaction, Simulator};
 use wxgate_store::memory::MemoryStore;
 use wxgate_store::{JobState, NewJob, OutboxStore};
@@ -80,9 +78,8 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
         let id = store.accept(job).await.expect("accept");
         store.set_answer(id, Some("[]".into())).await.expect("answer");
     }
-    while !store.claim("setup", 0, 1, 10_000).await.expect("claim").is_empty() {}
-    for job in store.list(JobState::Ready, args.asleep + 1).await.expect("list") {
-        store.retry(job.id, "setup", i64::MAX / 4, wxgate_server::outbox::WAITING).await.expect("asleep");
+    for job in store.claim("setup", 0, 1, args.asleep + 1).await.expect("claim") {
+        store.sleep(job.id, "setup").await.expect("asleep");
     }
     let users: Vec<String> = (0..args.users).map(|u| format!("oBench{u:022}")).collect();
     for u in &users {
@@ -106,18 +103,23 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
             n += 1;
         }
     }
-    let config = ClientConfig::new(APPID, Secret::new("bench-secret")).api_base(sim.base_url());
-    let sender = PlatformSender::new().with_account("bench", Arc::new(Client::new(config).expect("client")));
-    let wake = Arc::new(Notify::new());
-    let config =
+    // The gateway's own worker sends them, through the account's platform client.
+    let toml = format!(
+        "[[accounts]]\nname = \"bench\"\npath = \"/wx\"\ntoken = \"bench-token\"\nappid = \"{APPID}\"\n\
+         secret = \"bench-secret\"\napi_base = \"{}\"\n",
+        sim.base_url()
+    );
+    let config = config::load_str(&toml, "bench", Vec::new()).expect("bench config");
+    let worker =
         WorkerConfig { concurrency: args.concurrency, poll: Duration::from_millis(5), ..WorkerConfig::default() };
-    let worker = Worker::new(store.clone(), Arc::new(sender), Arc::new(Windows::new()), wake, config);
-    let stop = Arc::new(Notify::new());
+    let stores = Stores { outbox: Some(store.clone()), ..Stores::default() };
+    let gateway = Gateway::builder(config).stores(stores).worker(worker).build().expect("gateway");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
-    let handle = tokio::spawn({
-        let stop = stop.clone();
-        async move { worker.run(async move { stop.notified().await }).await }
-    });
+    let handle = tokio::spawn(gateway.serve(listener, async {
+        let _ = stopped.await;
+    }));
     loop {
         let sent = sim.counters().custom_send_requests as usize;
         if sent >= n {
@@ -126,7 +128,7 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let elapsed = started.elapsed();
-    stop.notify_one();
+    let _ = stop.send(());
     let _ = handle.await;
     let done = store.list(JobState::Done, n + 1).await.expect("list").len();
     assert!(done + 32 >= n, "the worker acknowledges what it sent ({done} of {n})");

@@ -18,7 +18,7 @@ pub struct Args {
 enum Action {
     /// List jobs in a state (default: dead).
     List {
-        /// awaiting, ready, done or dead.
+        /// awaiting, ready, sleeping (waiting for the user's next message), done or dead.
         #[arg(long, default_value = "dead")]
         state: String,
         /// At most this many.
@@ -40,11 +40,11 @@ enum Action {
 /// Runs the subcommand.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let cfg = config::load(args.config.as_deref())?;
-    let store = super::store::open(&cfg).await?.outbox;
+    let store = super::store::outbox(&cfg).await?;
     match args.action {
         Action::List { state, limit } => {
             let state = JobState::parse(&state)
-                .with_context(|| format!("unknown state {state:?}: use awaiting, ready, done or dead"))?;
+                .with_context(|| format!("unknown state {state:?}: use awaiting, ready, sleeping, done or dead"))?;
             let jobs = store.list(state, limit).await?;
             if jobs.is_empty() {
                 println!("no {} jobs", state.as_str());

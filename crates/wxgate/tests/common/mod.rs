@@ -117,7 +117,7 @@ pub async fn round_robin(backends: Vec<u16>) -> u16 {
 /// splits it.
 pub fn text_parts(markdown: &str) -> Vec<String> {
     let whole = wxgate_proto::text::markdown_to_text(markdown);
-    wxgate_server::outbox::parts(wxgate_proto::ReplyBody::text(whole))
+    wxgate_server::parts(wxgate_proto::ReplyBody::text(whole))
         .into_iter()
         .map(|p| match p {
             wxgate_proto::ReplyBody::Text { content } => content,

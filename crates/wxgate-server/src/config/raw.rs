@@ -1,0 +1,244 @@
+//! The raw configuration: serde types mirroring the TOML file, with every default documented.
+
+use serde::{Deserialize, Serialize};
+use wxgate_proto::ReplyBody;
+
+use crate::account::{DedupMode, DeliveryMode, EncryptionMode, LateStrategy};
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// `[server]`: listener and request limits.
+    pub server: ServerConfig,
+    /// `[[accounts]]`: one entry per Official Account or Mini Program.
+    pub accounts: Vec<AccountConfig>,
+    /// `[store]`: where durable state (the outbox, shared tokens) lives.
+    pub store: StoreConfig,
+}
+
+/// `[store]`. `Debug` hides the credentials a Redis URL may carry.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite` (default: one file on this machine) or `redis` (several replicas share one Redis)
+    /// (`WXGATE_STORE_BACKEND`).
+    pub backend: String,
+    /// The SQLite file. Default `wxgate.sqlite` in the working directory (`WXGATE_STORE`).
+    pub path: String,
+    /// `full` (default: every commit reaches the disk, survives power loss) or `normal` (survives a process
+    /// crash; faster). SQLite only; Redis's own `appendfsync` decides there.
+    pub durability: String,
+    /// The Redis URL, `redis://[:password@]host[:port][/db]` (`WXGATE_REDIS_URL`). Redis only.
+    pub url: String,
+    /// Prefix of every Redis key, so one Redis can serve several deployments. Default `wxgate:`.
+    pub prefix: String,
+    /// How long a push being worked out stays with its process unless renewed; when a process dies, another
+    /// sharing the store adopts its pushes after this long. Default 30000.
+    pub work_lease_ms: u64,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("backend", &self.backend)
+            .field("path", &self.path)
+            .field("durability", &self.durability)
+            .field("url", &redacted(&self.url))
+            .field("prefix", &self.prefix)
+            .field("work_lease_ms", &self.work_lease_ms)
+            .finish()
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            backend: "sqlite".into(),
+            path: "wxgate.sqlite".into(),
+            durability: "full".into(),
+            url: String::new(),
+            prefix: "wxgate:".into(),
+            work_lease_ms: 30_000,
+        }
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:8080`; in a container use `0.0.0.0:80` (`WXGATE_LISTEN`).
+    pub listen: String,
+    /// Largest accepted request body in bytes. Default 1 MiB; larger bodies get 413 before being read whole.
+    pub body_limit: usize,
+    /// Accept a push only if its `timestamp` is within this many seconds of now. Default 300; 0 turns it off.
+    pub timestamp_window_secs: u64,
+    /// This replica's name, stable across its restarts (a restarted replica takes back its unfinished work at
+    /// once). Default: the host name and the listen address (`WXGATE_INSTANCE`).
+    pub instance: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            body_limit: 1024 * 1024,
+            timestamp_window_secs: 300,
+            instance: String::new(),
+        }
+    }
+}
+
+/// `[[accounts]]`: one account. `Debug` hides the token, the AES key and the secret.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountConfig {
+    /// A name for logs. Default: the appid.
+    pub name: String,
+    /// URL path WeChat calls. Default `/wx`. Several accounts may share a path (told apart by signature, original
+    /// id or the Cloud Hosting appid header).
+    pub path: String,
+    /// AppID (`wx…`): checked inside encrypted frames and used for Cloud Hosting routing.
+    pub appid: String,
+    /// Original id (`gh_…`), the `ToUserName` of pushes. Optional; when set, pushes for another account are refused.
+    pub original_id: String,
+    /// AppSecret, for platform API calls (also `WXGATE_APPSECRET`). Never logged.
+    pub secret: String,
+    /// The Token from 服务器配置 (classic delivery). Never logged.
+    pub token: String,
+    /// Platform API base. Default `https://api.weixin.qq.com` (classic) or `http://api.weixin.qq.com` (Cloud
+    /// Hosting open interface service); point it at the simulator or a proxy to test (`WXGATE_API_BASE`).
+    pub api_base: String,
+    /// The 43-character EncodingAESKey; empty for plaintext mode. Never logged.
+    pub aes_key: String,
+    /// Encryption modes accepted. Default `auto`.
+    pub encryption: EncryptionMode,
+    /// `classic` (default) or `cloud`.
+    pub delivery: DeliveryMode,
+    /// Cloud Hosting only: refuse pushes without the `x-wx-source` header. Keep `true` (the default) whenever
+    /// the service is reachable from the public network; `false` only when public access is disabled.
+    pub require_wx_source: bool,
+    /// Replies to send by keyword, regex, event or menu click; the first match wins, before any Rust handler.
+    pub rules: Vec<RuleConfig>,
+    /// Time limits for answering, and what to do with late answers.
+    pub deadline: DeadlineConfig,
+    /// How retries are recognised: `sender` (FromUserName + MsgId; default), `msg_id`, or `off`.
+    pub dedup: DedupMode,
+    /// `[accounts.llm]`: a language model answers what rules and handlers leave unanswered.
+    pub llm: Option<wxgate_llm::LlmConfig>,
+}
+
+impl std::fmt::Debug for AccountConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &str| if s.is_empty() { "" } else { "<redacted>" };
+        f.debug_struct("AccountConfig")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("appid", &self.appid)
+            .field("original_id", &self.original_id)
+            .field("secret", &hidden(&self.secret))
+            .field("token", &hidden(&self.token))
+            .field("api_base", &self.api_base)
+            .field("aes_key", &hidden(&self.aes_key))
+            .field("encryption", &self.encryption)
+            .field("delivery", &self.delivery)
+            .field("require_wx_source", &self.require_wx_source)
+            .field("rules", &self.rules.len())
+            .field("deadline", &self.deadline)
+            .field("dedup", &self.dedup)
+            .field("llm", &self.llm)
+            .finish()
+    }
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        AccountConfig {
+            name: String::new(),
+            path: "/wx".into(),
+            appid: String::new(),
+            original_id: String::new(),
+            secret: String::new(),
+            token: String::new(),
+            api_base: String::new(),
+            aes_key: String::new(),
+            encryption: EncryptionMode::Auto,
+            delivery: DeliveryMode::Classic,
+            require_wx_source: true,
+            rules: Vec::new(),
+            deadline: DeadlineConfig::default(),
+            dedup: DedupMode::Sender,
+            llm: None,
+        }
+    }
+}
+
+/// `[accounts.deadline]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadlineConfig {
+    /// How long one attempt may wait for the answer, in milliseconds from its arrival. Default 4500 (WeChat waits
+    /// 5 s per attempt).
+    pub budget_ms: u64,
+    /// How many attempts WeChat makes for one push. Default 3 (1 + 2 retries, ~15 s in all).
+    pub attempts: u32,
+    /// How long an attempt that is not the last may hold its connection waiting for the answer after its budget,
+    /// in milliseconds (WeChat drops it at 5 s and retries; this only bounds a connection nobody closes).
+    pub hold_ms: u64,
+    /// Late answers: `customer_service`, `passive_only` or `auto`.
+    pub strategy: LateStrategy,
+    /// Passive-only: the text answered on the last attempt while the real answer is parked. Empty = `success`.
+    pub placeholder: String,
+}
+
+impl Default for DeadlineConfig {
+    fn default() -> Self {
+        DeadlineConfig {
+            budget_ms: 4500,
+            attempts: 3,
+            hold_ms: 20_000,
+            strategy: LateStrategy::CustomerService,
+            placeholder: "正在处理，请稍后发送任意消息获取结果".into(),
+        }
+    }
+}
+
+/// `[[accounts.rules]]`: every condition given must hold.
+///
+/// Reply text may use `{content}` (the user's text), `{openid}`, `{event_key}` and `{scene}` (QR scene).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuleConfig {
+    /// `MsgType` to match (`text`, `image`, `event`, …).
+    pub msg_type: Option<String>,
+    /// Text equal to this keyword (surrounding whitespace ignored).
+    pub keyword: Option<String>,
+    /// Text equal to any of these keywords.
+    pub keywords: Vec<String>,
+    /// Text matching this regular expression.
+    pub regex: Option<String>,
+    /// `Event` name, exactly as WeChat sends it (`subscribe`, `CLICK`, `SCAN`, …).
+    pub event: Option<String>,
+    /// `EventKey` equal to this value (for `subscribe`, the `qrscene_` prefix is part of the key).
+    pub event_key: Option<String>,
+    /// Shorthand for `event = "CLICK"` with this `event_key`.
+    pub menu_click: Option<String>,
+    /// The reply; `{ type = "text", content = "…" }`, `image`/`voice` with `media_id`, `video`, `music`,
+    /// `news` with `articles`, or `transfer_customer_service`.
+    pub reply: Option<ReplyBody>,
+    /// Instead of `reply`: an image file to send (uploaded as temporary media on first use, cached after).
+    pub image: Option<String>,
+    /// Instead of `reply`: a voice file (AMR or MP3) to send, uploaded and cached like `image`.
+    pub voice: Option<String>,
+    /// Instead of `reply`: a video file (MP4) to send, uploaded and cached like `image`.
+    pub video: Option<String>,
+}
+
+/// A Redis URL for logs and `Debug`: the host and database, never what may be a password.
+pub(crate) fn redacted(url: &str) -> String {
+    match url.rsplit_once('@') {
+        Some((_, host)) => format!("redis://<credentials>@{host}"),
+        None => url.to_owned(),
+    }
+}

@@ -1,0 +1,192 @@
+//! Never miss the deadline: retries join the running work, and the answer goes out passively when it is ready in
+//! time, or late through a [`LateDelivery`] sink when it is not.
+//!
+//! Per attempt (WeChat waits 5 s per attempt and makes 3):
+//! 1. the first attempt starts the work ([`crate::work`]); retries join it ([`table::InFlightTable`]). Replicas
+//!    sharing a store count the attempts there ([`attempts`]), so the last is known even when a load balancer
+//!    spreads them; a replica that receives a retry of work running elsewhere runs it too (the outbox still sends
+//!    one answer);
+//! 2. every attempt waits up to the account's budget (4.5 s from its arrival) and replies passively if the result
+//!    is there and fits one passive reply ([`crate::answer`]) — a passive reply costs no customer-service quota;
+//! 3. otherwise an attempt that is not the last keeps holding the connection without answering, so WeChat retries
+//!    (and if the result arrives meanwhile it is answered at once);
+//! 4. the last attempt hands the push to the late-delivery sink (durably, before answering) and answers `success`
+//!    or the sink's placeholder.
+//!
+//! While the work runs past a second, the user sees the typing status ([`typing`]); a handler may send the first parts of a long answer before it has finished ([`early`]).
+
+mod attempts;
+mod early;
+mod parking;
+mod table;
+mod typing;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wxgate_proto::ReplyBody;
+use wxgate_store::AttemptCounter;
+
+pub(crate) use attempts::{ENTRY_TTL, SHARED_STATE_WAIT};
+pub(crate) use parking::ParkingLot;
+pub(crate) use table::InFlightTable;
+
+use self::early::Early;
+use self::table::{Arrival, Delivery, Entry};
+use crate::account::dedup_key;
+use crate::answer::{self, Outcome};
+use crate::context::Context;
+use crate::ports::{Accepted, CustomerService, LateDelivery, MediaUploader};
+use crate::router::Router;
+use crate::work::{self, Work};
+
+/// What answering needs besides the push: handlers, the in-flight table, late delivery, typing and uploads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Services<'a> {
+    /// Rust handlers.
+    pub(crate) router: &'a Router,
+    /// Logical messages in flight.
+    pub(crate) table: &'a InFlightTable,
+    /// Where late answers go.
+    pub(crate) late: &'a Arc<dyn LateDelivery>,
+    /// Typing status sender.
+    pub(crate) typing: &'a Arc<dyn CustomerService>,
+    /// Uploads for rules that reply with a file.
+    pub(crate) media: &'a Arc<dyn MediaUploader>,
+    /// Attempt numbers shared with other replicas, when several serve the account.
+    pub(crate) attempts: Option<&'a Arc<dyn AttemptCounter>>,
+}
+
+/// Answers one attempt: `Some(reply)` to reply passively, `None` for `success`.
+pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyBody> {
+    let Services { table, late, .. } = services;
+    let account = &ctx.account;
+    let parked = late.take_parked(&account.name, &ctx.inbound.from_user).await;
+    // A config rule answers at once and always the same way, so a retry may simply be answered again: no entry.
+    let rule = match work::by_rules(ctx, services.media) {
+        Some(Work::Ready(outcome)) if parked.is_none() && outcome.as_ref().is_none_or(answer::fits_passive) => {
+            return outcome;
+        }
+        rule => rule,
+    };
+    let key = dedup_key(&account.name, &ctx.inbound, account.dedup);
+    let arrival = arrive(key.as_deref(), table);
+    if arrival.is_first() {
+        start(ctx, &arrival.entry, rule.unwrap_or_else(|| work::by_router(ctx, services.router)), services);
+    }
+    let entry = &arrival.entry;
+    if let Some(parked) = parked {
+        // An answer owed from an earlier message goes out now; this message is still handled, and its own answer
+        // is parked in turn if it cannot be given.
+        let ticket = late.accept(ctx).await.ok().map(|a| a.ticket);
+        if let Some(ticket) = ticket
+            && let Err(outcome) = entry.hand_off(ticket)
+        {
+            late.complete(ticket, ctx.clone(), outcome).await;
+        }
+        return Some(parked);
+    }
+    if let Delivery::HandedOff(_) | Delivery::Streaming(_) = entry.delivery() {
+        return None;
+    }
+    // Counted now, read only if the answer is not ready within the budget: a passive answer never waits for it.
+    let counting = attempts::count_shared(key, services.attempts);
+    let deadline = ctx.received_at + account.deadline.budget;
+    match tokio::time::timeout_at(deadline, entry.wait_passive()).await {
+        Ok(Some(outcome)) => return passive_or_late(ctx, entry, late, outcome).await,
+        Ok(None) => return None, // the answer is going out in parts
+        Err(_) => {}
+    }
+    let attempt = counting.attempt(&account.name, arrival.attempt).await;
+    if attempt < account.deadline.attempts {
+        // Not the last attempt: stay silent so WeChat retries; answer if the result turns up meanwhile.
+        tracing::debug!(account = %account.name, attempt, "holding the attempt for a retry");
+        let outcome = tokio::time::timeout(account.deadline.hold, entry.wait_passive()).await.ok().flatten().flatten();
+        return passive_or_late(ctx, entry, late, outcome).await;
+    }
+    match late.accept(ctx).await {
+        Ok(Accepted { ticket, placeholder }) => match entry.hand_off(ticket) {
+            Ok(()) => {
+                tracing::info!(account = %account.name, attempt, "answer handed to late delivery");
+                placeholder
+            }
+            Err(Some(body)) if !answer::fits_passive(&body) => {
+                if entry.hand_off_ready(ticket) {
+                    late.complete(ticket, ctx.clone(), Some(body)).await;
+                    placeholder
+                } else {
+                    None
+                }
+            }
+            Err(outcome) => {
+                late.cancel(ticket).await;
+                outcome
+            }
+        },
+        Err(e) => {
+            tracing::error!(account = %account.name, error = %e, "late delivery refused the push; its answer is lost");
+            None
+        }
+    }
+}
+
+/// A ready answer goes out passively, unless it does not fit one passive reply: then it is handed to late
+/// delivery (once, whichever attempt sees it first) and this attempt answers `success` or the placeholder.
+async fn passive_or_late(
+    ctx: &Arc<Context>,
+    entry: &Arc<Entry>,
+    late: &Arc<dyn LateDelivery>,
+    outcome: Outcome,
+) -> Option<ReplyBody> {
+    match outcome {
+        Some(body) if !answer::fits_passive(&body) => {
+            if entry.delivery() != Delivery::Open {
+                return None; // another attempt already handed it off
+            }
+            let accepted = match late.accept(ctx).await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!(account = %ctx.account.name, error = %e, "late delivery refused a long answer");
+                    return None;
+                }
+            };
+            // Tickets of one push are shared (the outbox accepts a dedup key once), so a lost race cancels nothing.
+            if entry.hand_off_ready(accepted.ticket) {
+                late.complete(accepted.ticket, ctx.clone(), Some(body)).await;
+                accepted.placeholder
+            } else {
+                None
+            }
+        }
+        other => other,
+    }
+}
+
+fn arrive(key: Option<&str>, table: &InFlightTable) -> Arrival {
+    match key {
+        Some(key) => table.arrive(key),
+        // Without a key every request is its own (and last) attempt.
+        None => InFlightTable::new(Duration::ZERO).arrive(""),
+    }
+}
+
+/// Starts the work for a new entry: an answer known at once completes it; running work goes on in its own task,
+/// and its result completes the entry (and goes to late delivery if the entry was handed off meanwhile).
+fn start(ctx: &Arc<Context>, entry: &Arc<Entry>, work: Work, services: Services<'_>) {
+    let running = match work {
+        Work::Ready(outcome) => {
+            entry.complete(outcome);
+            return;
+        }
+        Work::Running(running) => running,
+    };
+    typing::spawn(ctx.clone(), entry.clone(), services.typing.clone());
+    ctx.set_early(Arc::new(Early::new(entry.clone(), services.late.clone())));
+    let (ctx, entry, late) = (ctx.clone(), entry.clone(), services.late.clone());
+    tokio::spawn(async move {
+        let outcome = running.await;
+        if let Some(ticket) = entry.complete(outcome.clone()) {
+            late.complete(ticket, ctx, outcome).await;
+        }
+    });
+}

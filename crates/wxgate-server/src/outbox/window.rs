@@ -1,0 +1,124 @@
+//! The customer-service window and quota, tracked per user from the pushes that open it.
+//!
+//! A user message opens a 48-hour window with 5 sends; a menu click, follow or QR scan opens a 1-minute window
+//! with 3 sends. Each new interaction replaces the window and resets its count. The worker packs answers into
+//! what is left and dead-letters jobs whose window has closed instead of spending an API call on 45015.
+//!
+//! One process keeps windows in memory. Replicas keep them in the store they share ([`Windows::new`]): the
+//! replica sending an answer is often not the one that received the user's message, and the quota is the
+//! user's. Then every push also wakes the user's waiting answers, since another replica may have put them to
+//! sleep.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use wxgate_proto::{Event, Inbound, InboundKind};
+use wxgate_store::WindowStore;
+
+/// A user's window: until when it is open, and how many sends remain (the form the store keeps too).
+pub(crate) use wxgate_store::StoredWindow as Window;
+
+/// Windows per (account, openid), and the users whose answers wait for their next message. In memory both are
+/// keyed by account, then openid, so the lookup on every push borrows its keys instead of allocating them.
+#[derive(Debug, Default)]
+pub(crate) struct Windows {
+    map: Mutex<HashMap<String, HashMap<String, Window>>>,
+    sleeping: Mutex<HashMap<String, HashSet<String>>>,
+    shared: Option<Arc<dyn WindowStore>>,
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+impl Windows {
+    /// Windows kept in `shared`, the store of every replica, or in this process's memory (`None`).
+    pub(crate) fn new(shared: Option<Arc<dyn WindowStore>>) -> Self {
+        Windows { shared, ..Windows::default() }
+    }
+
+    async fn get(&self, account: &str, openid: &str) -> Option<Window> {
+        match self.shared.as_ref() {
+            Some(store) => match store.window(account, openid).await {
+                Ok(w) => w,
+                Err(e) => {
+                    // Unknown lets the platform decide, as after a restart.
+                    tracing::warn!(error = %e, "cannot read a customer-service window");
+                    None
+                }
+            },
+            None => self.map.lock().expect("windows lock").get(account)?.get(openid).copied(),
+        }
+    }
+
+    async fn put(&self, account: &str, openid: &str, window: Window) {
+        if let Some(store) = self.shared.as_ref() {
+            if let Err(e) = store.put_window(account, openid, window).await {
+                tracing::warn!(error = %e, "cannot record a customer-service window");
+            }
+            return;
+        }
+        let mut map = self.map.lock().expect("windows lock");
+        let users = match map.get_mut(account) {
+            Some(users) => users,
+            None => map.entry(account.to_owned()).or_default(),
+        };
+        match users.get_mut(openid) {
+            Some(w) => *w = window,
+            None => {
+                users.insert(openid.to_owned(), window);
+            }
+        }
+    }
+
+    /// Records a push; returns the window it opened, if it opens one.
+    pub(crate) async fn record(&self, account: &str, inbound: &Inbound, now: i64) -> Option<Window> {
+        let window = match &inbound.kind {
+            InboundKind::Event(Event::Subscribe { .. } | Event::Scan { .. } | Event::Click { .. })
+            | InboundKind::Event(Event::ScanCodePush(_) | Event::ScanCodeWaitMsg(_)) => {
+                Window { until: now + 60_000, remaining: 3 }
+            }
+            InboundKind::Event(_) | InboundKind::Unknown => return None,
+            _ => Window { until: now + 48 * HOUR_MS, remaining: 5 },
+        };
+        self.put(account, &inbound.from_user, window).await;
+        Some(window)
+    }
+
+    /// The user's window at `now`: `None` when no interaction is known (say, after a restart), else whether it
+    /// is open.
+    pub(crate) async fn state(&self, account: &str, openid: &str, now: i64) -> Option<Result<Window, Window>> {
+        let w = self.get(account, openid).await?;
+        Some(if w.until > now { Ok(w) } else { Err(w) })
+    }
+
+    /// The user's window, if still open at `now`.
+    pub(crate) async fn open(&self, account: &str, openid: &str, now: i64) -> Option<Window> {
+        self.get(account, openid).await.filter(|w| w.until > now && w.remaining > 0)
+    }
+
+    /// Counts one send against the user's window.
+    pub(crate) async fn spend(&self, account: &str, openid: &str) {
+        if let Some(store) = self.shared.as_ref() {
+            if let Err(e) = store.spend(account, openid).await {
+                tracing::warn!(error = %e, "cannot count a customer-service send");
+            }
+            return;
+        }
+        let mut map = self.map.lock().expect("windows lock");
+        if let Some(w) = map.get_mut(account).and_then(|users| users.get_mut(openid)) {
+            w.remaining = w.remaining.saturating_sub(1);
+        }
+    }
+
+    /// Notes that a user has an answer waiting for their next message.
+    pub(crate) fn sleep(&self, account: &str, openid: &str) {
+        self.sleeping.lock().expect("windows lock").entry(account.to_owned()).or_default().insert(openid.to_owned());
+    }
+
+    /// True (once) when the user had an answer waiting: the caller wakes their jobs. Always true with shared
+    /// windows: another replica may have put the user's answers to sleep.
+    pub(crate) fn take_sleeping(&self, account: &str, openid: &str) -> bool {
+        let here =
+            self.sleeping.lock().expect("windows lock").get_mut(account).is_some_and(|users| users.remove(openid));
+        here || self.shared.as_ref().is_some()
+    }
+}

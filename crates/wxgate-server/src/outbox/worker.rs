@@ -1,0 +1,259 @@
+//! The worker: claims ready jobs, sends them, and settles each one exactly once.
+//!
+//! Jobs are claimed with a lease (a crashed worker's jobs return after it runs out), at most one per user at a
+//! time and a user's oldest first, so answers arrive in order; users proceed concurrently up to
+//! `concurrency`. Retryable failures back off exponentially with jitter; permanent ones and jobs out of attempts
+//! are dead-lettered with the reason. Progress through a multi-part answer is recorded after every part, so a
+//! crash never sends a part twice.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::{Notify, Semaphore};
+use wxgate_proto::ReplyBody;
+use wxgate_store::{Job, JobState, OutboxStore};
+
+use super::auto::AutoDelivery;
+use super::window::Windows;
+use crate::answer::pack;
+use crate::clock::Clock;
+use crate::ports::{CustomerService, Retry};
+
+/// Tuning of the outbox worker (and the names it leases jobs under).
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// This process's name in leases: `<instance>#<boot>` (unique per process; see [`WorkerConfig::for_instance`]).
+    pub name: String,
+    /// The replica this process is, stable across its restarts: a restarted process adopts the awaited work its
+    /// earlier life left at once, instead of waiting for the lease to run out.
+    pub instance: String,
+    /// Users served at once.
+    pub concurrency: usize,
+    /// How long a claim is held before another worker may take the job.
+    pub lease: Duration,
+    /// How long awaited work stays with this process unless renewed (renewed every third of it); work of a
+    /// process that stopped renewing is adopted by another after it.
+    pub work_lease: Duration,
+    /// How often to look for due jobs when not woken.
+    pub poll: Duration,
+    /// Send attempts before a job is dead-lettered.
+    pub max_attempts: u32,
+    /// First back-off; doubled per attempt, with up to 50% jitter.
+    pub backoff: Duration,
+    /// Longest back-off.
+    pub max_backoff: Duration,
+}
+
+impl WorkerConfig {
+    /// The defaults, for replica `instance` (e.g. the host name and listen address).
+    pub fn for_instance(instance: &str) -> Self {
+        WorkerConfig {
+            name: format!("{instance}#{}-{}", std::process::id(), Clock::system().now_ms()),
+            instance: instance.to_owned(),
+            concurrency: 16,
+            lease: Duration::from_secs(60),
+            work_lease: Duration::from_secs(30),
+            poll: Duration::from_millis(500),
+            max_attempts: 8,
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Default for WorkerConfig {
+    /// The defaults for an instance of its own (named after this process): nothing to adopt at start.
+    fn default() -> Self {
+        WorkerConfig::for_instance(&format!("wxgate-{}-{}", std::process::id(), Clock::system().now_ms()))
+    }
+}
+
+/// Delivers outbox jobs.
+#[derive(Debug, Clone)]
+pub(crate) struct Worker {
+    /// `auto` accounts: where a 48001 switches them to passive-only.
+    auto: Arc<HashMap<String, Arc<AutoDelivery>>>,
+    store: Arc<dyn OutboxStore>,
+    cs: Arc<dyn CustomerService>,
+    windows: Arc<Windows>,
+    wake: Arc<Notify>,
+    config: WorkerConfig,
+    clock: Clock,
+}
+
+/// What a worker works with besides its store and tuning.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkerParts {
+    /// Sends the messages.
+    pub(crate) cs: Arc<dyn CustomerService>,
+    /// The users' windows and quotas.
+    pub(crate) windows: Arc<Windows>,
+    /// Notified whenever a job may have become ready.
+    pub(crate) wake: Arc<Notify>,
+    /// `auto` accounts by name.
+    pub(crate) auto: HashMap<String, Arc<AutoDelivery>>,
+    /// The clock.
+    pub(crate) clock: Clock,
+}
+
+impl Worker {
+    /// A worker over a store.
+    pub(crate) fn new(store: Arc<dyn OutboxStore>, parts: WorkerParts, config: WorkerConfig) -> Self {
+        let WorkerParts { cs, windows, wake, auto, clock } = parts;
+        Worker { auto: Arc::new(auto), store, cs, windows, wake, config, clock }
+    }
+
+    /// Runs until `shutdown` resolves.
+    pub(crate) async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        // Users whose answers waited for their next message before a restart.
+        if let Ok(asleep) = self.store.list(JobState::Sleeping, 100_000).await {
+            for job in &asleep {
+                self.windows.sleep(&job.account, &job.openid);
+            }
+        }
+        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        loop {
+            let free = permits.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                let lease = self.config.lease.as_millis() as i64;
+                match self.store.claim(&self.config.name, self.clock.now_ms(), lease, free).await {
+                    Ok(jobs) => jobs,
+                    Err(e) => {
+                        tracing::error!(error = %e, "outbox claim failed");
+                        Vec::new()
+                    }
+                }
+            };
+            let busy = !claimed.is_empty();
+            for job in claimed {
+                let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+                let me = self.clone();
+                tokio::spawn(async move {
+                    me.settle(job).await;
+                    drop(permit);
+                    me.wake.notify_one();
+                });
+            }
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+    }
+
+    /// Sends one claimed job and records the outcome.
+    async fn settle(&self, job: Job) {
+        let me = &self.config.name;
+        let parts: Vec<ReplyBody> = match job.answer.as_deref().map(serde_json::from_str) {
+            Some(Ok(parts)) => parts,
+            _ => {
+                self.finish(self.store.kill(job.id, me, "stored answer is unreadable").await, &job);
+                return;
+            }
+        };
+        let now = self.clock.now_ms();
+        let (send_now, mut rest) = match self.windows.state(&job.account, &job.openid, now).await {
+            Some(Ok(w)) => {
+                // A job that exactly fills the quota says how to continue when another of the user's follows.
+                let followed = parts.len() == w.remaining as usize
+                    && self.store.has_later(&job.account, &job.openid, job.id).await.unwrap_or(false);
+                pack(parts, w.remaining, followed)
+            }
+            Some(Err(_)) if job.state == JobState::Sleeping => {
+                // Woken, but the user's window is still closed: back to sleep.
+                self.windows.sleep(&job.account, &job.openid);
+                self.finish(self.store.sleep(job.id, me).await, &job);
+                return;
+            }
+            Some(Err(_)) => {
+                let reason = "45015: customer-service window closed (no interaction within 48 hours)";
+                self.finish(self.store.kill(job.id, me, reason).await, &job);
+                return;
+            }
+            // No interaction known (e.g. after a restart): let the platform decide.
+            None => (parts, Vec::new()),
+        };
+        let mut pending: Vec<ReplyBody> = send_now;
+        while !pending.is_empty() {
+            let part = pending.remove(0);
+            match self.cs.send(&job.account, &job.openid, &part).await {
+                Ok(()) => {
+                    self.windows.spend(&job.account, &job.openid).await;
+                    if !pending.is_empty() || !rest.is_empty() {
+                        let left: Vec<&ReplyBody> = pending.iter().chain(rest.iter()).collect();
+                        let json = serde_json::to_string(&left).expect("replies serialize");
+                        if !self.store.set_remaining(job.id, me, &json).await.unwrap_or(false) {
+                            tracing::warn!(job = job.id, "lease lost mid-answer; another worker continues");
+                            return;
+                        }
+                    }
+                }
+                Err(e) if e.retry == Retry::Later && job.attempts + 1 < self.config.max_attempts => {
+                    let delay = self.backoff(job.attempts);
+                    tracing::warn!(job = job.id, error = %e, delay_ms = delay, "send failed, will retry");
+                    let due = self.clock.now_ms() + delay;
+                    self.finish(self.store.retry(job.id, me, due, &e.to_string()).await, &job);
+                    return;
+                }
+                Err(e) if e.code == Some(48001) && self.auto.contains_key(&job.account) => {
+                    let mut left = vec![part];
+                    left.append(&mut pending);
+                    left.append(&mut rest);
+                    self.auto[&job.account].no_permission(&job.account, &job.openid, left);
+                    self.finish(self.store.ack(job.id, me).await, &job);
+                    return;
+                }
+                Err(e) => {
+                    let reason = match e.code {
+                        Some(code) => format!("{code}: {}", e.message),
+                        None => e.message.clone(),
+                    };
+                    tracing::error!(job = job.id, reason = %reason, "job dead-lettered");
+                    self.finish(self.store.kill(job.id, me, &reason).await, &job);
+                    return;
+                }
+            }
+        }
+        if rest.is_empty() {
+            self.finish(self.store.ack(job.id, me).await, &job);
+        } else {
+            tracing::info!(job = job.id, left = rest.len(), "quota used; the rest waits for the user's next message");
+            self.windows.sleep(&job.account, &job.openid);
+            self.finish(self.store.sleep(job.id, me).await, &job);
+            // A message that arrived while this job was being sent renewed the window before the job was put to
+            // sleep, so nothing woke it: wake it now.
+            if self.windows.open(&job.account, &job.openid, self.clock.now_ms()).await.is_some()
+                && self.windows.take_sleeping(&job.account, &job.openid)
+            {
+                match self.store.wake(&job.account, &job.openid).await {
+                    Ok(_) => self.wake.notify_one(),
+                    Err(e) => tracing::error!(job = job.id, error = %e, "cannot wake a job"),
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, attempts: u32) -> i64 {
+        let base = self.config.backoff.as_millis() as i64;
+        let exp = base.saturating_mul(1i64 << attempts.min(20));
+        let capped = exp.min(self.config.max_backoff.as_millis() as i64).max(1);
+        capped + rand::rng().random_range(0..=capped / 2)
+    }
+
+    fn finish(&self, result: Result<bool, wxgate_store::StoreError>, job: &Job) {
+        match result {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(job = job.id, "lease lost before the job was settled"),
+            Err(e) => tracing::error!(job = job.id, error = %e, "cannot settle job"),
+        }
+    }
+}
