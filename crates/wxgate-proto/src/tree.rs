@@ -5,6 +5,12 @@
 //! single JSON object. Decoding first into this tree keeps every field (known or not, in order) and gives the
 //! typed model one set of accessors for both formats.
 //!
+//! Whitespace-only text is formatting, not data. A leaf holding only whitespace reads as empty (pretty-printed
+//! pushes), and whitespace-only text beside CDATA is dropped, so `<MsgType> <![CDATA[event]]> </MsgType>` (as
+//! printed in samples of card events, sometimes on separate lines) reads as `event`. The content of a CDATA section
+//! is never trimmed, and any other text beside CDATA (a word, a reference) is kept, concatenated in document order.
+//! Whitespace beside CDATA means XML's whitespace: space, tab, carriage return and line feed.
+//!
 //! The XML reader is hardened: a `<!DOCTYPE …>` is refused outright (so no entity declaration can ever be
 //! expanded), only the five predefined entities and character references are resolved, and nesting is capped.
 
@@ -205,7 +211,7 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
 
-    // Stack of open elements: (name, fields, text parts, saw_cdata).
+    // Stack of open elements, each collecting its fields and character data.
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Fields> = None;
     loop {
@@ -248,7 +254,7 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
             XmlEvent::Text(t) => {
                 let s = t.decode().map_err(|e| ProtoError::malformed_xml(e, body))?;
                 match stack.last_mut() {
-                    Some(frame) => frame.text(s, false),
+                    Some(frame) => frame.text(&s, Piece::Text),
                     None if s.trim().is_empty() => {}
                     None => {
                         return Err(ProtoError::malformed_xml("text outside the root element", body));
@@ -258,7 +264,7 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
             XmlEvent::CData(c) => {
                 let s = c.decode().map_err(|e| ProtoError::malformed_xml(e, body))?;
                 match stack.last_mut() {
-                    Some(frame) => frame.text(s, true),
+                    Some(frame) => frame.text(&s, Piece::Cdata),
                     None => {
                         return Err(ProtoError::malformed_xml("CDATA outside the root element", body));
                     }
@@ -278,7 +284,7 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
                     }
                 };
                 match stack.last_mut() {
-                    Some(frame) => frame.text(Cow::Owned(resolved), true),
+                    Some(frame) => frame.text(&resolved, Piece::Reference),
                     None => {
                         return Err(ProtoError::malformed_xml("reference outside the root element", body));
                     }
@@ -386,31 +392,102 @@ fn intern(name: impl AsRef<str> + Into<String>) -> Name {
     }
 }
 
+/// Where a piece of an element's character data came from.
+#[derive(Clone, Copy)]
+enum Piece {
+    /// Plain text between tags.
+    Text,
+    /// The content of a CDATA section.
+    Cdata,
+    /// A resolved entity or character reference.
+    Reference,
+}
+
+/// An open element: its fields and its character data, with what is needed to decide which whitespace counts.
 struct Frame {
     name: Name,
     fields: Fields,
+    /// All character data in document order.
     text: String,
-    /// Text that is significant even if it is whitespace (CDATA or an entity).
-    significant: bool,
+    /// Byte ranges of `text` that came from whitespace-only text nodes.
+    blanks: Vec<std::ops::Range<usize>>,
+    /// A CDATA section was seen.
+    cdata: bool,
+    /// A reference or a text node that is not whitespace-only was seen (text that is data, beside any CDATA).
+    loose: bool,
+    /// A reference was seen (whitespace it produces is deliberate).
+    reference: bool,
 }
 
 impl Frame {
     fn new(name: Name) -> Self {
-        Frame { name, fields: Fields::new(), text: String::new(), significant: false }
+        Frame {
+            name,
+            fields: Fields::new(),
+            text: String::new(),
+            blanks: Vec::new(),
+            cdata: false,
+            loose: false,
+            reference: false,
+        }
     }
 
-    fn text(&mut self, s: Cow<'_, str>, significant: bool) {
-        self.significant |= significant;
-        self.text.push_str(&s);
+    fn text(&mut self, s: &str, piece: Piece) {
+        if !self.fields.is_empty() {
+            // An element with child elements is a map; its own character data (indentation) is never read.
+            return;
+        }
+        match piece {
+            Piece::Text if is_xml_blank(s) => {
+                let start = self.text.len();
+                self.text.push_str(s);
+                self.blanks.push(start..self.text.len());
+                return;
+            }
+            Piece::Text => self.loose = true,
+            Piece::Cdata => self.cdata = true,
+            Piece::Reference => {
+                self.loose = true;
+                self.reference = true;
+            }
+        }
+        self.text.push_str(s);
     }
 
     fn finish(self) -> (Name, Value) {
         if !self.fields.is_empty() {
             return (self.name, Value::Map(self.fields));
         }
-        let text = if self.significant || !self.text.trim().is_empty() { self.text } else { String::new() };
+        let text = if self.cdata && !self.loose {
+            // CDATA with at most whitespace-only text beside it: the CDATA content exactly.
+            without(self.text, &self.blanks)
+        } else if self.cdata || self.reference || !self.text.trim().is_empty() {
+            self.text
+        } else {
+            String::new()
+        };
         (self.name, Value::Text(text))
     }
+}
+
+/// True when `s` is only XML whitespace (space, tab, carriage return, line feed).
+fn is_xml_blank(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// `text` with the given ascending, non-overlapping byte ranges removed.
+fn without(text: String, ranges: &[std::ops::Range<usize>]) -> String {
+    if ranges.is_empty() {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for range in ranges {
+        out.push_str(&text[at..range.start]);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// Decodes a JSON object body into fields; numbers keep every digit (a `MsgId` beyond 2^53 survives).
@@ -463,6 +540,40 @@ mod tests {
         assert_eq!(f.number::<u64>("B").unwrap(), Some(12));
         assert_eq!(f.map("C").unwrap().text("D"), Some("in"));
         assert_eq!(f.text("E"), Some(""));
+    }
+
+    #[test]
+    fn whitespace_only_text_beside_cdata_is_formatting() {
+        // Regression: `<MsgType> <![CDATA[event]]> </MsgType>` read as " event ", an unknown message type.
+        let xml = "<xml>\n  <MsgType> <![CDATA[event]]> </MsgType>\n  <Event>\n    <![CDATA[user_get_card]]>\n  </Event>\n  \
+                   <Tab>\t<![CDATA[t]]>\r\n</Tab><Empty> <![CDATA[]]> </Empty><Spaces> <![CDATA[   ]]> </Spaces>\n  \
+                   <Split> <![CDATA[a]]]]><![CDATA[>b]]> </Split>\n</xml>";
+        let f = from_xml(xml.as_bytes()).unwrap();
+        assert_eq!(f.text("MsgType"), Some("event"));
+        assert_eq!(f.text("Event"), Some("user_get_card"), "pretty-printed on separate lines");
+        assert_eq!(f.text("Tab"), Some("t"));
+        assert_eq!(f.text("Empty"), Some(""));
+        assert_eq!(f.text("Spaces"), Some("   "), "CDATA content is never trimmed");
+        assert_eq!(f.text("Split"), Some("a]]>b"), "a CDATA section split around `]]>` joins exactly");
+    }
+
+    #[test]
+    fn cdata_content_keeps_its_own_whitespace() {
+        let f = from_xml(b"<xml><Content><![CDATA[ a ]]></Content><Padded> <![CDATA[ a ]]> </Padded></xml>").unwrap();
+        assert_eq!(f.text("Content"), Some(" a "));
+        assert_eq!(f.text("Padded"), Some(" a "));
+    }
+
+    #[test]
+    fn other_text_beside_cdata_is_concatenated() {
+        let xml = "<xml><A>x <![CDATA[y]]> z</A><B> <![CDATA[y]]>&#32;</B><C>&amp; <![CDATA[y]]></C>\
+                   <D> \u{3000}<![CDATA[y]]></D><E> <![CDATA[y]]> .</E></xml>";
+        let f = from_xml(xml.as_bytes()).unwrap();
+        assert_eq!(f.text("A"), Some("x y z"));
+        assert_eq!(f.text("B"), Some(" y "), "a reference is deliberate, so the text beside it stays");
+        assert_eq!(f.text("C"), Some("& y"));
+        assert_eq!(f.text("D"), Some(" \u{3000}y"), "an ideographic space is not XML whitespace");
+        assert_eq!(f.text("E"), Some(" y ."));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Every ordinary message and event WeChat pushes (接收普通消息, 接收事件推送, the msgmenu tap), as XML and as
 //! JSON fixtures, decoded into the typed model with every typed field checked; unknown types and fields kept raw;
 //! and `to_xml` / `to_json` decoding back to the same `Inbound` (exactly in the same format, field for field in the
-//! other).
+//! other). The two formats differ in one place, as WeChat sends them: JSON push mode carries the subscribe-message
+//! `List` at the top level, XML inside a wrapper element; both decode to the same entries.
 
 use std::path::PathBuf;
 
@@ -23,6 +24,8 @@ const MP_USER: &str = "oMpUserOpenId000000000000001";
 const TICKET: &str = "gQFx7zwAAAAAAAAAAS5odHRwOi8vd2VpeGluLnFxLmNvbS9xL2V4YW1wbGVUaWNrZXQAAgQA";
 const TPL1: &str = "VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc";
 const TPL2: &str = "9nLIlbOQZC5Y89AZteFEux3WCXRRRG5Wfzkpssu4bLI";
+const CARD_OA: &str = "gh_fc0a06a20993";
+const CARD_USER: &str = "oZI8Fj040-be6rlDohc6gkoPOQTQ";
 
 /// What one fixture must decode to, in both formats.
 struct Case {
@@ -33,10 +36,12 @@ struct Case {
     msg_type: &'static str,
     msg_id: Option<u64>,
     kind: InboundKind,
+    /// The XML wrapper element whose `List` the JSON fixture carries at the top level instead.
+    json_list_at_top: Option<&'static str>,
 }
 
 fn case(name: &'static str, from: &'static str, time: i64, msg_type: &'static str, kind: InboundKind) -> Case {
-    Case { name, to: OA, from, time, msg_type, msg_id: None, kind }
+    Case { name, to: OA, from, time, msg_type, msg_id: None, kind, json_list_at_top: None }
 }
 
 fn event(name: &'static str, from: &'static str, time: i64, ev: Event) -> Case {
@@ -51,6 +56,11 @@ impl Case {
 
     fn to(mut self, to: &'static str) -> Self {
         self.to = to;
+        self
+    }
+
+    fn json_list_at_top(mut self, wrapper: &'static str) -> Self {
+        self.json_list_at_top = Some(wrapper);
         self
     }
 }
@@ -83,6 +93,17 @@ fn popup(template: &str, status: &str) -> SubscribeMsg {
         msg_id: None,
         error_code: None,
         error_status: None,
+    }
+}
+
+fn sent(template: &str) -> SubscribeMsg {
+    SubscribeMsg {
+        template_id: s(template),
+        status: None,
+        popup_scene: None,
+        msg_id: some("1700827132819554304"),
+        error_code: some("0"),
+        error_status: some("success"),
     }
 }
 
@@ -328,32 +349,24 @@ fn cases() -> Vec<Case> {
             USER6,
             1610969440,
             Event::SubscribeMsgPopup(vec![popup(TPL1, "accept"), popup(TPL2, "reject")]),
-        ),
+        )
+        .json_list_at_top("SubscribeMsgPopupEvent"),
         event(
             "event_subscribe_msg_popup_single",
             USER6,
             1610969440,
             Event::SubscribeMsgPopup(vec![popup(TPL1, "accept")]),
-        ),
+        )
+        .json_list_at_top("SubscribeMsgPopupEvent"),
         event(
             "event_subscribe_msg_change",
             USER6,
             1610969468,
             Event::SubscribeMsgChange(vec![SubscribeMsg { popup_scene: None, ..popup(TPL1, "reject") }]),
-        ),
-        event(
-            "event_subscribe_msg_sent",
-            USER6,
-            1610969480,
-            Event::SubscribeMsgSent(vec![SubscribeMsg {
-                template_id: s(TPL1),
-                status: None,
-                popup_scene: None,
-                msg_id: some("1700827132819554304"),
-                error_code: some("0"),
-                error_status: some("success"),
-            }]),
-        ),
+        )
+        .json_list_at_top("SubscribeMsgChangeEvent"),
+        event("event_subscribe_msg_sent", USER6, 1610969480, Event::SubscribeMsgSent(vec![sent(TPL1)]))
+            .json_list_at_top("SubscribeMsgSentEvent"),
         event(
             "event_user_enter_tempsession",
             MP_USER,
@@ -374,6 +387,7 @@ fn cases() -> Vec<Case> {
         )
         .to(MP),
         event("event_unknown", USER2, 1700000430, Event::Unknown(s("weapp_audit_success"))),
+        event("event_user_get_card", CARD_USER, 1472551036, Event::Unknown(s("user_get_card"))).to(CARD_OA),
         case("unknown_msgtype", USER1, 1700000440, "device_text", K::Unknown).id(24301234567890140),
     ]
 }
@@ -465,12 +479,33 @@ fn every_fixture_decodes_to_its_typed_model_in_both_formats() {
     }
 }
 
+/// The fields with the wrapper element replaced by what it holds, in its place: the shape JSON push mode gives a
+/// subscribe-message event (`List` at the top level).
+fn unwrapped(fields: &Fields, wrapper: &str) -> Fields {
+    let mut out = Fields::new();
+    for (name, value) in fields.iter() {
+        match value.as_map() {
+            Some(inner) if name == wrapper => {
+                for (inner_name, inner_value) in inner.iter() {
+                    out.push(inner_name.to_owned(), inner_value.clone());
+                }
+            }
+            _ => out.push(name.to_owned(), value.clone()),
+        }
+    }
+    out
+}
+
 #[test]
 fn both_formats_carry_the_same_fields() {
     for c in cases() {
         let xml = decode(c.name, Format::Xml);
         let json = decode(c.name, Format::Json);
-        assert_eq!(canonical(&xml.fields), canonical(&json.fields), "{}", c.name);
+        let xml_fields = match c.json_list_at_top {
+            Some(wrapper) => unwrapped(&xml.fields, wrapper),
+            None => xml.fields.clone(),
+        };
+        assert_eq!(canonical(&xml_fields), canonical(&json.fields), "{}", c.name);
     }
 }
 
@@ -489,7 +524,7 @@ fn every_fixture_file_has_a_case_and_a_twin() {
         }
         assert_eq!(files.len(), names.len(), "{format:?} fixtures");
     }
-    assert_eq!(names.len(), 42);
+    assert_eq!(names.len(), 43);
 }
 
 #[test]
@@ -637,4 +672,97 @@ fn cdata_numbers_and_plain_numbers_read_alike() {
         .replace("<![CDATA[113]]>", "113")
         .replace("<![CDATA[15]]>", "15");
     assert_eq!(Inbound::from_xml(plain.as_bytes()).unwrap(), decode("event_location_select", Format::Xml));
+}
+
+#[test]
+fn json_subscribe_message_events_carry_the_list_at_the_top_level() {
+    // Regression: in JSON push mode `List` is a top-level field (an object for one template, an array for
+    // several), not inside the XML wrapper element; such pushes decoded with an empty list, dropping the user's
+    // accept / reject.
+    for (name, wrapper, several) in [
+        ("event_subscribe_msg_popup", "SubscribeMsgPopupEvent", true),
+        ("event_subscribe_msg_popup_single", "SubscribeMsgPopupEvent", false),
+        ("event_subscribe_msg_change", "SubscribeMsgChangeEvent", false),
+        ("event_subscribe_msg_sent", "SubscribeMsgSentEvent", false),
+    ] {
+        let raw: Json = serde_json::from_slice(&load(name, Format::Json)).unwrap();
+        assert!(raw.get(wrapper).is_none(), "{name}: JSON mode has no wrapper");
+        assert_eq!((raw["List"].is_array(), raw["List"].is_object()), (several, !several), "{name}: List shape");
+        let json = decode(name, Format::Json);
+        let InboundKind::Event(
+            Event::SubscribeMsgPopup(list) | Event::SubscribeMsgChange(list) | Event::SubscribeMsgSent(list),
+        ) = &json.kind
+        else {
+            panic!("{name}: {:?}", json.kind)
+        };
+        assert_eq!(list.len(), if several { 2 } else { 1 }, "{name}");
+        assert_eq!(list[0].template_id, TPL1, "{name}");
+        assert_eq!(json.kind, decode(name, Format::Xml).kind, "{name}: the same entries as the XML wrapper form");
+    }
+    let popup_json = decode("event_subscribe_msg_popup", Format::Json);
+    let InboundKind::Event(Event::SubscribeMsgPopup(list)) = &popup_json.kind else { panic!("not a popup event") };
+    let statuses: Vec<_> = list.iter().map(|m| (m.template_id.as_str(), m.status.as_deref())).collect();
+    assert_eq!(statuses, [(TPL1, Some("accept")), (TPL2, Some("reject"))]);
+}
+
+#[test]
+fn json_subscribe_message_wrapper_forms_still_decode() {
+    let head = format!(r#""ToUserName":"{OA}","FromUserName":"{USER6}","CreateTime":1610969440,"MsgType":"event""#);
+    let accept = format!(r#"{{"TemplateId":"{TPL1}","SubscribeStatusString":"accept","PopupScene":2}}"#);
+    let reject = format!(r#"{{"TemplateId":"{TPL2}","SubscribeStatusString":"reject","PopupScene":"2"}}"#);
+    let popup_event = r#""Event":"subscribe_msg_popup_event""#;
+    let both = vec![popup(TPL1, "accept"), popup(TPL2, "reject")];
+    for (wrapped, want) in [
+        (format!(r#""SubscribeMsgPopupEvent":{{"List":[{accept},{reject}]}}"#), both.clone()),
+        (format!(r#""SubscribeMsgPopupEvent":{{"List":{accept}}}"#), vec![popup(TPL1, "accept")]),
+        // The wrapper holding the entries directly.
+        (format!(r#""SubscribeMsgPopupEvent":[{accept},{reject}]"#), both.clone()),
+        (format!(r#""SubscribeMsgPopupEvent":{accept}"#), vec![popup(TPL1, "accept")]),
+    ] {
+        let body = format!("{{{head},{popup_event},{wrapped}}}");
+        let inbound = Inbound::from_json(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert_eq!(inbound.kind, InboundKind::Event(Event::SubscribeMsgPopup(want)), "{body}");
+    }
+    let sent_body = format!(
+        r#"{{{head},"Event":"subscribe_msg_sent_event","SubscribeMsgSentEvent":{{"List":{{"TemplateId":"{TPL1}","MsgID":1700827132819554304,"ErrorCode":0,"ErrorStatus":"success"}}}}}}"#
+    );
+    let inbound = Inbound::from_json(sent_body.as_bytes()).unwrap();
+    assert_eq!(inbound.kind, InboundKind::Event(Event::SubscribeMsgSent(vec![sent(TPL1)])));
+    // A JSON push re-encoded as XML puts `List` at the top level of `<xml>`; that reads the same.
+    let top = decode("event_subscribe_msg_popup", Format::Json);
+    let xml = top.to_xml();
+    assert!(xml.contains("<Event><![CDATA[subscribe_msg_popup_event]]></Event><List><TemplateId>"), "{xml}");
+    assert_eq!(Inbound::from_xml(xml.as_bytes()).unwrap().kind, InboundKind::Event(Event::SubscribeMsgPopup(both)));
+}
+
+#[test]
+fn card_event_with_whitespace_around_cdata_reads_each_value_exactly() {
+    // Regression: whitespace-only text beside CDATA was kept, so `<MsgType> <![CDATA[event]]> </MsgType>` read as
+    // " event ", an unknown message type.
+    let body = String::from_utf8(load("event_user_get_card", Format::Xml)).unwrap();
+    assert!(body.contains("  <MsgType> <![CDATA[event]]> </MsgType>\n"), "{body}");
+    let card = decode("event_user_get_card", Format::Xml);
+    assert_eq!(card.msg_type, "event");
+    assert_eq!(card.to_user, CARD_OA);
+    assert_eq!(card.from_user, CARD_USER);
+    assert_eq!(card.create_time, 1472551036);
+    assert_eq!(card.event_name(), Some("user_get_card"));
+    assert_eq!(card.kind, InboundKind::Event(Event::Unknown(s("user_get_card"))));
+    for (field, value) in [
+        ("CardId", "pZI8Fjwsy5fVPRBeD78J4RmqVvBc"),
+        ("IsGiveByFriend", "0"),
+        ("UserCardCode", "226009850808"),
+        ("FriendUserName", ""),
+        ("OuterId", "0"),
+        ("OldUserCardCode", ""),
+        ("OuterStr", "12b"),
+        ("IsRestoreMemberCard", "0"),
+        ("UnionId", "o6_bmasdasdsad6_2sgVt7hMZOPfL"),
+    ] {
+        assert_eq!(card.fields.text(field), Some(value), "{field}");
+    }
+    // The same push with each CDATA section on a line of its own reads the same.
+    let spread = body.replace("> <![CDATA[", ">\n    <![CDATA[").replace("]]> </", "]]>\n  </");
+    assert!(spread.contains("<Event>\n    <![CDATA[user_get_card]]>\n  </Event>"), "{spread}");
+    assert_eq!(Inbound::from_xml(spread.as_bytes()).unwrap(), card);
 }

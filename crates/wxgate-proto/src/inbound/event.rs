@@ -1,4 +1,9 @@
 //! Events (`MsgType` = `event`; 接收事件推送). Event names are compared exactly: WeChat mixes cases.
+//!
+//! The subscribe-message events carry their per-template entries in one of two places. As XML they sit in a
+//! wrapper element named after the event (`<SubscribeMsgPopupEvent><List>…</List></SubscribeMsgPopupEvent>`); in
+//! JSON push mode (Mini Programs, Cloud Hosting JSON) `List` is a top-level field, an object for one template and
+//! an array for several. Both are read, so the user's accept / reject is never lost to the format.
 
 use crate::ProtoError;
 use crate::tree::{Fields, Value};
@@ -319,13 +324,22 @@ impl SelectedLocation {
 }
 
 impl SubscribeMsg {
+    /// The entries of a subscribe-message event: those under the `wrapper` element (its `List`s, or the entries
+    /// themselves when the wrapper holds them directly, as a JSON array or object), else the top-level `List`.
     fn list(f: &Fields, wrapper: &str) -> Vec<SubscribeMsg> {
-        let Some(w) = f.map(wrapper) else {
-            return Vec::new();
-        };
-        w.items("List")
+        let mut entries: Vec<&Fields> = Vec::new();
+        for w in f.items(wrapper).into_iter().filter_map(Value::as_map) {
+            if w.get("List").is_some() {
+                entries.extend(w.items("List").into_iter().filter_map(Value::as_map));
+            } else if w.get("TemplateId").is_some() {
+                entries.push(w);
+            }
+        }
+        if entries.is_empty() {
+            entries.extend(f.items("List").into_iter().filter_map(Value::as_map));
+        }
+        entries
             .into_iter()
-            .filter_map(Value::as_map)
             .map(|m| SubscribeMsg {
                 template_id: m.string("TemplateId").unwrap_or_default(),
                 status: m.string("SubscribeStatusString"),
