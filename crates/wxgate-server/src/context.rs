@@ -13,7 +13,7 @@ use axum::http::{Extensions, HeaderMap};
 use tokio::time::Instant;
 use wxgate_proto::{Format, Inbound, ReplyBody};
 
-use crate::account::Account;
+use crate::account::{Account, Caller};
 
 /// Everything about one push, shared by the pipeline and handlers.
 #[derive(Debug)]
@@ -107,6 +107,17 @@ impl Context {
     /// The Cloud Hosting headers, when the push came through Cloud Hosting.
     pub fn cloud(&self) -> Option<&CloudInfo> {
         self.cloud.as_ref()
+    }
+
+    /// Cloud Hosting resource reuse: the appid of the account the push came for (`x-wx-from-appid`), which every
+    /// platform call made for this push passes as `from_appid`.
+    pub fn from_appid(&self) -> Option<&str> {
+        self.cloud.as_ref()?.from_appid.as_deref().filter(|a| !a.is_empty())
+    }
+
+    /// On whose behalf platform calls for this push are made.
+    pub(crate) fn caller(&self) -> Caller<'_> {
+        Caller { account: &self.account.name, from_appid: self.from_appid() }
     }
 
     /// When the request arrived.

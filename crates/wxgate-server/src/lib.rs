@@ -38,8 +38,8 @@ mod rules;
 mod webhook;
 mod work;
 
-pub use account::Account;
-pub use answer::{CONTINUE_HINT, Outcome, PART_ROOM, parts};
+pub use account::{Account, AccountKind, Caller};
+pub use answer::{Answer, CONTINUE_HINT, Messages, Outcome, PART_ROOM, messages};
 pub use clock::Clock;
 pub use config::{Config, ConfigError};
 pub use context::{CloudInfo, Context};

@@ -12,7 +12,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use wxgate_proto::ReplyBody;
+use wxgate_proto::kf::KfMessage;
 
+use crate::account::Caller;
 use crate::answer::Outcome;
 use crate::context::Context;
 use crate::rules::MediaFile;
@@ -43,15 +45,10 @@ pub struct SendError {
 
 /// Sends customer-service messages for an account.
 pub trait CustomerService: Send + Sync + std::fmt::Debug {
-    /// Sends one message (one of [`crate::answer::parts`]) to a user.
-    fn send<'a>(
-        &'a self,
-        account: &'a str,
-        openid: &'a str,
-        message: &'a ReplyBody,
-    ) -> BoxFut<'a, Result<(), SendError>>;
-    /// Shows (`true`) or cancels (`false`) the typing status.
-    fn typing<'a>(&'a self, account: &'a str, openid: &'a str, on: bool) -> BoxFut<'a, Result<(), SendError>>;
+    /// Sends one message (one of [`crate::messages`]) to its `touser`.
+    fn send<'a>(&'a self, caller: Caller<'a>, message: &'a KfMessage) -> BoxFut<'a, Result<(), SendError>>;
+    /// Shows (`true`) or cancels (`false`) the typing status to `openid`.
+    fn typing<'a>(&'a self, caller: Caller<'a>, openid: &'a str, on: bool) -> BoxFut<'a, Result<(), SendError>>;
 }
 
 /// Why a rule's file has no media id.
@@ -76,7 +73,7 @@ pub enum UploadError {
 /// Turns a local file into a media id of an account.
 pub trait MediaUploader: Send + Sync + std::fmt::Debug {
     /// Uploads (or finds in the cache) the file; returns its media id.
-    fn media_id<'a>(&'a self, account: &'a str, file: &'a MediaFile) -> BoxFut<'a, Result<String, UploadError>>;
+    fn media_id<'a>(&'a self, caller: Caller<'a>, file: &'a MediaFile) -> BoxFut<'a, Result<String, UploadError>>;
 }
 
 /// Why a late-delivery sink could not take a push.

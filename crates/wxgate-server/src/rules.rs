@@ -1,10 +1,13 @@
-//! Config rules for people who do not write Rust: when a push matches, answer with a fixed reply.
+//! Config rules for people who do not write Rust: when a push matches, answer with a fixed reply, or send fixed
+//! customer-service messages.
 //!
-//! A rule is a [`Match`] (every condition it names must hold; a rule with none is a catch-all) and a reply. Text
-//! in the reply may use `{content}`, `{openid}`, `{event_key}` and `{scene}`. A reply may name a local file
-//! instead of a media id: it is uploaded as temporary media on first use and its media id reused while it lives.
-//! Rules are compiled from the TOML by the config module.
+//! A rule is a [`Match`] (every condition it names must hold; a rule with none is a catch-all) and what to answer:
+//! a reply of a passive type (`reply = {…}`), or customer-service messages sent in order (`send = [{…}, …]`, any
+//! type, optionally as one agent). Text may use `{content}`, `{openid}`, `{event_key}` and `{scene}`. A reply or
+//! message may name a local file instead of a media id: it is uploaded as temporary media on first use and its
+//! media id reused while it lives. Rules are compiled from the TOML by the config module.
 
+use wxgate_proto::kf::{KfBody, Text};
 use wxgate_proto::{Event, Inbound, InboundKind, ReplyBody};
 
 use crate::matcher::Match;
@@ -13,23 +16,59 @@ use crate::matcher::Match;
 #[derive(Debug, Clone)]
 pub struct Rule {
     when: Match,
-    reply: ReplyBody,
-    file: Option<MediaFile>,
+    action: Action,
+}
+
+/// What a rule answers.
+#[derive(Debug, Clone)]
+pub(crate) enum Action {
+    /// A reply of a passive type; with a file, the reply's media id is the file's once uploaded.
+    Reply {
+        /// The reply (text may hold placeholders).
+        reply: ReplyBody,
+        /// The file whose media id the reply takes.
+        file: Option<MediaFile>,
+    },
+    /// Customer-service messages, in order.
+    Send {
+        /// The messages, each with the files to upload into it first.
+        items: Vec<SendItem>,
+        /// Sent as this agent, when given.
+        kf_account: Option<String>,
+    },
+}
+
+/// One customer-service message of a rule.
+#[derive(Debug, Clone)]
+pub(crate) struct SendItem {
+    /// The message (text may hold placeholders; uploaded media ids are filled in).
+    pub(crate) body: KfBody,
+    /// Local files to upload, and which id of the message each fills.
+    pub(crate) files: Vec<(MediaSlot, MediaFile)>,
+}
+
+/// Which media id of a message an uploaded file fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MediaSlot {
+    /// The message's own media (`image`, `voice`, `video`).
+    Media,
+    /// Its cover or thumbnail (`video`, `music`, `miniprogrampage`).
+    Thumb,
 }
 
 /// A local media file a rule replies with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFile {
-    /// What it is.
+    /// What it is uploaded as.
     pub kind: wxgate_client::MediaType,
     /// Where it is.
     pub path: std::path::PathBuf,
 }
 
 impl Rule {
-    /// A rule answering `reply` when `when` holds; with `file`, the reply's media id is the file's once uploaded.
-    pub(crate) fn new(when: Match, reply: ReplyBody, file: Option<MediaFile>) -> Rule {
-        Rule { when, reply, file }
+    /// A rule answering with `action` when `when` holds.
+    pub(crate) fn new(when: Match, action: Action) -> Rule {
+        Rule { when, action }
     }
 
     /// True when the push satisfies every condition.
@@ -37,16 +76,28 @@ impl Rule {
         self.when.holds(inbound)
     }
 
-    /// The local file whose uploaded media id the reply needs, if any.
-    pub(crate) fn file(&self) -> Option<&MediaFile> {
-        self.file.as_ref()
-    }
-
-    /// The reply for this push, placeholders filled in.
-    pub(crate) fn reply_for(&self, inbound: &Inbound) -> ReplyBody {
-        match &self.reply {
-            ReplyBody::Text { content } => ReplyBody::Text { content: fill(content, inbound) },
-            other => other.clone(),
+    /// What the rule answers this push, placeholders filled in.
+    pub(crate) fn action_for(&self, inbound: &Inbound) -> Action {
+        match &self.action {
+            Action::Reply { reply, file } => {
+                let reply = match reply {
+                    ReplyBody::Text { content } => ReplyBody::Text { content: fill(content, inbound) },
+                    other => other.clone(),
+                };
+                Action::Reply { reply, file: file.clone() }
+            }
+            Action::Send { items, kf_account } => {
+                let items = items
+                    .iter()
+                    .map(|item| match &item.body {
+                        KfBody::Text(Text { content }) => {
+                            SendItem { body: KfBody::text(fill(content, inbound)), files: item.files.clone() }
+                        }
+                        _ => item.clone(),
+                    })
+                    .collect();
+                Action::Send { items, kf_account: kf_account.clone() }
+            }
         }
     }
 }
@@ -58,6 +109,18 @@ pub(crate) fn with_media_id(reply: ReplyBody, media_id: String) -> ReplyBody {
         ReplyBody::Voice { .. } => ReplyBody::Voice { media_id },
         ReplyBody::Video { title, description, .. } => ReplyBody::Video { media_id, title, description },
         other => other,
+    }
+}
+
+/// Fills `slot` of a message with an uploaded file's media id.
+pub(crate) fn fill_media(body: &mut KfBody, slot: MediaSlot, media_id: String) {
+    match (slot, body) {
+        (MediaSlot::Media, KfBody::Image(m) | KfBody::Voice(m)) => m.media_id = media_id,
+        (MediaSlot::Media, KfBody::Video(v)) => v.media_id = media_id,
+        (MediaSlot::Thumb, KfBody::Video(v)) => v.thumb_media_id = Some(media_id),
+        (MediaSlot::Thumb, KfBody::Music(m)) => m.thumb_media_id = Some(media_id),
+        (MediaSlot::Thumb, KfBody::MiniProgramPage(p)) => p.thumb_media_id = media_id,
+        _ => {}
     }
 }
 
@@ -106,7 +169,14 @@ mod tests {
     }
 
     fn rule(when: Match, template: &str) -> Rule {
-        Rule::new(when, ReplyBody::text(template), None)
+        Rule::new(when, Action::Reply { reply: ReplyBody::text(template), file: None })
+    }
+
+    fn reply_of(rule: &Rule, inbound: &Inbound) -> ReplyBody {
+        match rule.action_for(inbound) {
+            Action::Reply { reply, .. } => reply,
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -114,11 +184,27 @@ mod tests {
         let r = rule(Match::Keyword("hi".into()), "hello {openid}");
         assert!(r.matches(&text(" hi ")));
         assert!(!r.matches(&text("hi there")));
-        assert_eq!(r.reply_for(&text("hi")), ReplyBody::text("hello o1"));
+        assert_eq!(reply_of(&r, &text("hi")), ReplyBody::text("hello o1"));
         let r = rule(Match::Regex(regex::Regex::new("^order (\\d+)$").unwrap()), "echo: {content}");
         assert!(r.matches(&text("order 42")));
-        assert_eq!(r.reply_for(&text("order 42")), ReplyBody::text("echo: order 42"));
+        assert_eq!(reply_of(&r, &text("order 42")), ReplyBody::text("echo: order 42"));
         let r = rule(Match::Any, "{a} {openid}{ {content}}");
-        assert_eq!(r.reply_for(&text("x")), ReplyBody::text("{a} o1{ x}"));
+        assert_eq!(reply_of(&r, &text("x")), ReplyBody::text("{a} o1{ x}"));
+    }
+
+    #[test]
+    fn messages_to_send_fill_their_text_and_media() {
+        let items = vec![SendItem { body: KfBody::text("you said {content}"), files: Vec::new() }];
+        let r = Rule::new(Match::Any, Action::Send { items, kf_account: Some("kf@gh".into()) });
+        let Action::Send { items, kf_account } = r.action_for(&text("hi")) else { panic!() };
+        assert_eq!((items[0].body.clone(), kf_account.as_deref()), (KfBody::text("you said hi"), Some("kf@gh")));
+        let mut page = KfBody::MiniProgramPage(wxgate_proto::kf::MiniProgramPage {
+            title: "t".into(),
+            appid: None,
+            pagepath: "p".into(),
+            thumb_media_id: String::new(),
+        });
+        fill_media(&mut page, MediaSlot::Thumb, "m1".into());
+        assert!(matches!(page, KfBody::MiniProgramPage(p) if p.thumb_media_id == "m1"));
     }
 }

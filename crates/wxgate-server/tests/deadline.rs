@@ -14,7 +14,9 @@ use common::*;
 use tokio::sync::mpsc;
 use wxgate_proto::{Format, Reply, ReplyBody};
 use wxgate_server::router::Text;
-use wxgate_server::{Accepted, BoxFut, Context, Gateway, LateDelivery, Outcome, Router, SinkError, Stores, config};
+use wxgate_server::{
+    Accepted, Answer, BoxFut, Context, Gateway, LateDelivery, Outcome, Router, SinkError, Stores, config,
+};
 use wxgate_store::memory::MemoryStore;
 use wxgate_store::{AttemptCounter, StoredWindow, WindowStore};
 
@@ -115,7 +117,7 @@ async fn the_last_attempt_hands_a_late_answer_off_exactly_once() {
     assert_eq!((sent.status, sent.body.as_str()), (200, "success"));
     let (ticket, outcome) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
     assert_eq!(ticket, 100);
-    assert_eq!(outcome, Some(ReplyBody::text("done: slow")));
+    assert_eq!(outcome, Some(Answer::Reply(ReplyBody::text("done: slow"))));
     assert_eq!(recorder.accepted.load(Ordering::SeqCst), 1);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
@@ -167,7 +169,11 @@ async fn attempts_spread_over_replicas_are_counted_in_the_shared_store() {
     let (last, handed, calls) = spread_attempts(Some(counter)).await;
     let last = last.expect("the third attempt is known as the last and answered");
     assert_eq!((last.status, last.body.as_str()), (200, "success"));
-    assert_eq!(handed, Some((100, Some(ReplyBody::text("done: spread")))), "the answer goes to late delivery");
+    assert_eq!(
+        handed,
+        Some((100, Some(Answer::Reply(ReplyBody::text("done: spread"))))),
+        "the answer goes to late delivery"
+    );
     assert_eq!(calls, 2, "the replica that saw only retries ran the handler too");
 
     // Counting locally, the replica that saw two attempts takes the third for the second and holds it: WeChat

@@ -11,7 +11,7 @@ use wxgate_llm::fake::FakeModel;
 use wxgate_proto::reply::MAX_TEXT_BYTES;
 use wxgate_proto::{Format, Reply, ReplyBody};
 use wxgate_server::CONTINUE_HINT;
-use wxgate_server::Router;
+use wxgate_server::{AccountKind, Router};
 use wxgate_sim::{Account, Item, Simulator};
 
 /// One account with rules first and the fake model behind; a short deadline (one 1.5 s attempt) keeps tests fast.
@@ -142,7 +142,7 @@ async fn a_long_answer_is_split_in_order_within_the_quota_and_the_rest_follows_t
     assert!(texts[4].ends_with(CONTINUE_HINT), "the last part says how to get the rest");
     // Each next message reopens the window; the rest follows, in order, nothing lost or repeated.
     model.set_answer(Some("short".into()));
-    let parts = wxgate_server::parts(ReplyBody::text(long.clone())).len();
+    let parts = wxgate_server::messages(AccountKind::OfficialAccount, ReplyBody::text(long.clone()).into(), USER).len();
     assert!(parts > 10, "{parts} parts need three windows");
     let mut all = texts;
     while all.len() < parts {
@@ -219,7 +219,8 @@ async fn a_long_streamed_answer_starts_arriving_while_the_model_still_writes() {
     assert_eq!(model.completed(), 0, "the first part arrived while the model was still writing");
     assert!(first[0].starts_with("Section 0."), "Markdown is converted: {}", &first[0][..40]);
     let whole = wxgate_proto::text::markdown_to_text(&long);
-    let expected = wxgate_server::parts(ReplyBody::text(whole.clone())).len();
+    let expected =
+        wxgate_server::messages(AccountKind::OfficialAccount, ReplyBody::text(whole.clone()).into(), USER).len();
     let all = wait_cs(&sim, expected).await;
     assert_eq!(model.completed(), 1);
     assert_eq!(all.len(), expected, "no more messages than the finished answer split at once");

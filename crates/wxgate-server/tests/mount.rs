@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use wxgate_proto::ReplyBody;
+use wxgate_proto::kf::KfBody;
 use wxgate_server::router::Text;
 use wxgate_server::{Gateway, Router, Stores, WorkerConfig, config};
 use wxgate_store::memory::MemoryStore;
@@ -46,5 +46,5 @@ async fn a_late_answer_is_delivered_from_an_app_that_mounts_the_gateway() {
     let resp = http.post(url).body(text_xml("question", fresh_id())).send().await.unwrap();
     assert_eq!(resp.text().await.unwrap(), "success", "the only attempt hands the answer over");
     let received = phone.wait_for(1).await;
-    assert_eq!(received, vec![(USER.to_owned(), ReplyBody::text("late answer to question"))]);
+    assert_eq!(received, vec![(USER.to_owned(), KfBody::text("late answer to question"))]);
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use wxgate_proto::ReplyBody;
+use wxgate_proto::kf::{KfBody, News, NewsArticle};
 use wxgate_proto::reply::Article;
 use wxgate_server::router::Text;
 use wxgate_server::{Clock, Gateway, Retry, Router, SendError, Stores, WorkerConfig, config};
@@ -59,7 +60,8 @@ fn outbox_gateway(config: config::Config, store: Arc<dyn OutboxStore>, phone: Ar
 
 /// A push of `USER` accepted under `key` by a process that died before its answer was known (nobody holds it).
 fn orphaned(key: &str, push: Vec<u8>) -> NewJob {
-    NewJob { account: "acct".into(), openid: USER.into(), dedup_key: key.into(), push, accepted_at: 1, lease: None }
+    let (account, openid) = ("acct".into(), USER.into());
+    NewJob { account, openid, dedup_key: key.into(), push, accepted_at: 1, lease: None, from_appid: None }
 }
 
 fn temp_db(name: &str) -> std::path::PathBuf {
@@ -83,7 +85,7 @@ async fn late_answers_go_out_once_and_in_order() {
     let received = phone.wait_for(2).await;
     assert_eq!(
         received.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(),
-        vec![ReplyBody::text("answer to slow 900"), ReplyBody::text("answer to slow 300")]
+        vec![KfBody::text("answer to slow 900"), KfBody::text("answer to slow 300")]
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(phone.received.lock().unwrap().len(), 2, "each answer exactly once");
@@ -136,7 +138,7 @@ async fn awaited_pushes_are_worked_again_after_a_restart() {
     let phone = Arc::new(Phone::default());
     let _s = gateway(store.clone(), phone.clone());
     let received = phone.wait_for(1).await;
-    assert_eq!(received, vec![(USER.to_owned(), ReplyBody::text("answer to slow 10"))]);
+    assert_eq!(received, vec![(USER.to_owned(), KfBody::text("answer to slow 10"))]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -153,7 +155,7 @@ async fn a_crash_between_two_parts_still_sends_the_rest_once() {
     let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(&path, Durability::Full).unwrap());
     let phone = Arc::new(Phone::default());
     let _s = gateway(store.clone(), phone.clone());
-    assert_eq!(phone.wait_for(1).await, vec![(USER.to_owned(), ReplyBody::text("answer to slow 10"))]);
+    assert_eq!(phone.wait_for(1).await, vec![(USER.to_owned(), KfBody::text("answer to slow 10"))]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(phone.received.lock().unwrap().len(), 1, "the answer is worked out again once, not once per part");
     assert_eq!(store.list(JobState::Done, 10).await.unwrap().len(), 2);
@@ -254,8 +256,13 @@ async fn a_retry_after_the_first_article_does_not_send_it_again() {
     assert_eq!(s.push(&click, Mode::Plain).await.body, "success");
     let received = phone.wait_for(3).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let sent: Vec<ReplyBody> = phone.received.lock().unwrap().iter().map(|(_, m)| m.clone()).collect();
-    let one_each: Vec<ReplyBody> = ["a", "b", "c"].map(|t| ReplyBody::News { articles: vec![article(t)] }).to_vec();
+    let sent: Vec<KfBody> = phone.received.lock().unwrap().iter().map(|(_, m)| m.clone()).collect();
+    let one_each: Vec<KfBody> = ["a", "b", "c"]
+        .map(|t| {
+            let url = format!("https://example.com/{t}");
+            KfBody::News(News { articles: vec![NewsArticle { title: t.into(), description: None, url, picurl: None }] })
+        })
+        .to_vec();
     assert_eq!(sent, one_each, "one message per article, none twice: {received:?}");
     assert_eq!(store.list(JobState::Done, 10).await.unwrap()[0].attempts, 2, "one failure, then the rest");
 }

@@ -41,6 +41,7 @@ fn job(f: &Fields) -> Result<Job, StoreError> {
         not_before: number(f, "not_before")?,
         last_error: text(f, "last_error")?,
         accepted_at: number(f, "accepted_at")?,
+        from_appid: text(f, "from_appid")?.filter(|a| !a.is_empty()),
     })
 }
 
@@ -73,7 +74,7 @@ impl OutboxStore for RedisStore {
     async fn accept(&self, j: NewJob) -> Result<i64, StoreError> {
         let accepted_at = j.accepted_at.to_string();
         let (owner, until) = j.lease.map(|l| (l.owner, l.until.to_string())).unwrap_or_default();
-        let args: [&[u8]; 7] = [
+        let args: [&[u8]; 8] = [
             j.account.as_bytes(),
             j.openid.as_bytes(),
             j.dedup_key.as_bytes(),
@@ -81,6 +82,7 @@ impl OutboxStore for RedisStore {
             accepted_at.as_bytes(),
             owner.as_bytes(),
             until.as_bytes(),
+            j.from_appid.as_deref().unwrap_or_default().as_bytes(),
         ];
         self.outbox_script(&self.scripts.accept, &args).await
     }

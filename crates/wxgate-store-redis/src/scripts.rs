@@ -48,8 +48,8 @@ local function release(id)
 end
 "#;
 
-/// ARGV: prefix, account, openid, dedup key, push, accepted_at, lease owner ("" for none), lease until. Returns
-/// the job id (the existing one for a known dedup key).
+/// ARGV: prefix, account, openid, dedup key, push, accepted_at, lease owner ("" for none), lease until, from_appid
+/// ("" for none). Returns the job id (the existing one for a known dedup key).
 const ACCEPT: &str = r#"
 local existing = redis.call('GET', P .. 'key:' .. ARGV[4])
 if existing then return tonumber(existing) end
@@ -57,6 +57,7 @@ local id = redis.call('INCR', P .. 'seq')
 redis.call('HSET', job(id), 'id', id, 'account', ARGV[2], 'openid', ARGV[3], 'dedup_key', ARGV[4], 'push', ARGV[5],
   'state', 'awaiting', 'attempts', 0, 'not_before', 0, 'accepted_at', ARGV[6])
 if ARGV[7] ~= '' then redis.call('HSET', job(id), 'lease_owner', ARGV[7], 'lease_until', ARGV[8]) end
+if ARGV[9] ~= '' then redis.call('HSET', job(id), 'from_appid', ARGV[9]) end
 redis.call('SET', P .. 'key:' .. ARGV[4], id)
 redis.call('ZADD', P .. 'state:awaiting', id, id)
 redis.call('ZADD', user(ARGV[2], ARGV[3]), id, id)

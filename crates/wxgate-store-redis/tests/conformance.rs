@@ -16,6 +16,7 @@ fn job(openid: &str, key: &str) -> NewJob {
         push: Vec::new(),
         accepted_at: 1,
         lease: None,
+        from_appid: None,
     }
 }
 

@@ -51,6 +51,7 @@ impl SqliteStore {
         for tables in schema::ALL {
             conn.execute_batch(tables).map_err(backend)?;
         }
+        schema::upgrade(&conn).map_err(backend)?;
         Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
     }
 

@@ -11,7 +11,7 @@ use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 use crate::conn::{SqliteStore, backend};
 
 const COLUMNS: &str =
-    "id, account, openid, dedup_key, push, answer, state, attempts, not_before, last_error, accepted_at";
+    "id, account, openid, dedup_key, push, answer, state, attempts, not_before, last_error, accepted_at, from_appid";
 
 fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
     let state: String = row.get(6)?;
@@ -30,6 +30,7 @@ fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
         not_before: row.get(8)?,
         last_error: row.get(9)?,
         accepted_at: row.get(10)?,
+        from_appid: row.get(11)?,
     })
 }
 
@@ -53,9 +54,10 @@ impl OutboxStore for SqliteStore {
                 None => {
                     let (owner, until) = j.lease.map(|l| (l.owner, l.until)).unzip();
                     tx.execute(
-                        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until)
-                         VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7)",
-                        params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at, owner, until],
+                        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until,
+                                             from_appid)
+                         VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7, ?8)",
+                        params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at, owner, until, j.from_appid],
                     )
                     .map_err(backend)?;
                     tx.last_insert_rowid()

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error  TEXT,
     accepted_at INTEGER NOT NULL,
     lease_owner TEXT,
-    lease_until INTEGER
+    lease_until INTEGER,
+    from_appid  TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_user ON outbox (account, openid, state, id);
 DROP INDEX IF EXISTS outbox_state;
@@ -67,3 +68,16 @@ CREATE TABLE IF NOT EXISTS media_cache (
 
 /// Every table, in the order they are created.
 pub(crate) const ALL: [&str; 4] = [OUTBOX, CONVERSATIONS, TOKENS, MEDIA];
+
+/// Brings a file written by an earlier version up to the current tables: columns added since are added (the
+/// `CREATE TABLE IF NOT EXISTS` above leaves an existing table as it is).
+pub(crate) fn upgrade(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let has_from_appid: bool =
+        conn.query_row("SELECT COUNT(*) > 0 FROM pragma_table_info('outbox') WHERE name = 'from_appid'", [], |r| {
+            r.get(0)
+        })?;
+    if !has_from_appid {
+        conn.execute_batch("ALTER TABLE outbox ADD COLUMN from_appid TEXT")?;
+    }
+    Ok(())
+}

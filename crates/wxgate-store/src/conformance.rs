@@ -33,6 +33,7 @@ fn job(key: &str, openid: &str) -> NewJob {
         push: format!("<xml>{key}</xml>").into_bytes(),
         accepted_at: 1_000,
         lease: None,
+        from_appid: None,
     }
 }
 
@@ -69,6 +70,10 @@ pub async fn outbox_adoption(store: &dyn OutboxStore) {
 /// The outbox rules: idempotent accept, per-user order, leases, acknowledgement by the holder only, retry
 /// back-off, dead letters, revive and remove.
 pub async fn outbox(store: &dyn OutboxStore) {
+    let reused = store.accept(NewJob { from_appid: Some("wxreuse".into()), ..job("k0", "zoe") }).await.unwrap();
+    let listed = store.list(JobState::Awaiting, 10).await.unwrap();
+    assert_eq!(listed[0].from_appid.as_deref(), Some("wxreuse"), "the reusing account is kept with the push");
+    assert!(store.remove(reused).await.unwrap());
     let a1 = store.accept(job("k1", "alice")).await.unwrap();
     assert_eq!(store.accept(job("k1", "alice")).await.unwrap(), a1, "accept is idempotent per dedup key");
     let a2 = store.accept(job("k2", "alice")).await.unwrap();

@@ -97,6 +97,7 @@ impl OutboxStore for MemoryStore {
                 not_before: 0,
                 last_error: None,
                 accepted_at: job.accepted_at,
+                from_appid: job.from_appid,
             };
             s.jobs.insert(id, Row { job, lease: lease.map(|l| (l.owner, l.until)), asleep: false });
             id

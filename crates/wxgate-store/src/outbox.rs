@@ -76,6 +76,9 @@ pub struct NewJob {
     pub accepted_at: i64,
     /// The process working out the answer, and until when (`None`: nobody; any process may adopt it).
     pub lease: Option<Lease>,
+    /// Cloud Hosting resource reuse: the appid of the account the push came for (`x-wx-from-appid`), passed as
+    /// `from_appid` on every platform call made for it.
+    pub from_appid: Option<String>,
 }
 
 /// Who holds a job, until when.
@@ -112,6 +115,8 @@ pub struct Job {
     pub last_error: Option<String>,
     /// Unix milliseconds of acceptance.
     pub accepted_at: i64,
+    /// Cloud Hosting resource reuse: the appid the push came for (`x-wx-from-appid`).
+    pub from_appid: Option<String>,
 }
 
 /// Durable storage of outbox jobs.

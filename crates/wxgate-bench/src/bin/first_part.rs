@@ -76,7 +76,12 @@ async fn run(args: &Args, stream: bool) -> (Duration, Duration, usize) {
     cs(&sim, 1).await;
     let first = started.elapsed();
     let whole = wxgate_proto::text::markdown_to_text(&answer);
-    let expected = wxgate_server::parts(wxgate_proto::ReplyBody::text(whole)).len();
+    let expected = wxgate_server::messages(
+        wxgate_server::AccountKind::OfficialAccount,
+        wxgate_proto::ReplyBody::text(whole).into(),
+        "o",
+    )
+    .len();
     let parts = cs(&sim, expected).await;
     let last = started.elapsed();
     let _ = stop.send(());

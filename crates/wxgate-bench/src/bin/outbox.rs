@@ -74,6 +74,7 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
             push: b"<xml/>".to_vec(),
             accepted_at: 0,
             lease: None,
+            from_appid: None,
         };
         let id = store.accept(job).await.expect("accept");
         store.set_answer(id, Some("[]".into())).await.expect("answer");
@@ -96,6 +97,7 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
                 push: b"<xml/>".to_vec(),
                 accepted_at: 0,
                 lease: None,
+                from_appid: None,
             };
             let id = store.accept(job).await.expect("accept");
             let answer = serde_json::json!([{"type": "text", "content": format!("answer {m} for {u}")}]).to_string();

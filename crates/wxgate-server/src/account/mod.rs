@@ -3,6 +3,7 @@
 //! Accounts are built from the config ([`crate::config::load`]) and shared read-only as `Arc<Account>`; a handler
 //! can ask for its account with the [`Account`](crate::router::Account) extractor. `Debug` never shows secrets.
 
+mod caller;
 mod key;
 mod modes;
 
@@ -10,9 +11,10 @@ use std::time::Duration;
 
 use wxgate_proto::crypto::MessageCrypto;
 
+pub use caller::Caller;
 pub use key::DedupMode;
 pub(crate) use key::dedup_key;
-pub use modes::{DeliveryMode, EncryptionMode, LateStrategy};
+pub use modes::{AccountKind, DeliveryMode, EncryptionMode, LateStrategy};
 
 use crate::rules::Rule;
 
@@ -23,6 +25,7 @@ const DEMO_TOKEN: &str = "wxgate-demo-token";
 #[derive(Debug)]
 pub struct Account {
     pub(crate) name: String,
+    pub(crate) kind: AccountKind,
     pub(crate) path: String,
     /// AppID; may be empty for a plaintext classic account.
     pub(crate) appid: String,
@@ -41,6 +44,8 @@ pub struct Account {
     pub(crate) secret: Option<wxgate_client::Secret>,
     /// Platform API base; empty for the default.
     pub(crate) api_base: String,
+    /// Local size limits of uploads.
+    pub(crate) media_limits: wxgate_client::MediaLimits,
 }
 
 /// How long an account may take to answer, and where late answers go.
@@ -74,6 +79,11 @@ impl Account {
     /// The name used in logs, metrics and the store (the config's `name`, else the appid).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// An Official Account or a Mini Program.
+    pub fn kind(&self) -> AccountKind {
+        self.kind
     }
 
     /// The URL path WeChat calls.
@@ -111,14 +121,20 @@ impl Account {
         self.crypto.token() == DEMO_TOKEN
     }
 
-    /// The platform client settings of this account: token-free for Cloud Hosting, by AppSecret otherwise;
-    /// `None` when a classic account has no secret (it cannot call the platform API).
-    pub fn client_config(&self) -> Option<wxgate_client::ClientConfig> {
-        let config = match (self.delivery, &self.secret) {
-            (DeliveryMode::Cloud, _) => wxgate_client::ClientConfig::cloud(None),
+    /// The platform client settings of this account: token-free for Cloud Hosting (acting for `from_appid` under
+    /// resource reuse), by AppSecret otherwise; `None` when a classic account has no secret (it cannot call the
+    /// platform API). A Mini Program shows typing through its own endpoint; uploads are checked against the
+    /// configured limits.
+    pub fn client_config(&self, from_appid: Option<&str>) -> Option<wxgate_client::ClientConfig> {
+        let mut config = match (self.delivery, &self.secret) {
+            (DeliveryMode::Cloud, _) => wxgate_client::ClientConfig::cloud(from_appid.map(str::to_owned)),
             (DeliveryMode::Classic, Some(secret)) => wxgate_client::ClientConfig::new(&self.appid, secret.clone()),
             (DeliveryMode::Classic, None) => return None,
         };
+        if self.kind.is_mini_program() {
+            config.typing_path = wxgate_client::TypingPath::Business;
+        }
+        config.media_limits = self.media_limits;
         Some(if self.api_base.is_empty() { config } else { config.api_base(&self.api_base) })
     }
 }

@@ -41,3 +41,22 @@ pub enum LateStrategy {
     /// Customer service until the platform answers 48001 (no permission), then passive-only for the account.
     Auto,
 }
+
+/// What kind of account this is: it decides how an answer may go out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// An Official Account (公众号): answers passively when it can, by customer service when it must. Default.
+    #[default]
+    OfficialAccount,
+    /// A Mini Program (小程序): may not answer passively (only to transfer to customer service), so every answer
+    /// goes by customer service — text, image, link and mini-program card messages only.
+    MiniProgram,
+}
+
+impl AccountKind {
+    /// True for a Mini Program.
+    pub fn is_mini_program(self) -> bool {
+        self == AccountKind::MiniProgram
+    }
+}

@@ -21,6 +21,7 @@ pub(crate) const SHORT_FORMS: &[(&str, &str)] = &[
     ("WXGATE_APPSECRET", "accounts.0.secret"),
     ("WXGATE_ORIGINAL_ID", "accounts.0.original_id"),
     ("WXGATE_DELIVERY", "accounts.0.delivery"),
+    ("WXGATE_KIND", "accounts.0.kind"),
     ("WXGATE_ENCRYPTION", "accounts.0.encryption"),
     ("WXGATE_STORE", "store.path"),
     ("WXGATE_STORE_BACKEND", "store.backend"),

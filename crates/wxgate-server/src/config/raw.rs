@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use wxgate_proto::ReplyBody;
 
-use crate::account::{DedupMode, DeliveryMode, EncryptionMode, LateStrategy};
+use crate::account::{AccountKind, DedupMode, DeliveryMode, EncryptionMode, LateStrategy};
 
 /// The whole file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -15,6 +15,35 @@ pub struct RawConfig {
     pub accounts: Vec<AccountConfig>,
     /// `[store]`: where durable state (the outbox, shared tokens) lives.
     pub store: StoreConfig,
+    /// `[media]`: size limits of the files uploaded as temporary media.
+    pub media: MediaConfig,
+}
+
+/// `[media]`: the largest file of each temporary media type, in bytes, checked before any upload. The defaults
+/// are the platform's documented limits for Cloud Hosting: image 10 MB (PNG, JPEG, GIF), voice 2 MB (AMR, MP3;
+/// WeChat plays at most 60 s), video 10 MB (MP4), thumb 64 KB (JPEG).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Default 10485760.
+    pub image_max_bytes: usize,
+    /// Default 2097152.
+    pub voice_max_bytes: usize,
+    /// Default 10485760.
+    pub video_max_bytes: usize,
+    /// Default 65536.
+    pub thumb_max_bytes: usize,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            image_max_bytes: 10 << 20,
+            voice_max_bytes: 2 << 20,
+            video_max_bytes: 10 << 20,
+            thumb_max_bytes: 64 << 10,
+        }
+    }
 }
 
 /// `[store]`. `Debug` hides the credentials a Redis URL may carry.
@@ -96,6 +125,9 @@ impl Default for ServerConfig {
 pub struct AccountConfig {
     /// A name for logs. Default: the appid.
     pub name: String,
+    /// `official_account` (default) or `mini_program` (`WXGATE_KIND`): a Mini Program answers every push by
+    /// customer service.
+    pub kind: AccountKind,
     /// URL path WeChat calls. Default `/wx`. Several accounts may share a path (told apart by signature, original
     /// id or the Cloud Hosting appid header).
     pub path: String,
@@ -134,6 +166,7 @@ impl std::fmt::Debug for AccountConfig {
         let hidden = |s: &str| if s.is_empty() { "" } else { "<redacted>" };
         f.debug_struct("AccountConfig")
             .field("name", &self.name)
+            .field("kind", &self.kind)
             .field("path", &self.path)
             .field("appid", &self.appid)
             .field("original_id", &self.original_id)
@@ -156,6 +189,7 @@ impl Default for AccountConfig {
     fn default() -> Self {
         AccountConfig {
             name: String::new(),
+            kind: AccountKind::OfficialAccount,
             path: "/wx".into(),
             appid: String::new(),
             original_id: String::new(),
@@ -233,6 +267,139 @@ pub struct RuleConfig {
     pub voice: Option<String>,
     /// Instead of `reply`: a video file (MP4) to send, uploaded and cached like `image`.
     pub video: Option<String>,
+    /// Instead of `reply`: customer-service messages sent in order, for an Official Account too (any type:
+    /// `text`, `image`, `voice`, `video`, `music`, `news`, `link`, `miniprogrampage`, `msgmenu`, `wxcard`,
+    /// `mpnews`, `mpnewsarticle`).
+    pub send: Vec<SendConfig>,
+    /// With `send`: the messages appear as sent by this customer-service agent (`agent@gh_…`).
+    pub kf_account: Option<String>,
+}
+
+/// One customer-service message of `send`. Media may be a `media_id` or a local `file` (and a thumbnail a
+/// `thumb_media_id` or a `thumb_file`), uploaded as temporary media on first use and reused while it lives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SendConfig {
+    /// `{ type = "text", content = "…" }`; `{content}`, `{openid}`, `{event_key}` and `{scene}` are filled in.
+    Text {
+        /// The text.
+        content: String,
+    },
+    /// An image.
+    Image {
+        /// A media id.
+        media_id: Option<String>,
+        /// Or a PNG, JPEG or GIF file.
+        file: Option<String>,
+    },
+    /// A voice message (Official Accounts).
+    Voice {
+        /// A media id.
+        media_id: Option<String>,
+        /// Or an AMR or MP3 file.
+        file: Option<String>,
+    },
+    /// A video (Official Accounts).
+    Video {
+        /// A media id.
+        media_id: Option<String>,
+        /// Or an MP4 file.
+        file: Option<String>,
+        /// Thumbnail media id.
+        thumb_media_id: Option<String>,
+        /// Or a JPEG thumbnail file (64 KB).
+        thumb_file: Option<String>,
+        /// Title.
+        title: Option<String>,
+        /// Description.
+        description: Option<String>,
+    },
+    /// Music (Official Accounts).
+    Music {
+        /// Title.
+        title: Option<String>,
+        /// Description.
+        description: Option<String>,
+        /// The music's URL.
+        music_url: String,
+        /// The high-quality URL (Wi-Fi); default the music URL.
+        hq_music_url: Option<String>,
+        /// Thumbnail media id.
+        thumb_media_id: Option<String>,
+        /// Or a JPEG thumbnail file.
+        thumb_file: Option<String>,
+    },
+    /// One news article, an external link card (Official Accounts).
+    News {
+        /// Title.
+        title: String,
+        /// Description.
+        description: Option<String>,
+        /// Where a tap goes.
+        url: String,
+        /// Picture URL.
+        pic_url: Option<String>,
+    },
+    /// A link card.
+    Link {
+        /// Title.
+        title: String,
+        /// Description.
+        #[serde(default)]
+        description: String,
+        /// Where a tap goes.
+        url: String,
+        /// Thumbnail URL.
+        #[serde(default)]
+        thumb_url: String,
+    },
+    /// A mini-program card.
+    MiniProgramPage {
+        /// Title.
+        title: String,
+        /// The Mini Program's appid (an Official Account's linked Mini Program; a Mini Program sends none).
+        appid: Option<String>,
+        /// Page path, may carry a query (`pages/index/index?foo=bar`).
+        pagepath: String,
+        /// Cover image media id.
+        thumb_media_id: Option<String>,
+        /// Or a cover image file (PNG or JPEG).
+        thumb_file: Option<String>,
+    },
+    /// Clickable options (verified Official Accounts); a tap pushes a text with `bizmsgmenuid`.
+    MsgMenu {
+        /// Text above the options.
+        head_content: Option<String>,
+        /// The options.
+        list: Vec<MenuItemConfig>,
+        /// Text below the options.
+        tail_content: Option<String>,
+    },
+    /// A card (Official Accounts).
+    WxCard {
+        /// Card id.
+        card_id: String,
+    },
+    /// An article from permanent material (Official Accounts).
+    MpNews {
+        /// Its media id.
+        media_id: String,
+    },
+    /// A published article (Official Accounts).
+    MpNewsArticle {
+        /// Its article id.
+        article_id: String,
+    },
+}
+
+/// One option of a `msgmenu`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuItemConfig {
+    /// Pushed back as `bizmsgmenuid` when tapped.
+    pub id: String,
+    /// The option's text.
+    pub content: String,
 }
 
 /// A Redis URL for logs and `Debug`: the host and database, never what may be a password.

@@ -11,7 +11,7 @@ use super::env::apply_env;
 use super::error::{ConfigError, invalid};
 use super::raw::RawConfig;
 use super::store::{self, StoreChoice};
-use crate::account::{Account, Deadline, DeliveryMode, EncryptionMode};
+use crate::account::{Account, Deadline, DeliveryMode, EncryptionMode, LateStrategy};
 
 /// The embedded default configuration used by `wxgate serve` without `--config`: one demo account on `/wx`
 /// answering the seed demo keywords with each passive reply type, greeting followers and echoing other text.
@@ -111,6 +111,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
             "add an [[accounts]] section, or set WXGATE_TOKEN and WXGATE_APPID",
         ));
     }
+    let media_limits = media_limits(&raw.media)?;
     let mut accounts = Vec::with_capacity(raw.accounts.len());
     let mut llm = std::collections::HashMap::new();
     for (i, a) in raw.accounts.into_iter().enumerate() {
@@ -150,7 +151,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         let mut rules = Vec::with_capacity(a.rules.len());
         for (j, r) in a.rules.iter().enumerate() {
             rules.push(
-                super::rule::compile(r).map_err(|(field, reason, fix)| {
+                super::rule::compile(r, a.kind).map_err(|(field, reason, fix)| {
                     invalid(format!("accounts[{i}].rules[{j}].{field}"), reason, fix)
                 })?,
             );
@@ -167,6 +168,13 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
                 key("deadline.attempts"),
                 format!("{} is out of range", a.deadline.attempts),
                 "use 3 (WeChat's attempts per push; 4 if your account is seen to retry three times)",
+            ));
+        }
+        if a.kind.is_mini_program() && a.deadline.strategy != LateStrategy::CustomerService {
+            return Err(invalid(
+                key("deadline.strategy"),
+                format!("{:?} for a Mini Program", a.deadline.strategy),
+                "drop it: a Mini Program answers every push by customer service (customer_service)",
             ));
         }
         let placeholder = a.deadline.placeholder.trim();
@@ -199,6 +207,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         }
         accounts.push(Arc::new(Account {
             name,
+            kind: a.kind,
             path: a.path,
             appid: a.appid,
             original_id: (!a.original_id.is_empty()).then_some(a.original_id),
@@ -216,6 +225,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
             },
             dedup: a.dedup,
             secret: (!a.secret.is_empty()).then(|| wxgate_client::Secret::new(a.secret.clone())),
+            media_limits,
             api_base: a.api_base.trim_end_matches('/').to_owned(),
         }));
     }
@@ -242,6 +252,26 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         timestamp_window: (raw.server.timestamp_window_secs > 0)
             .then(|| Duration::from_secs(raw.server.timestamp_window_secs)),
         accounts,
+    })
+}
+
+/// `[media]` as the client's upload limits.
+fn media_limits(m: &super::raw::MediaConfig) -> Result<wxgate_client::MediaLimits, ConfigError> {
+    for (key, value) in [
+        ("media.image_max_bytes", m.image_max_bytes),
+        ("media.voice_max_bytes", m.voice_max_bytes),
+        ("media.video_max_bytes", m.video_max_bytes),
+        ("media.thumb_max_bytes", m.thumb_max_bytes),
+    ] {
+        if value == 0 {
+            return Err(invalid(key, "0", "give the largest file in bytes, e.g. 2097152 for 2 MB"));
+        }
+    }
+    Ok(wxgate_client::MediaLimits {
+        image: m.image_max_bytes,
+        voice: m.voice_max_bytes,
+        video: m.video_max_bytes,
+        thumb: m.thumb_max_bytes,
     })
 }
 

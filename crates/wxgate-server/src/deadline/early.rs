@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 use wxgate_proto::ReplyBody;
 
 use super::table::{Delivery, Entry};
+use crate::answer::Answer;
 use crate::context::{Context, EarlyParts};
 use crate::ports::{BoxFut, LateDelivery};
 
@@ -57,7 +58,7 @@ impl Early {
                 return false;
             }
         };
-        self.late.complete(current, ctx.clone(), Some(part)).await;
+        self.late.complete(current, ctx.clone(), Some(Answer::Reply(part))).await;
         self.entry.stream(next);
         *sent += 1;
         true

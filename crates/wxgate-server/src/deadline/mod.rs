@@ -61,16 +61,22 @@ pub(crate) struct Services<'a> {
 pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyBody> {
     let Services { table, late, .. } = services;
     let account = &ctx.account;
+    let kind = account.kind;
     let parked = late.take_parked(&account.name, &ctx.inbound.from_user).await;
     // A config rule answers at once and always the same way, so a retry may simply be answered again: no entry.
     let rule = match work::by_rules(ctx, services.media) {
-        Some(Work::Ready(outcome)) if parked.is_none() && outcome.as_ref().is_none_or(answer::fits_passive) => {
-            return outcome;
-        }
+        Some(Work::Ready(None)) if parked.is_none() => return None,
+        Some(Work::Ready(Some(answer))) if parked.is_none() => match answer::into_passive(kind, answer) {
+            Ok(reply) => return Some(reply),
+            Err(answer) => Some(Work::Ready(Some(answer))),
+        },
         rule => rule,
     };
     let key = dedup_key(&account.name, &ctx.inbound, account.dedup);
     let arrival = arrive(key.as_deref(), table);
+    if kind.is_mini_program() {
+        return actively(ctx, &arrival, rule, services).await;
+    }
     if arrival.is_first() {
         start(ctx, &arrival.entry, rule.unwrap_or_else(|| work::by_router(ctx, services.router)), services);
     }
@@ -110,17 +116,20 @@ pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option
                 tracing::info!(account = %account.name, attempt, "answer handed to late delivery");
                 placeholder
             }
-            Err(Some(body)) if !answer::fits_passive(&body) => {
-                if entry.hand_off_ready(ticket) {
-                    late.complete(ticket, ctx.clone(), Some(body)).await;
-                    placeholder
-                } else {
-                    None
+            Err(Some(answer)) => match answer::into_passive(kind, answer) {
+                Ok(reply) => {
+                    late.cancel(ticket).await;
+                    Some(reply)
                 }
-            }
-            Err(outcome) => {
+                Err(answer) if entry.hand_off_ready(ticket) => {
+                    late.complete(ticket, ctx.clone(), Some(answer)).await;
+                    placeholder
+                }
+                Err(_) => None,
+            },
+            Err(None) => {
                 late.cancel(ticket).await;
-                outcome
+                None
             }
         },
         Err(e) => {
@@ -130,35 +139,58 @@ pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option
     }
 }
 
-/// A ready answer goes out passively, unless it does not fit one passive reply: then it is handed to late
-/// delivery (once, whichever attempt sees it first) and this attempt answers `success` or the placeholder.
+/// A Mini Program answers every push by customer service: the attempt accepts the push durably (the same job for
+/// every attempt of one push), the first one starts the work, and each answers `success` at once. The answer
+/// follows from the outbox.
+async fn actively(
+    ctx: &Arc<Context>,
+    arrival: &Arrival,
+    rule: Option<Work>,
+    services: Services<'_>,
+) -> Option<ReplyBody> {
+    match services.late.accept(ctx).await {
+        Ok(accepted) => {
+            if arrival.is_first() {
+                // Nothing has run yet, so the hand-off always takes: the result goes to the outbox job.
+                let _ = arrival.entry.hand_off(accepted.ticket);
+                start(ctx, &arrival.entry, rule.unwrap_or_else(|| work::by_router(ctx, services.router)), services);
+            }
+        }
+        Err(e) => {
+            tracing::error!(account = %ctx.account.name, error = %e, "late delivery refused the push; its answer is lost");
+        }
+    }
+    None
+}
+
+/// A ready answer goes out passively when the account may give it so, else it is handed to late delivery (once,
+/// whichever attempt sees it first) and this attempt answers `success` or the placeholder.
 async fn passive_or_late(
     ctx: &Arc<Context>,
     entry: &Arc<Entry>,
     late: &Arc<dyn LateDelivery>,
     outcome: Outcome,
 ) -> Option<ReplyBody> {
-    match outcome {
-        Some(body) if !answer::fits_passive(&body) => {
-            if entry.delivery() != Delivery::Open {
-                return None; // another attempt already handed it off
-            }
-            let accepted = match late.accept(ctx).await {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::error!(account = %ctx.account.name, error = %e, "late delivery refused a long answer");
-                    return None;
-                }
-            };
-            // Tickets of one push are shared (the outbox accepts a dedup key once), so a lost race cancels nothing.
-            if entry.hand_off_ready(accepted.ticket) {
-                late.complete(accepted.ticket, ctx.clone(), Some(body)).await;
-                accepted.placeholder
-            } else {
-                None
-            }
+    let answer = match answer::into_passive(ctx.account.kind, outcome?) {
+        Ok(reply) => return Some(reply),
+        Err(answer) => answer,
+    };
+    if entry.delivery() != Delivery::Open {
+        return None; // another attempt already handed it off
+    }
+    let accepted = match late.accept(ctx).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(account = %ctx.account.name, error = %e, "late delivery refused an answer");
+            return None;
         }
-        other => other,
+    };
+    // Tickets of one push are shared (the outbox accepts a dedup key once), so a lost race cancels nothing.
+    if entry.hand_off_ready(accepted.ticket) {
+        late.complete(accepted.ticket, ctx.clone(), Some(answer)).await;
+        accepted.placeholder
+    } else {
+        None
     }
 }
 
@@ -175,7 +207,10 @@ fn arrive(key: Option<&str>, table: &InFlightTable) -> Arrival {
 fn start(ctx: &Arc<Context>, entry: &Arc<Entry>, work: Work, services: Services<'_>) {
     let running = match work {
         Work::Ready(outcome) => {
-            entry.complete(outcome);
+            if let Some(ticket) = entry.complete(outcome.clone()) {
+                let (ctx, late) = (ctx.clone(), services.late.clone());
+                tokio::spawn(async move { late.complete(ticket, ctx, outcome).await });
+            }
             return;
         }
         Work::Running(running) => running,

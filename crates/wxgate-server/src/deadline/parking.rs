@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use wxgate_proto::ReplyBody;
 
-use crate::answer::Outcome;
+use wxgate_proto::kf::KfMessage;
+
+use crate::answer::{self, Answer, Outcome};
 use crate::context::Context;
 use crate::ports::{Accepted, BoxFut, LateDelivery, SinkError};
 
@@ -30,6 +32,19 @@ impl ParkingLot {
 }
 
 impl ParkingLot {
+    /// Parks a customer-service message for the user's next message, as the passive reply that says the same
+    /// (one that has none is left out, logged).
+    pub(crate) fn park_message(&self, account: &str, message: &KfMessage) {
+        match answer::as_passive(&message.body) {
+            Some(reply) => self.park(account, &message.touser, reply),
+            None => tracing::warn!(
+                account,
+                msg_type = message.body.msg_type(),
+                "a message with no passive form cannot be parked; left out"
+            ),
+        }
+    }
+
     /// Parks an answer for the user's next message.
     pub(crate) fn park(&self, account: &str, openid: &str, reply: ReplyBody) {
         let key = (account.to_owned(), openid.to_owned());
@@ -46,8 +61,15 @@ impl LateDelivery for ParkingLot {
 
     fn complete(&self, _ticket: u64, ctx: Arc<Context>, outcome: Outcome) -> BoxFut<'_, ()> {
         Box::pin(async move {
-            if let Some(reply) = outcome {
-                self.park(&ctx.account.name, &ctx.inbound.from_user, reply);
+            let (account, openid) = (&ctx.account.name, &ctx.inbound.from_user);
+            match outcome {
+                Some(Answer::Reply(reply)) => self.park(account, openid, reply),
+                Some(answer) => {
+                    for message in answer::messages(ctx.account.kind, answer, openid) {
+                        self.park_message(account, &message);
+                    }
+                }
+                None => {}
             }
         })
     }

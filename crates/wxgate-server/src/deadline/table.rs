@@ -190,6 +190,8 @@ mod tests {
 
     use wxgate_proto::ReplyBody;
 
+    use crate::answer::Answer;
+
     #[tokio::test]
     async fn retries_join_and_results_are_cached() {
         let t = InFlightTable::new(Duration::from_secs(60));
@@ -201,9 +203,9 @@ mod tests {
             let e = second.entry.clone();
             async move { e.wait().await }
         });
-        assert_eq!(first.entry.complete(Some(ReplyBody::text("hi"))), None);
-        assert_eq!(waiter.await.unwrap(), Some(ReplyBody::text("hi")));
-        assert_eq!(t.arrive("k").entry.result(), Some(Some(ReplyBody::text("hi"))));
+        assert_eq!(first.entry.complete(Some(Answer::Reply(ReplyBody::text("hi")))), None);
+        assert_eq!(waiter.await.unwrap(), Some(Answer::Reply(ReplyBody::text("hi"))));
+        assert_eq!(t.arrive("k").entry.result(), Some(Some(Answer::Reply(ReplyBody::text("hi")))));
         assert_eq!(t.arrive("other").attempt, 1);
     }
 
@@ -214,8 +216,8 @@ mod tests {
         assert_eq!(a.entry.hand_off(7), Ok(()));
         assert_eq!(a.entry.complete(None), Some(7));
         let b = t.arrive("j");
-        b.entry.complete(Some(ReplyBody::text("x")));
-        assert_eq!(b.entry.hand_off(8), Err(Some(ReplyBody::text("x"))));
+        b.entry.complete(Some(Answer::Reply(ReplyBody::text("x"))));
+        assert_eq!(b.entry.hand_off(8), Err(Some(Answer::Reply(ReplyBody::text("x")))));
     }
 
     #[test]

@@ -21,13 +21,14 @@ pub(crate) const INTERACTION_WINDOW: Duration = Duration::from_secs(30);
 /// Shows typing while `entry` has no result; spawned next to the work.
 pub(crate) fn spawn(ctx: Arc<Context>, entry: Arc<Entry>, cs: Arc<dyn CustomerService>) {
     tokio::spawn(async move {
-        let (account, openid) = (ctx.account.name.as_str(), ctx.inbound.from_user.as_str());
+        let (caller, openid) = (ctx.caller(), ctx.inbound.from_user.as_str());
+        let account = caller.account;
         if tokio::time::timeout(SHOW_AFTER, entry.wait()).await.is_ok() {
             return;
         }
         let mut shown = false;
         while ctx.received_at.elapsed() < INTERACTION_WINDOW {
-            match cs.typing(account, openid, true).await {
+            match cs.typing(caller, openid, true).await {
                 Ok(()) => shown = true,
                 Err(e) => {
                     tracing::debug!(account, error = %e, "typing status not shown");
@@ -41,7 +42,7 @@ pub(crate) fn spawn(ctx: Arc<Context>, entry: Arc<Entry>, cs: Arc<dyn CustomerSe
         if shown {
             // Wait for the end of the work, then cancel (the platform clears it after 15 s anyway).
             let _ = tokio::time::timeout(Duration::from_secs(15), entry.wait()).await;
-            if let Err(e) = cs.typing(account, openid, false).await {
+            if let Err(e) = cs.typing(caller, openid, false).await {
                 tracing::debug!(account, error = %e, "typing status not cancelled");
             }
         }

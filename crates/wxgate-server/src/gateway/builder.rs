@@ -213,26 +213,17 @@ fn log_accounts(config: &Config) {
 fn platform(config: &Config, stores: &Stores, memory: &Arc<MemoryStore>) -> Result<PlatformSender, GatewayError> {
     let tokens = stores.tokens.clone().unwrap_or_else(|| memory.clone());
     let media = stores.media.clone().unwrap_or_else(|| memory.clone());
-    let mut sender = PlatformSender::new();
     for account in &config.accounts {
-        match account.client_config() {
-            Some(client_config) => {
-                let client = wxgate_client::Client::builder(client_config)
-                    .token_store(tokens.clone())
-                    .media_cache(media.clone())
-                    .build()
-                    .map_err(|source| GatewayError::Client { account: account.name.clone(), source })?;
-                sender = sender.with_account(&account.name, Arc::new(client));
-            }
-            None if account.deadline.strategy != LateStrategy::PassiveOnly => tracing::warn!(
+        if account.client_config(None).is_none() && account.deadline.strategy != LateStrategy::PassiveOnly {
+            tracing::warn!(
                 account = %account.name,
                 "no AppSecret: answers that miss the 5-second limit cannot be sent by customer service \
                  (set secret / WXGATE_APPSECRET, or deadline.strategy = \"passive_only\")"
-            ),
-            None => {}
+            );
         }
     }
-    Ok(sender)
+    PlatformSender::for_accounts(&config.accounts, tokens, media)
+        .map_err(|(account, source)| GatewayError::Client { account, source })
 }
 
 /// The router with each account's model behind every other route.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use wxgate_proto::ReplyBody;
+use wxgate_proto::kf::KfMessage;
 
 use super::sink::Outbox;
 use crate::answer::Outcome;
@@ -39,12 +40,12 @@ impl AutoDelivery {
     }
 
     /// Called by the worker on 48001: switch, and park what could not be sent.
-    pub(crate) fn no_permission(&self, account: &str, openid: &str, parts: Vec<ReplyBody>) {
+    pub(crate) fn no_permission(&self, account: &str, messages: Vec<KfMessage>) {
         if !self.passive.swap(true, Ordering::SeqCst) {
             tracing::warn!(account, "no customer-service permission (48001): switched to passive-only delivery");
         }
-        for part in parts {
-            self.lot.park(account, openid, part);
+        for message in &messages {
+            self.lot.park_message(account, message);
         }
     }
 }

@@ -27,7 +27,7 @@ impl Interactions {
     /// Records a push from a user (before it is answered, so an answer handed over finds the window).
     pub(crate) async fn record(&self, ctx: &Context) {
         let (account, openid) = (&ctx.account.name, &ctx.inbound.from_user);
-        self.windows.record(account, &ctx.inbound, self.clock.now_ms()).await;
+        self.windows.record(account, ctx.account.kind, &ctx.inbound, self.clock.now_ms()).await;
         if self.windows.take_sleeping(account, openid) {
             let (store, wake, account, openid) =
                 (self.store.clone(), self.wake.clone(), account.clone(), openid.clone());

@@ -19,7 +19,7 @@ use wxgate_store::{Job, OutboxStore};
 use super::sink::Outbox;
 use crate::account::Account;
 use crate::clock::Clock;
-use crate::context::Context;
+use crate::context::{CloudInfo, Context};
 use crate::ports::MediaUploader;
 use crate::router::Router;
 use crate::work;
@@ -126,7 +126,7 @@ impl Recovery {
         let (jobs, superseded) = newest_per_push(jobs);
         for id in superseded {
             tracing::warn!(job = id, "closing a part superseded by a later awaited part of the same answer");
-            if let Err(e) = self.outbox.record(id, None).await {
+            if let Err(e) = self.outbox.close(id).await {
                 tracing::error!(job = id, error = %e, "cannot close a superseded part");
             }
         }
@@ -148,10 +148,14 @@ impl Recovery {
             tracing::error!(job = job.id, account = %job.account, "cannot recover job: unknown account or bad push");
             return;
         };
-        let ctx = Context::new(inbound, account.clone()).with_extensions(self.extensions.clone());
+        let mut ctx = Context::new(inbound, account.clone()).with_extensions(self.extensions.clone());
+        if let Some(from_appid) = &job.from_appid {
+            // Resource reuse: the platform calls made for this push act for the account it came for.
+            ctx = ctx.with_cloud(CloudInfo { from_appid: Some(from_appid.clone()), ..CloudInfo::default() });
+        }
         let ctx = Arc::new(ctx);
         let outcome = work::choose(&ctx, &self.router, &self.media).finish().await;
-        if let Err(e) = self.outbox.record(job.id, outcome).await {
+        if let Err(e) = self.outbox.record(job.id, &ctx.account, &ctx.inbound.from_user, outcome).await {
             tracing::error!(job = job.id, error = %e, "cannot record a recovered answer");
         }
     }
@@ -196,6 +200,7 @@ mod tests {
             not_before: 0,
             last_error: None,
             accepted_at: 0,
+            from_appid: None,
         }
     }
 

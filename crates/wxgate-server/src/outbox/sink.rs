@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use wxgate_store::{Lease, NewJob, OutboxStore, StoreError};
 
-use crate::account::dedup_key;
+use crate::account::{Account, dedup_key};
 use crate::answer::{self, Outcome};
 use crate::clock::Clock;
 use crate::context::Context;
@@ -37,13 +37,27 @@ impl Outbox {
         Outbox { store, wake, owner: owner.into(), work_lease, clock }
     }
 
-    /// Records an answer (shared by late completion and crash recovery) as the customer-service messages that
-    /// deliver it.
-    pub(crate) async fn record(&self, job: i64, outcome: Outcome) -> Result<(), StoreError> {
-        let answer = outcome.map(|reply| serde_json::to_string(&answer::parts(reply)).expect("replies serialize"));
+    /// Records the answer to `openid` from `account` (shared by late completion and crash recovery) as the
+    /// customer-service messages that deliver it.
+    pub(crate) async fn record(
+        &self,
+        job: i64,
+        account: &Account,
+        openid: &str,
+        outcome: Outcome,
+    ) -> Result<(), StoreError> {
+        let answer = outcome.map(|answer| {
+            let messages = answer::messages(account.kind, answer, openid);
+            serde_json::to_string(&messages).expect("messages serialize")
+        });
         self.store.set_answer(job, answer).await?;
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// Closes a job with nothing to send.
+    pub(crate) async fn close(&self, job: i64) -> Result<(), StoreError> {
+        self.store.set_answer(job, None).await
     }
 
     /// Accepts the push under `suffix` added to its dedup key (empty for the push itself, `\x1fpartN` for the
@@ -59,6 +73,7 @@ impl Outbox {
             push: ctx.inbound.to_xml().into_bytes(),
             accepted_at: now,
             lease: Some(Lease { owner: self.owner.to_string(), until: now + self.work_lease.as_millis() as i64 }),
+            from_appid: ctx.from_appid().map(str::to_owned),
         };
         self.store.accept(job).await
     }
@@ -82,7 +97,7 @@ impl LateDelivery for Outbox {
 
     fn complete(&self, ticket: u64, ctx: Arc<Context>, outcome: Outcome) -> BoxFut<'_, ()> {
         Box::pin(async move {
-            if let Err(e) = self.record(ticket as i64, outcome).await {
+            if let Err(e) = self.record(ticket as i64, &ctx.account, &ctx.inbound.from_user, outcome).await {
                 tracing::error!(account = %ctx.account.name, job = ticket, error = %e, "cannot record a late answer");
             }
         })

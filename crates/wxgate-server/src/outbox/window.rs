@@ -1,7 +1,9 @@
 //! The customer-service window and quota, tracked per user from the pushes that open it.
 //!
-//! A user message opens a 48-hour window with 5 sends; a menu click, follow or QR scan opens a 1-minute window
-//! with 3 sends. Each new interaction replaces the window and resets its count. The worker packs answers into
+//! On an Official Account a user message opens a 48-hour window with 5 sends; a menu click, follow or QR scan
+//! opens a 1-minute window with 3 sends. On a Mini Program a user message opens 5 sends within 48 hours, and
+//! entering the customer-service session (`user_enter_tempsession`) 2 within a minute. Each new interaction
+//! replaces the window and resets its count. The worker packs answers into
 //! what is left and dead-letters jobs whose window has closed instead of spending an API call on 45015.
 //!
 //! One process keeps windows in memory. Replicas keep them in the store they share ([`Windows::new`]): the
@@ -14,6 +16,8 @@ use std::sync::{Arc, Mutex};
 
 use wxgate_proto::{Event, Inbound, InboundKind};
 use wxgate_store::WindowStore;
+
+use crate::account::AccountKind;
 
 /// A user's window: until when it is open, and how many sends remain (the form the store keeps too).
 pub(crate) use wxgate_store::StoredWindow as Window;
@@ -70,8 +74,12 @@ impl Windows {
     }
 
     /// Records a push; returns the window it opened, if it opens one.
-    pub(crate) async fn record(&self, account: &str, inbound: &Inbound, now: i64) -> Option<Window> {
+    pub(crate) async fn record(&self, account: &str, kind: AccountKind, inbound: &Inbound, now: i64) -> Option<Window> {
         let window = match &inbound.kind {
+            InboundKind::Event(Event::UserEnterTempSession { .. }) if kind.is_mini_program() => {
+                Window { until: now + 60_000, remaining: 2 }
+            }
+            InboundKind::Event(_) | InboundKind::Unknown if kind.is_mini_program() => return None,
             InboundKind::Event(Event::Subscribe { .. } | Event::Scan { .. } | Event::Click { .. })
             | InboundKind::Event(Event::ScanCodePush(_) | Event::ScanCodeWaitMsg(_)) => {
                 Window { until: now + 60_000, remaining: 3 }

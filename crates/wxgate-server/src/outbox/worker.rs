@@ -13,11 +13,13 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
 use wxgate_proto::ReplyBody;
+use wxgate_proto::kf::KfMessage;
 use wxgate_store::{Job, JobState, OutboxStore};
 
 use super::auto::AutoDelivery;
 use super::window::Windows;
-use crate::answer::pack;
+use crate::account::{AccountKind, Caller};
+use crate::answer::{self, pack};
 use crate::clock::Clock;
 use crate::ports::{CustomerService, Retry};
 
@@ -153,13 +155,11 @@ impl Worker {
     /// Sends one claimed job and records the outcome.
     async fn settle(&self, job: Job) {
         let me = &self.config.name;
-        let parts: Vec<ReplyBody> = match job.answer.as_deref().map(serde_json::from_str) {
-            Some(Ok(parts)) => parts,
-            _ => {
-                self.finish(self.store.kill(job.id, me, "stored answer is unreadable").await, &job);
-                return;
-            }
+        let Some(parts) = job.answer.as_deref().and_then(|a| stored_messages(a, &job.openid)) else {
+            self.finish(self.store.kill(job.id, me, "stored answer is unreadable").await, &job);
+            return;
         };
+        let caller = Caller { account: &job.account, from_appid: job.from_appid.as_deref() };
         let now = self.clock.now_ms();
         let (send_now, mut rest) = match self.windows.state(&job.account, &job.openid, now).await {
             Some(Ok(w)) => {
@@ -182,14 +182,24 @@ impl Worker {
             // No interaction known (e.g. after a restart): let the platform decide.
             None => (parts, Vec::new()),
         };
-        let mut pending: Vec<ReplyBody> = send_now;
+        let mut pending: Vec<KfMessage> = send_now;
         while !pending.is_empty() {
             let part = pending.remove(0);
-            match self.cs.send(&job.account, &job.openid, &part).await {
-                Ok(()) => {
-                    self.windows.spend(&job.account, &job.openid).await;
+            let sent = match self.cs.send(caller, &part).await {
+                Err(e) if cannot_send_type(e.code, part.body.msg_type()) => {
+                    // The account may not send this type (WeChat changes the rules): no fault of the answer's.
+                    tracing::warn!(job = job.id, msg_type = part.body.msg_type(), error = %e, "message type refused for this account; left out");
+                    Ok(false)
+                }
+                other => other.map(|()| true),
+            };
+            match sent {
+                Ok(spent) => {
+                    if spent {
+                        self.windows.spend(&job.account, &job.openid).await;
+                    }
                     if !pending.is_empty() || !rest.is_empty() {
-                        let left: Vec<&ReplyBody> = pending.iter().chain(rest.iter()).collect();
+                        let left: Vec<&KfMessage> = pending.iter().chain(rest.iter()).collect();
                         let json = serde_json::to_string(&left).expect("replies serialize");
                         if !self.store.set_remaining(job.id, me, &json).await.unwrap_or(false) {
                             tracing::warn!(job = job.id, "lease lost mid-answer; another worker continues");
@@ -208,7 +218,7 @@ impl Worker {
                     let mut left = vec![part];
                     left.append(&mut pending);
                     left.append(&mut rest);
-                    self.auto[&job.account].no_permission(&job.account, &job.openid, left);
+                    self.auto[&job.account].no_permission(&job.account, left);
                     self.finish(self.store.ack(job.id, me).await, &job);
                     return;
                 }
@@ -256,4 +266,26 @@ impl Worker {
             Err(e) => tracing::error!(job = job.id, error = %e, "cannot settle job"),
         }
     }
+}
+
+/// True when WeChat says the account may not send a message of this type: 40008 (invalid message type), or
+/// 40013 (invalid appid) for a type other than text and image, which every account may send — what it answers a
+/// Mini Program sending voice, or an Official Account sending a mini-program card.
+fn cannot_send_type(code: Option<i64>, msg_type: &str) -> bool {
+    match code {
+        Some(40008) => true,
+        Some(40013) => !matches!(msg_type, "text" | "image"),
+        _ => false,
+    }
+}
+
+/// The messages of a stored answer. Answers stored by earlier versions hold passive-type replies: they are turned
+/// into messages as an Official Account would send them.
+fn stored_messages(answer: &str, openid: &str) -> Option<Vec<KfMessage>> {
+    if let Ok(messages) = serde_json::from_str::<Vec<KfMessage>>(answer) {
+        return Some(messages);
+    }
+    let replies: Vec<ReplyBody> = serde_json::from_str(answer).ok()?;
+    let kind = AccountKind::OfficialAccount;
+    Some(replies.into_iter().flat_map(|reply| answer::messages(kind, reply.into(), openid)).collect())
 }

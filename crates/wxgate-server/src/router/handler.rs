@@ -5,14 +5,13 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use wxgate_proto::ReplyBody;
-
 use super::extract::FromContext;
 use super::reply::{HandlerError, IntoReply};
+use crate::answer::Outcome;
 use crate::context::Context;
 
 /// A started handler: resolves to the reply (or none) or an error.
-pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<Option<ReplyBody>, HandlerError>> + Send>>;
+pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = Result<Outcome, HandlerError>> + Send>>;
 
 /// An async function usable as a route. `Args` is the tuple of its extractor types.
 pub trait Handler<Args>: Clone + Send + Sync + 'static {

@@ -12,7 +12,10 @@
 //! Routes are tried in the order they were added; a route applies when its [`Match`] holds and every extractor
 //! of its handler finds its value (a handler taking [`Text`] never sees an image). A handler returns anything that
 //! is [`IntoReply`]: `()` or an empty string means "no reply" (`success`), a `String` is a text reply, a
-//! [`ReplyBody`](wxgate_proto::ReplyBody) any reply; an `Err` is logged and answered `success`.
+//! [`ReplyBody`](wxgate_proto::ReplyBody) any reply of a passive type (given passively where the account may),
+//! [`Messages`](crate::Messages) or a `Vec` of [`KfBody`](wxgate_proto::kf::KfBody) customer-service messages
+//! sent in order (`link`, `miniprogrampage`, `msgmenu`, … and several for one push); an `Err` is logged and
+//! answered `success`.
 
 mod extract;
 mod handler;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use wxgate_proto::crypto::{MessageCrypto, SealedReply, url_signature};
 use wxgate_proto::{Format, Reply, tree};
 
-use wxgate_proto::ReplyBody;
-use wxgate_server::{BoxFut, CustomerService, Gateway, Router, SendError, Stores, config};
+use wxgate_proto::kf::{KfBody, KfMessage};
+use wxgate_server::{BoxFut, Caller, CustomerService, Gateway, Router, SendError, Stores, config};
 
 pub const TOKEN: &str = "test-token";
 pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -218,7 +218,7 @@ pub fn open_reply(sent: &Sent, encrypted: bool, format: Format) -> Reply {
 /// where a test is about the gateway's own logic.
 #[derive(Debug, Default)]
 pub struct Phone {
-    pub received: Mutex<Vec<(String, ReplyBody)>>,
+    pub received: Mutex<Vec<(String, KfBody)>>,
     pub typing: Mutex<Vec<bool>>,
     pub failures: Mutex<VecDeque<SendError>>,
     /// Consulted before `failures`, one step per send: `None` lets the send through, `Some` fails it.
@@ -226,29 +226,24 @@ pub struct Phone {
 }
 
 impl CustomerService for Phone {
-    fn send<'a>(
-        &'a self,
-        _account: &'a str,
-        openid: &'a str,
-        message: &'a ReplyBody,
-    ) -> BoxFut<'a, Result<(), SendError>> {
+    fn send<'a>(&'a self, _caller: Caller<'a>, message: &'a KfMessage) -> BoxFut<'a, Result<(), SendError>> {
         Box::pin(async move {
             let scripted = self.script.lock().unwrap().pop_front();
             if let Some(e) = scripted.flatten().or_else(|| self.failures.lock().unwrap().pop_front()) {
                 return Err(e);
             }
-            self.received.lock().unwrap().push((openid.to_owned(), message.clone()));
+            self.received.lock().unwrap().push((message.touser.clone(), message.body.clone()));
             Ok(())
         })
     }
-    fn typing<'a>(&'a self, _: &'a str, _: &'a str, on: bool) -> BoxFut<'a, Result<(), SendError>> {
+    fn typing<'a>(&'a self, _: Caller<'a>, _: &'a str, on: bool) -> BoxFut<'a, Result<(), SendError>> {
         self.typing.lock().unwrap().push(on);
         Box::pin(async { Ok(()) })
     }
 }
 
 impl Phone {
-    pub async fn wait_for(&self, n: usize) -> Vec<(String, ReplyBody)> {
+    pub async fn wait_for(&self, n: usize) -> Vec<(String, KfBody)> {
         for _ in 0..200 {
             if self.received.lock().unwrap().len() >= n {
                 break;

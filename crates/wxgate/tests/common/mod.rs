@@ -117,13 +117,17 @@ pub async fn round_robin(backends: Vec<u16>) -> u16 {
 /// splits it.
 pub fn text_parts(markdown: &str) -> Vec<String> {
     let whole = wxgate_proto::text::markdown_to_text(markdown);
-    wxgate_server::parts(wxgate_proto::ReplyBody::text(whole))
-        .into_iter()
-        .map(|p| match p {
-            wxgate_proto::ReplyBody::Text { content } => content,
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    wxgate_server::messages(
+        wxgate_server::AccountKind::OfficialAccount,
+        wxgate_proto::ReplyBody::text(whole).into(),
+        "o",
+    )
+    .into_iter()
+    .map(|m| match m.body {
+        wxgate_proto::kf::KfBody::Text(t) => t.content,
+        other => panic!("{other:?}"),
+    })
+    .collect()
 }
 
 /// Waits until every one of `users` has received at least `n` customer-service messages.
