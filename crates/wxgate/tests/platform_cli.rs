@@ -1,6 +1,6 @@
 //! The platform subcommands as separate processes against the simulator: `token` hides the token unless
 //! `--reveal`, processes share one token through `WXGATE_STORE`, `send` (text with Markdown, image from a file),
-//! `typing`, `media upload`, and errors that name the errcode, its meaning and what to do; with
+//! `typing`, `media upload` (within a gateway config's `[media]` limits when given one), and errors that name the errcode, its meaning and what to do; with
 //! `--redis-url` the processes share the token through Redis instead.
 
 use std::path::{Path, PathBuf};
@@ -113,6 +113,12 @@ async fn platform_commands_work_end_to_end() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("limit is 2097152 bytes"), "{}", text(&out.stderr));
     assert_eq!(sim.counters().media_uploads, 1);
+    // A gateway config's [media] limits decide instead.
+    std::fs::write(dir.join("media.toml"), "[media]\nimage_max_bytes = 4194304\n[[accounts]]\ntoken = \"t\"\n")
+        .unwrap();
+    let out = wxgate(&env, &["media", "upload", "huge.jpg", "--config", "media.toml"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(sim.counters().media_uploads, 2);
     std::fs::remove_dir_all(&dir).ok();
 }
 

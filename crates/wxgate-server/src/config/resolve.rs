@@ -36,6 +36,8 @@ pub struct Config {
     pub(crate) work_lease: Duration,
     /// Model settings per account name, for accounts with `[accounts.llm]`.
     pub(crate) llm: std::collections::HashMap<String, wxgate_llm::LlmConfig>,
+    /// Size limits of uploads (`[media]`).
+    pub(crate) media_limits: wxgate_client::MediaLimits,
 }
 
 impl Config {
@@ -52,6 +54,11 @@ impl Config {
     /// Where durable state lives (`[store]`).
     pub fn store(&self) -> &StoreChoice {
         &self.store
+    }
+
+    /// The size limits of uploads (`[media]`).
+    pub fn media_limits(&self) -> wxgate_client::MediaLimits {
+        self.media_limits
     }
 
     /// This replica's name (`server.instance`).
@@ -244,6 +251,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
     };
     Ok(Config {
         llm,
+        media_limits,
         store,
         instance,
         work_lease: Duration::from_millis(raw.store.work_lease_ms),

@@ -38,6 +38,10 @@ pub struct PlatformArgs {
     /// The Redis key prefix (as `store.prefix` of the servers).
     #[arg(long, global = true, default_value = "wxgate:")]
     pub redis_prefix: String,
+    /// A gateway config file whose `[media]` limits uploads are checked against (default: image and voice 2 MB,
+    /// video 10 MB, thumb 64 KB, which every variant of the platform accepts).
+    #[arg(long = "config", env = "WXGATE_CONFIG", global = true)]
+    pub gateway_config: Option<std::path::PathBuf>,
 }
 
 impl PlatformArgs {
@@ -60,6 +64,11 @@ impl PlatformArgs {
         };
         if let Some(base) = &self.api_base {
             cfg = cfg.api_base(base.clone());
+        }
+        if let Some(path) = &self.gateway_config {
+            cfg.media_limits = wxgate_server::config::load(Some(path))
+                .with_context(|| format!("{} (--config, for its [media] limits)", path.display()))?
+                .media_limits();
         }
         Ok(cfg)
     }
