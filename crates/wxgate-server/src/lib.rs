@@ -17,9 +17,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The modules form one-way layers, from the bottom: [`clock`], `matcher`, `rules`, [`account`], `context`,
-//! `ports`, `answer` → [`router`], `llm`, `work` → `deadline`, `outbox`, `platform` → `webhook`, [`config`] →
-//! `gateway`. No module imports one above it.
+//! The modules form one-way layers, from the bottom: [`clock`], `matcher` → `rules`, [`account`] → `answer`,
+//! `context` → `ports` → [`router`], `llm`, `work` → `deadline`, `outbox`, `platform` → `webhook`, [`config`] →
+//! `gateway`. No module imports one above it (`docs/architecture.md` walks one push through them).
 
 pub mod account;
 mod answer;

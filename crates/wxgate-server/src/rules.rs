@@ -17,6 +17,8 @@ use crate::matcher::Match;
 pub struct Rule {
     when: Match,
     action: Action,
+    /// Why the rule never answers this account (it is for the other kind of account), if it does not.
+    other_kind: Option<&'static str>,
 }
 
 /// What a rule answers.
@@ -68,7 +70,19 @@ pub struct MediaFile {
 impl Rule {
     /// A rule answering with `action` when `when` holds.
     pub(crate) fn new(when: Match, action: Action) -> Rule {
-        Rule { when, action }
+        Rule { when, action, other_kind: None }
+    }
+
+    /// The rule is for the other kind of account (`only = …`): it is kept, so a push it matches is logged as
+    /// skipped, but it never answers.
+    pub(crate) fn for_other_kind(mut self, reason: &'static str) -> Rule {
+        self.other_kind = Some(reason);
+        self
+    }
+
+    /// Why the rule never answers this account, if it does not.
+    pub(crate) fn other_kind(&self) -> Option<&'static str> {
+        self.other_kind
     }
 
     /// True when the push satisfies every condition.

@@ -36,7 +36,14 @@ pub(crate) fn choose(ctx: &Arc<Context>, router: &Router, media: &Arc<dyn MediaU
 
 /// The work of the first matching rule, if one matches.
 pub(crate) fn by_rules(ctx: &Arc<Context>, media: &Arc<dyn MediaUploader>) -> Option<Work> {
-    let rule = ctx.account.rules.iter().find(|r| r.matches(&ctx.inbound))?;
+    let account = ctx.account.name.as_str();
+    let rule = ctx.account.rules.iter().filter(|r| r.matches(&ctx.inbound)).find(|r| match r.other_kind() {
+        Some(reason) => {
+            tracing::info!(account, reason, "a matching rule is for the other kind of account; skipped");
+            false
+        }
+        None => true,
+    })?;
     let action = rule.action_for(&ctx.inbound);
     let no_files = match &action {
         Action::Reply { file, .. } => file.is_none(),

@@ -38,7 +38,7 @@ async fn followers_are_greeted() {
 
 #[tokio::test]
 async fn cloud_example_answers_json() {
-    let cfg = example_config("cloud.toml").replace("0.0.0.0:80", "127.0.0.1:0");
+    let cfg = example_config("cloud_passive.toml").replace("0.0.0.0:80", "127.0.0.1:0");
     let s = start(&cfg, Router::new()).await;
     let resp = s.http.post(s.url("/")).header("x-wx-source", "x").body(text_json("回复图文", 1)).send().await.unwrap();
     let body = resp.text().await.unwrap();

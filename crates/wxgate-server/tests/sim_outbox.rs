@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::*;
 use wxgate_proto::ReplyBody;
 use wxgate_proto::reply::Article;
-use wxgate_server::router::Text;
 use wxgate_server::Router;
+use wxgate_server::router::Text;
 use wxgate_sim::{Account, AccountKind, Item, Simulator};
 use wxgate_store::{JobState, OutboxStore};
 

@@ -44,7 +44,7 @@ async fn the_demo_in_every_encryption_mode() {
 
 #[tokio::test]
 async fn the_demo_through_cloud_hosting_json() {
-    let cfg = example_config("cloud.toml").replace("0.0.0.0:80", "127.0.0.1:0");
+    let cfg = example_config("cloud_passive.toml").replace("0.0.0.0:80", "127.0.0.1:0");
     let s = start(&cfg, Router::new()).await;
     let account =
         Account::new(APPID, "secret", GH, TOKEN).with_format(DataFormat::Json).with_delivery(Delivery::CloudHosting {

@@ -1,7 +1,8 @@
 //! Accepted work survives `kill -9`: a burst of slow messages reaches a real `wxgate serve` process, which is
 //! killed while the answers are being worked out and queued, then restarted on the same SQLite file; every user
 //! still receives every answer exactly once and in order (the simulated platform counts what reached the phone).
-//! A long answer killed while it streams keeps what was sent and gets the rest after the restart.
+//! A long answer killed while it streams keeps what was sent and gets the rest after the restart. A Mini Program
+//! on a Cloud Hosting environment it reuses gets its answers for the right account (`from_appid`) across a kill.
 
 mod common;
 
@@ -11,7 +12,7 @@ use common::{
     Server, answers, assert_one_answer_each_in_order, free_port, serve, text_parts, wait_for_answers, wait_healthy,
 };
 use wxgate_llm::fake::FakeModel;
-use wxgate_sim::{Account, Item, Settings, Simulator};
+use wxgate_sim::{Account, AccountKind, DataFormat, Delivery, Item, Settings, Simulator};
 
 const APPID: &str = "wx2c2769f8efd9abc2";
 const GH: &str = "gh_0123456789ab";
@@ -132,6 +133,72 @@ async fn a_long_answer_killed_while_it_streams_is_completed_after_the_restart() 
     assert_eq!(after[..before.len()], before[..], "the parts sent before the kill stay first");
     assert_eq!(after[before.len()..], parts[..], "then the recovered answer, whole and in order");
     assert_eq!(model.requests().len(), 2, "the recovery asked the model once more");
+    server.kill();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A Mini Program reuses another account's Cloud Hosting environment (资源复用): its pushes carry
+/// `x-wx-from-appid`, every answer must be sent with that `from_appid` (the simulator resolves a token-free call
+/// by it; the environment owner has no such users), and a `kill -9` between accepting the pushes and sending the
+/// answers changes nothing: the `from_appid` is stored with each job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_mini_program_is_answered_for_its_own_account_after_kill_9() {
+    const OWNER: &str = "wx00000000000000f1";
+    let model = FakeModel::start().await.unwrap();
+    model.set_delay(Duration::from_millis(1500));
+    let settings = Settings { push_attempts: 1, ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("wxgate-crash-reuse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let config = dir.join("wxgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\npath = \"{}\"\n\
+             [[accounts]]\nname = \"env\"\nkind = \"mini_program\"\npath = \"/\"\ndelivery = \"cloud\"\n\
+             appid = \"{OWNER}\"\napi_base = \"{}\"\n\
+             [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = false\nrate_per_minute = 100\n",
+            dir.join("wxgate.sqlite").display(),
+            sim.base_url(),
+            model.base_url()
+        ),
+    )
+    .unwrap();
+    let mut server = serve(&config);
+    wait_healthy(port).await;
+    let owner =
+        Account::new(OWNER, "s", "gh_00000000owner", "t").with_kind(AccountKind::MiniProgram).with_token_free(true);
+    let reusing = Account::new(APPID, "s", GH, TOKEN)
+        .with_kind(AccountKind::MiniProgram)
+        .with_format(DataFormat::Json)
+        .with_token_free(true)
+        .with_delivery(Delivery::CloudHosting {
+            url: format!("http://127.0.0.1:{port}/"),
+            env: "shared".into(),
+            owner_appid: Some(OWNER.into()),
+        });
+    sim.add_account(owner).unwrap();
+    sim.add_account(reusing).unwrap();
+    let users: Vec<String> = (0..USERS).map(|u| format!("oReuseUser{u:018}")).collect();
+    for u in &users {
+        sim.add_user(APPID, u).unwrap();
+    }
+    for m in 0..MESSAGES {
+        for u in &users {
+            let outcome = sim.user(APPID, u).send_text(&format!("question {m}")).await.unwrap();
+            assert!(matches!(outcome.verdict, wxgate_sim::Verdict::Nothing), "{:?}", outcome.verdict);
+        }
+    }
+    server.kill();
+    let delivered_before: usize = users.iter().map(|u| answers(&sim, APPID, u).len()).sum();
+    assert!(delivered_before < USERS * MESSAGES, "the kill must interrupt the work");
+
+    let mut server = serve(&config);
+    wait_healthy(port).await;
+    wait_for_answers(&sim, APPID, &users, MESSAGES).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_one_answer_each_in_order(&sim, APPID, &users, MESSAGES);
     server.kill();
     std::fs::remove_dir_all(&dir).ok();
 }

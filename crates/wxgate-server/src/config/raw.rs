@@ -273,6 +273,9 @@ pub struct RuleConfig {
     pub send: Vec<SendConfig>,
     /// With `send`: the messages appear as sent by this customer-service agent (`agent@gh_…`).
     pub kf_account: Option<String>,
+    /// `official_account` or `mini_program`: the rule answers only that kind of account (a config shared by both
+    /// kinds, the kind set by `WXGATE_KIND`); on the other kind a push it matches is logged and skipped.
+    pub only: Option<AccountKind>,
 }
 
 /// One customer-service message of `send`. Media may be a `media_id` or a local `file` (and a thumbnail a

@@ -22,8 +22,22 @@ fn error(field: impl Into<String>, reason: impl Into<String>, fix: impl Into<Str
     (field.into(), reason.into(), fix.into())
 }
 
-/// Compiles a rule of an account of `kind`.
+/// Compiles a rule of an account of `kind`. A rule `only` for the other kind is checked as for that kind and
+/// kept, skipped.
 pub(crate) fn compile(c: &RuleConfig, kind: AccountKind) -> Result<Rule, CompileError> {
+    match c.only {
+        Some(only) if only != kind => {
+            let reason = match only {
+                AccountKind::OfficialAccount => "for Official Accounts only",
+                AccountKind::MiniProgram => "for Mini Programs only",
+            };
+            Ok(compile_for(c, only)?.for_other_kind(reason))
+        }
+        _ => compile_for(c, kind),
+    }
+}
+
+fn compile_for(c: &RuleConfig, kind: AccountKind) -> Result<Rule, CompileError> {
     let action = if c.send.is_empty() {
         reply(c, kind)?
     } else {
@@ -332,6 +346,11 @@ mod tests {
         assert!(compile(&page, OA).is_ok(), "an Official Account names the Mini Program it links to");
         let one = rule("keyword = \"n\"\nreply = { type = \"news\", articles = [{ title = \"t\", url = \"u\" }] }");
         assert!(compile(&one, MP).is_ok(), "one article goes as a link");
+        let only_oa =
+            rule("keyword = \"v\"\nonly = \"official_account\"\nreply = { type = \"voice\", media_id = \"m\" }");
+        let skipped = compile(&only_oa, MP).expect("kept for a Mini Program, skipped");
+        assert_eq!(skipped.other_kind(), Some("for Official Accounts only"));
+        assert_eq!(compile(&only_oa, OA).unwrap().other_kind(), None);
     }
 
     #[test]

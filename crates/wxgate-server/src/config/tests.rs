@@ -168,7 +168,9 @@ fn every_example_config_loads() {
         let path = entry.unwrap().path();
         // sim.toml configures the simulator, not the gateway.
         if path.extension().is_some_and(|e| e == "toml") && path.file_name().is_some_and(|n| n != "sim.toml") {
-            let text = std::fs::read_to_string(&path).unwrap();
+            // Files the examples name are relative to the repository root, where they are meant to be run from.
+            let assets = dir.join("assets/").display().to_string();
+            let text = std::fs::read_to_string(&path).unwrap().replace("examples/assets/", &assets);
             config::load_str(&text, &path.display().to_string(), Vec::new())
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             loaded += 1;
@@ -178,4 +180,37 @@ fn every_example_config_loads() {
     let replicas = std::fs::read_to_string(dir.join("replicas.toml")).unwrap();
     let cfg = config::load_str(&replicas, "replicas", Vec::new()).unwrap();
     assert!(matches!(cfg.store, config::StoreChoice::Redis { .. }));
+}
+
+#[test]
+fn a_mini_program_is_refused_what_it_cannot_send_at_start_up() {
+    let mp = "[[accounts]]\nkind = \"mini_program\"\ndelivery = \"cloud\"\nappid = \"wx1\"\n";
+    let e = err(
+        &format!("{mp}[[accounts.rules]]\nkeyword = \"v\"\nreply = {{ type = \"voice\", media_id = \"m\" }}\n"),
+        &[],
+    );
+    assert!(e.contains("accounts[0].rules[0].reply") && e.contains("voice") && e.contains("fix:"), "{e}");
+    let e = err(&format!("{mp}deadline = {{ strategy = \"passive_only\" }}\n"), &[]);
+    assert!(e.contains("accounts[0].deadline.strategy"), "{e}");
+    let e =
+        err(&format!("{mp}[[accounts.rules]]\nkeyword = \"m\"\nsend = [{{ type = \"msgmenu\", list = [] }}]\n"), &[]);
+    assert!(e.contains("accounts[0].rules[0].send[0].type") && e.contains("msgmenu"), "{e}");
+    // The same voice rule is fine for an Official Account, and the kind can come from the environment.
+    let oa = "[[accounts]]\ntoken = \"t\"\n[[accounts.rules]]\nkeyword = \"v\"\nreply = { type = \"voice\", media_id = \"m\" }\n";
+    assert!(config::load_str(oa, "f", Vec::new()).is_ok());
+    let e = err(oa, &[("WXGATE_KIND", "mini_program")]);
+    assert!(e.contains("accounts[0].rules[0].reply"), "{e}");
+    let cfg = config::load_str("", "env", env(&[("WXGATE_TOKEN", "t"), ("WXGATE_KIND", "mini_program")])).unwrap();
+    assert_eq!(cfg.accounts[0].kind(), crate::account::AccountKind::MiniProgram);
+}
+
+#[test]
+fn media_limits_default_to_the_platform_s_and_can_be_set() {
+    let cfg = config::load_str("[[accounts]]\ntoken = \"t\"\n", "f", Vec::new()).unwrap();
+    let limits = cfg.accounts[0].media_limits;
+    assert_eq!((limits.image, limits.voice, limits.video, limits.thumb), (10 << 20, 2 << 20, 10 << 20, 64 << 10));
+    let cfg =
+        config::load_str("[media]\nimage_max_bytes = 2097152\n[[accounts]]\ntoken = \"t\"\n", "f", Vec::new()).unwrap();
+    assert_eq!(cfg.accounts[0].media_limits.image, 2 << 20);
+    assert!(err("[media]\nvoice_max_bytes = 0\n[[accounts]]\ntoken = \"t\"\n", &[]).contains("media.voice_max_bytes"));
 }
