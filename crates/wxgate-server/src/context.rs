@@ -27,7 +27,8 @@ pub struct Context {
     pub(crate) cloud: Option<CloudInfo>,
     /// When the request arrived; deadlines count from here.
     pub(crate) received_at: Instant,
-    pub(crate) extensions: Arc<Extensions>,
+    /// Values registered on the router (none given: no allocation per push).
+    pub(crate) extensions: Option<Arc<Extensions>>,
     /// How parts go out early, once the work has started under the deadline machinery.
     early: OnceLock<Arc<dyn EarlyParts>>,
 }
@@ -49,7 +50,7 @@ impl Context {
             encrypted: false,
             cloud: None,
             received_at: Instant::now(),
-            extensions: Arc::default(),
+            extensions: None,
             early: OnceLock::new(),
         }
     }
@@ -80,7 +81,7 @@ impl Context {
 
     /// Values for the [`Extension`](crate::router::Extension) extractor.
     pub fn with_extensions(mut self, extensions: Arc<Extensions>) -> Self {
-        self.extensions = extensions;
+        self.extensions = Some(extensions);
         self
     }
 
@@ -127,7 +128,7 @@ impl Context {
 
     /// A value registered with [`Router::extension`](crate::Router::extension).
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.extensions.get::<T>()
+        self.extensions.as_deref()?.get::<T>()
     }
 
     /// Sends `part` of a long answer now, through customer service, while the handler still works out the rest

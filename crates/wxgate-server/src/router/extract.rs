@@ -88,7 +88,7 @@ impl FromContext for Event {
 
 impl<T: Clone + Send + Sync + 'static> FromContext for Extension<T> {
     fn from_context(ctx: &Arc<Context>) -> Option<Self> {
-        ctx.extensions.get::<T>().cloned().map(Extension)
+        ctx.extension::<T>().cloned().map(Extension)
     }
 }
 
