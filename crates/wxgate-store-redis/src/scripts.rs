@@ -6,7 +6,7 @@
 use redis::Script;
 
 /// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue, the
-/// lease-holder check, and the holder's release (one more attempt, no lease). Ready jobs are also in `now` (due,
+/// lease-holder check, and the holder's release (one more attempt, no lease) — `settle` is the two together. Ready jobs are also in `now` (due,
 /// by id) or `later` (backed off, by due time); sleeping jobs are in neither until the user's next message wakes
 /// them into `now`, so a claim never scans the sleeping ones.
 const PRELUDE: &str = r#"
@@ -45,6 +45,11 @@ end
 local function release(id)
   redis.call('HINCRBY', job(id), 'attempts', 1)
   redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
+end
+local function settle(id, worker)
+  local state = holds(id, worker)
+  if state then release(id) end
+  return state
 end
 "#;
 
@@ -140,9 +145,8 @@ return out
 /// ARGV: prefix, id, worker. The holder marks the job sent.
 const ACK: &str = r#"
 local id = ARGV[2]
-local state = holds(id, ARGV[3])
+local state = settle(id, ARGV[3])
 if not state then return 0 end
-release(id)
 move(id, state, 'done')
 finish(id)
 return 1
@@ -176,9 +180,8 @@ return n
 /// ARGV: prefix, id, worker, not_before, error. The holder gives the job back for a later attempt.
 const RETRY: &str = r#"
 local id = ARGV[2]
-local state = holds(id, ARGV[3])
+local state = settle(id, ARGV[3])
 if not state then return 0 end
-release(id)
 redis.call('HSET', job(id), 'not_before', ARGV[4], 'last_error', ARGV[5])
 if state == 'ready' then due(id) else move(id, state, 'ready') end
 return 1
@@ -187,9 +190,8 @@ return 1
 /// ARGV: prefix, id, worker. The holder puts the job to sleep until the user's next message wakes it.
 const SLEEP: &str = r#"
 local id = ARGV[2]
-local state = holds(id, ARGV[3])
+local state = settle(id, ARGV[3])
 if not state then return 0 end
-release(id)
 redis.call('HSET', job(id), 'not_before', 0)
 move(id, state, 'sleeping')
 return 1
@@ -198,9 +200,8 @@ return 1
 /// ARGV: prefix, id, worker, reason. The holder gives the job up.
 const KILL: &str = r#"
 local id = ARGV[2]
-local state = holds(id, ARGV[3])
+local state = settle(id, ARGV[3])
 if not state then return 0 end
-release(id)
 redis.call('HSET', job(id), 'last_error', ARGV[4])
 move(id, state, 'dead')
 finish(id)

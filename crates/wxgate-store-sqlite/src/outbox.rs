@@ -5,7 +5,8 @@
 //! both read back as `Sleeping`.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params, params_from_iter};
 use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 
 use crate::conn::{SqliteStore, backend};
@@ -38,6 +39,23 @@ fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
 fn lease(tx: &Transaction<'_>, id: i64, owner: &str, until: i64) -> Result<Job, StoreError> {
     let sql = format!("UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1 RETURNING {COLUMNS}");
     tx.prepare_cached(&sql).map_err(backend)?.query_row(params![id, owner, until], job).map_err(backend)
+}
+
+impl SqliteStore {
+    /// The lease holder settles a claimed job: `set` (which may use `?3`, `?4`, … for `values`), one more
+    /// attempt, and the lease released. False when `worker` no longer holds the job.
+    async fn settle(&self, id: i64, worker: &str, set: &'static str, values: Vec<Value>) -> Result<bool, StoreError> {
+        let worker = worker.to_owned();
+        self.run(move |c| {
+            let sql = format!(
+                "UPDATE outbox SET {set}, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')"
+            );
+            let params = [Value::from(id), Value::from(worker)].into_iter().chain(values);
+            c.execute(&sql, params_from_iter(params)).map(|n| n == 1).map_err(backend)
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -172,17 +190,7 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
-        let worker = worker.to_owned();
-        self.run(move |c| {
-            c.execute(
-                "UPDATE outbox SET state = 'done', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
-                params![id, worker],
-            )
-            .map(|n| n == 1)
-            .map_err(backend)
-        })
-        .await
+        self.settle(id, worker, "state = 'done'", Vec::new()).await
     }
 
     async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
@@ -236,46 +244,16 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError> {
-        let (worker, error) = (worker.to_owned(), error.to_owned());
-        self.run(move |c| {
-            c.execute(
-                "UPDATE outbox SET state = 'ready', attempts = attempts + 1, not_before = ?3, last_error = ?4,
-                 lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
-                params![id, worker, not_before, error],
-            )
-            .map(|n| n == 1)
-            .map_err(backend)
-        })
-        .await
+        let set = "state = 'ready', not_before = ?3, last_error = ?4";
+        self.settle(id, worker, set, vec![not_before.into(), error.to_owned().into()]).await
     }
 
     async fn sleep(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
-        let worker = worker.to_owned();
-        self.run(move |c| {
-            c.execute(
-                "UPDATE outbox SET state = 'sleeping', attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
-                params![id, worker],
-            )
-            .map(|n| n == 1)
-            .map_err(backend)
-        })
-        .await
+        self.settle(id, worker, "state = 'sleeping'", Vec::new()).await
     }
 
     async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError> {
-        let (worker, reason) = (worker.to_owned(), reason.to_owned());
-        self.run(move |c| {
-            c.execute(
-                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3, lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
-                params![id, worker, reason],
-            )
-            .map(|n| n == 1)
-            .map_err(backend)
-        })
-        .await
+        self.settle(id, worker, "state = 'dead', last_error = ?3", vec![reason.to_owned().into()]).await
     }
 
     async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError> {

@@ -68,30 +68,35 @@ async fn start(
 async fn every_answer_is_delivered_once_after_kill_9() {
     let model = FakeModel::start().await.unwrap();
     model.set_delay(Duration::from_millis(1500));
-    let (sim, dir, port, config, mut server) = start("burst", &model, false).await;
-    let users: Vec<String> = (0..USERS).map(|u| format!("oCrashUser{u:018}")).collect();
+    let (sim, dir, port, config, server) = start("burst", &model, false).await;
+    burst_kill_restart(&sim, "oCrashUser", server, &config, port).await;
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The burst: `USERS` users of `APPID` send `MESSAGES` questions each, every push accepted (answered `success`)
+/// while the model is still thinking; then `kill -9` while the answers are being worked out and queued, a restart
+/// on the same store, and every user gets every answer exactly once and in order.
+async fn burst_kill_restart(sim: &Simulator, prefix: &str, mut server: Server, config: &std::path::Path, port: u16) {
+    let users: Vec<String> = (0..USERS).map(|u| format!("{prefix}{u:018}")).collect();
     for u in &users {
         sim.add_user(APPID, u).unwrap();
     }
-    // The burst: every push is accepted (answered `success`) while the model is still thinking.
     for m in 0..MESSAGES {
         for u in &users {
             let outcome = sim.user(APPID, u).send_text(&format!("question {m}")).await.unwrap();
             assert!(matches!(outcome.verdict, wxgate_sim::Verdict::Nothing), "{:?}", outcome.verdict);
         }
     }
-    // kill -9 while answers are being worked out and queued.
     server.kill();
-    let delivered_before: usize = users.iter().map(|u| answers(&sim, APPID, u).len()).sum();
+    let delivered_before: usize = users.iter().map(|u| answers(sim, APPID, u).len()).sum();
     assert!(delivered_before < USERS * MESSAGES, "the kill must interrupt the work");
 
-    let mut server = serve(&config);
+    let mut server = serve(config);
     wait_healthy(port).await;
-    wait_for_answers(&sim, APPID, &users, MESSAGES).await;
+    wait_for_answers(sim, APPID, &users, MESSAGES).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_one_answer_each_in_order(&sim, APPID, &users, MESSAGES);
+    assert_one_answer_each_in_order(sim, APPID, &users, MESSAGES);
     server.kill();
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,7 +170,7 @@ async fn a_reused_mini_program_is_answered_for_its_own_account_after_kill_9() {
         ),
     )
     .unwrap();
-    let mut server = serve(&config);
+    let server = serve(&config);
     wait_healthy(port).await;
     let owner =
         Account::new(OWNER, "s", "gh_00000000owner", "t").with_kind(AccountKind::MiniProgram).with_token_free(true);
@@ -180,25 +185,6 @@ async fn a_reused_mini_program_is_answered_for_its_own_account_after_kill_9() {
         });
     sim.add_account(owner).unwrap();
     sim.add_account(reusing).unwrap();
-    let users: Vec<String> = (0..USERS).map(|u| format!("oReuseUser{u:018}")).collect();
-    for u in &users {
-        sim.add_user(APPID, u).unwrap();
-    }
-    for m in 0..MESSAGES {
-        for u in &users {
-            let outcome = sim.user(APPID, u).send_text(&format!("question {m}")).await.unwrap();
-            assert!(matches!(outcome.verdict, wxgate_sim::Verdict::Nothing), "{:?}", outcome.verdict);
-        }
-    }
-    server.kill();
-    let delivered_before: usize = users.iter().map(|u| answers(&sim, APPID, u).len()).sum();
-    assert!(delivered_before < USERS * MESSAGES, "the kill must interrupt the work");
-
-    let mut server = serve(&config);
-    wait_healthy(port).await;
-    wait_for_answers(&sim, APPID, &users, MESSAGES).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_one_answer_each_in_order(&sim, APPID, &users, MESSAGES);
-    server.kill();
+    burst_kill_restart(&sim, "oReuseUser", server, &config, port).await;
     std::fs::remove_dir_all(&dir).ok();
 }
