@@ -272,7 +272,8 @@ impl KfMessage {
 
 impl Serialize for KfMessage {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let payload = self.body.payload().map_err(serde::ser::Error::custom)?;
+        let mut payload = self.body.payload().map_err(serde::ser::Error::custom)?;
+        crate::write::json_clean(&mut payload);
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("touser", &self.touser)?;
         map.serialize_entry("msgtype", self.body.msg_type())?;

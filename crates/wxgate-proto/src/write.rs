@@ -3,6 +3,11 @@
 //! WeChat's XML is a flat `<xml>` of elements whose strings are CDATA and whose numbers are bare. A CDATA section
 //! cannot contain `]]>`, so that sequence is split across two sections (`]]]]><![CDATA[>`). Encoding is a simple,
 //! allocation-light string builder; parsing always goes through the real XML reader in [`crate::tree`].
+//!
+//! Every string written is first rid of the characters XML 1.0 does not allow (the C0 controls but tab, line
+//! feed and carriage return, and U+FFFE, U+FFFF; [`xml_clean`]): a user's text echoed into a reply must not make
+//! the reply ill-formed, which WeChat would answer with its error notice. JSON bodies get the same treatment
+//! ([`json_clean`]): WeChat refuses `\u` escapes in customer-service bodies (40033).
 
 use std::collections::HashMap;
 
@@ -72,10 +77,11 @@ impl XmlOut {
     pub fn cdata(&mut self, name: &str, text: &str) {
         self.open(name);
         self.buf.push_str("<![CDATA[");
+        let text = xml_clean(text);
         if text.contains("]]>") {
             self.buf.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
         } else {
-            self.buf.push_str(text);
+            self.buf.push_str(&text);
         }
         self.buf.push_str("]]>");
         self.close(name);
@@ -84,14 +90,53 @@ impl XmlOut {
     /// Writes `<name>value</name>` with the value escaped as text (for numbers).
     pub fn bare(&mut self, name: &str, value: &str) {
         self.open(name);
-        self.buf.push_str(&quick_xml::escape::escape(value));
+        self.buf.push_str(&quick_xml::escape::escape(xml_clean(value).as_ref()));
         self.close(name);
     }
 }
 
-/// Appends `s` JSON-escaped (without the surrounding quotes).
+/// True for a character XML 1.0 allows in a document.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `s` without the characters XML 1.0 does not allow; borrowed when it has none.
+pub fn xml_clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().all(xml_char) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.chars().filter(|&c| xml_char(c)).collect())
+    }
+}
+
+/// Removes, in every string of a JSON value (keys too), the characters XML 1.0 does not allow: they would be
+/// written as `\u` escapes, which WeChat's APIs refuse.
+pub fn json_clean(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(clean) = xml_clean(s) {
+                *s = clean;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(json_clean),
+        serde_json::Value::Object(map) => {
+            if map.keys().any(|k| matches!(xml_clean(k), std::borrow::Cow::Owned(_))) {
+                let entries: Vec<_> = std::mem::take(map).into_iter().collect();
+                for (k, mut v) in entries {
+                    json_clean(&mut v);
+                    map.insert(xml_clean(&k).into_owned(), v);
+                }
+            } else {
+                map.values_mut().for_each(json_clean);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Appends `s` JSON-escaped (without the surrounding quotes), without the characters XML 1.0 does not allow.
 pub fn json_escape_into(out: &mut String, s: &str) {
-    let quoted = serde_json::to_string(s).expect("strings always serialize");
+    let quoted = serde_json::to_string(xml_clean(s).as_ref()).expect("strings always serialize");
     out.push_str(&quoted[1..quoted.len() - 1]);
 }
 
@@ -226,6 +271,23 @@ fn is_canonical_json_number(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::tree;
+
+    #[test]
+    fn characters_xml_forbids_never_reach_a_document() {
+        let nasty = "a\u{0}b\u{1}c\u{b}d\u{c}e\u{1f}f\u{fffe}g\u{ffff}h\ti\nj\rk中";
+        assert_eq!(xml_clean(nasty), "abcdefgh\ti\nj\rk中");
+        assert!(matches!(xml_clean("fine 中文\n"), std::borrow::Cow::Borrowed(_)));
+        let mut out = XmlOut::with_capacity(64);
+        out.open_root();
+        out.cdata("Content", nasty);
+        let doc = out.close_root();
+        let fields = crate::tree::from_xml(doc.as_bytes()).expect("well-formed");
+        assert_eq!(fields.text("Content"), Some("abcdefgh\ti\nj\rk中"));
+        let mut v = serde_json::json!({"text": {"content": nasty}, "list": [nasty]});
+        json_clean(&mut v);
+        let json = v.to_string();
+        assert!(!json.contains("\\u"), "no \\u escapes: {json}");
+    }
 
     #[test]
     fn cdata_split_survives_round_trip() {

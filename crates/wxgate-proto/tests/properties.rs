@@ -245,9 +245,18 @@ proptest! {
         body[i] = byte;
         let decoded = Format::sniff(&body).and_then(|format| Inbound::decode(&body, format));
         if let Ok(inbound) = decoded {
-            // Whatever decodes re-encodes and decodes again.
-            prop_assert_eq!(Inbound::from_xml(inbound.to_xml().as_bytes()).unwrap().kind, inbound.kind.clone());
-            prop_assert_eq!(Inbound::from_json(inbound.to_json().as_bytes()).unwrap().kind, inbound.kind);
+            // Whatever decodes re-encodes and decodes again: the same message, or (when the mutation put in a
+            // character XML forbids, which the writer drops) one that is then stable.
+            let clean = std::str::from_utf8(&body).is_ok_and(|s| wxgate_proto::write::xml_clean(s) == s);
+            for again in [
+                Inbound::from_xml(inbound.to_xml().as_bytes()).unwrap(),
+                Inbound::from_json(inbound.to_json().as_bytes()).unwrap(),
+            ] {
+                if clean {
+                    prop_assert_eq!(&again.kind, &inbound.kind);
+                }
+                prop_assert_eq!(Inbound::from_xml(again.to_xml().as_bytes()).unwrap().kind, again.kind.clone());
+            }
         }
     }
 }

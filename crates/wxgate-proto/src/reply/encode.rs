@@ -105,7 +105,9 @@ impl Reply {
                 }
             }
         }
-        Value::Object(obj).to_string()
+        let mut doc = Value::Object(obj);
+        crate::write::json_clean(&mut doc);
+        doc.to_string()
     }
 }
 
