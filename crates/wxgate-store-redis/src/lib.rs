@@ -20,6 +20,7 @@ mod conversation;
 mod keys;
 mod media;
 mod outbox;
+mod replay;
 mod scripts;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -282,6 +282,17 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 "#;
 
+/// KEYS: a signed query. ARGV: body hash, time to live in ms. Keeps the first body; 1 when `ARGV[1]` is it.
+const FIRST_BODY: &str = r#"
+local first = redis.call('GET', KEYS[1])
+if not first then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if first == ARGV[1] then return 1 end
+return 0
+"#;
+
 /// KEYS: a user's window. Counts one send: remaining goes down by one, never below zero.
 const SPEND: &str = r#"
 local left = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
@@ -310,6 +321,7 @@ pub(crate) struct Scripts {
     pub lease_release: Script,
     pub media_remove: Script,
     pub count_attempt: Script,
+    pub first_body: Script,
     pub spend: Script,
 }
 
@@ -339,6 +351,7 @@ impl Scripts {
             lease_release: Script::new(LEASE_RELEASE),
             media_remove: Script::new(MEDIA_REMOVE),
             count_attempt: Script::new(COUNT_ATTEMPT),
+            first_body: Script::new(FIRST_BODY),
             spend: Script::new(SPEND),
         }
     }

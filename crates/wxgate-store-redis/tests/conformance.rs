@@ -36,6 +36,7 @@ async fn conforms() {
     conformance::token_store_shared(&a, &b).await;
     conformance::attempt_counter(&store(&redis, "attempts").await).await;
     conformance::windows(&store(&redis, "windows").await).await;
+    conformance::replay_guard(&store(&redis, "replay").await).await;
 }
 
 #[tokio::test]

@@ -269,6 +269,17 @@ pub async fn attempt_counter(counter: &dyn crate::AttemptCounter) {
     assert_eq!(counter.count_attempt("conf:push-1", 300).await.unwrap(), 1, "forgotten after its time");
 }
 
+/// The replay rule: a query's first body is kept for its time to live; the same body again is a retry, another
+/// one a replay; queries are apart.
+pub async fn replay_guard(guard: &dyn crate::ReplayGuard) {
+    assert!(guard.first_body("conf:q1", "body-a", 300).await.unwrap(), "the first body");
+    assert!(guard.first_body("conf:q1", "body-a", 300).await.unwrap(), "the same body again: a retry");
+    assert!(!guard.first_body("conf:q1", "body-b", 300).await.unwrap(), "another body: a replay");
+    assert!(guard.first_body("conf:q2", "body-b", 300).await.unwrap(), "queries are apart");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert!(guard.first_body("conf:q1", "body-b", 300).await.unwrap(), "forgotten after its time");
+}
+
 /// The window rules: none until put, replaced whole, spent down to zero and no further, users apart.
 pub async fn windows(store: &dyn crate::WindowStore) {
     use crate::StoredWindow;

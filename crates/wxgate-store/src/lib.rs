@@ -16,6 +16,7 @@ pub mod media;
 pub mod memory;
 mod memory_kv;
 pub mod outbox;
+pub mod replay;
 pub mod token;
 pub mod window;
 
@@ -24,5 +25,6 @@ pub use conversation::{ConversationStore, Turn};
 pub use error::StoreError;
 pub use media::{CachedMedia, MediaCache, MediaKey};
 pub use outbox::{Job, JobState, Lease, NewJob, OutboxStore};
+pub use replay::ReplayGuard;
 pub use token::{StoredToken, TokenStore};
 pub use window::{StoredWindow, WindowStore};

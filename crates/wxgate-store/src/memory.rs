@@ -47,6 +47,7 @@ pub(crate) struct KvState {
     pub(crate) media: Mutex<HashMap<crate::MediaKey, crate::CachedMedia>>,
     pub(crate) attempts: Mutex<HashMap<String, (u32, std::time::Instant)>>,
     pub(crate) windows: Mutex<HashMap<(String, String), crate::StoredWindow>>,
+    pub(crate) replays: Mutex<HashMap<String, (String, std::time::Instant)>>,
 }
 
 impl MemoryStore {

@@ -1,6 +1,6 @@
-//! [`TokenStore`], [`MediaCache`], [`AttemptCounter`] and [`WindowStore`] for the in-memory store: plain maps behind a mutex, with
-//! the same rules as every backend (put-if-newer via [`crate::token::replaces`], compare-and-invalidate, expiring
-//! leases and counts). The maps themselves are declared with the store, which does not depend on this module.
+//! [`TokenStore`], [`MediaCache`], [`AttemptCounter`], [`WindowStore`] and [`ReplayGuard`] for the in-memory
+//! store: plain maps behind a mutex, with the same rules as every backend (put-if-newer via
+//! [`crate::token::replaces`], compare-and-invalidate, expiring leases and counts). The maps themselves are declared with the store, which does not depend on this module.
 
 use std::sync::Mutex;
 
@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use crate::memory::{MemoryStore, TokenRow};
 use crate::token::replaces;
 use crate::{
-    AttemptCounter, CachedMedia, MediaCache, MediaKey, StoreError, StoredToken, StoredWindow, TokenStore, WindowStore,
+    AttemptCounter, CachedMedia, MediaCache, MediaKey, ReplayGuard, StoreError, StoredToken, StoredWindow, TokenStore,
+    WindowStore,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -94,6 +95,24 @@ impl AttemptCounter for MemoryStore {
 }
 
 #[async_trait]
+impl ReplayGuard for MemoryStore {
+    async fn first_body(&self, query: &str, body: &str, ttl_ms: u64) -> Result<bool, StoreError> {
+        let now = std::time::Instant::now();
+        let mut replays = lock(&self.kv.replays);
+        if replays.len() >= 1024 && replays.len().is_power_of_two() {
+            // Amortised: a sweep each time the map has doubled.
+            replays.retain(|_, (_, forget_at)| *forget_at > now);
+        }
+        let fresh = (body.to_owned(), now + std::time::Duration::from_millis(ttl_ms));
+        let (first, forget_at) = replays.entry(query.to_owned()).or_insert_with(|| fresh.clone());
+        if *forget_at <= now {
+            (*first, *forget_at) = fresh;
+        }
+        Ok(first == body)
+    }
+}
+
+#[async_trait]
 impl WindowStore for MemoryStore {
     async fn put_window(&self, account: &str, openid: &str, window: StoredWindow) -> Result<(), StoreError> {
         lock(&self.kv.windows).insert((account.to_owned(), openid.to_owned()), window);
@@ -124,5 +143,6 @@ mod tests {
         crate::conformance::token_store_shared(&store, &store).await;
         crate::conformance::attempt_counter(&store).await;
         crate::conformance::windows(&store).await;
+        crate::conformance::replay_guard(&store).await;
     }
 }
