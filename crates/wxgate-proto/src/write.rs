@@ -96,16 +96,16 @@ impl XmlOut {
 }
 
 /// True for a character XML 1.0 allows in a document.
-fn xml_char(c: char) -> bool {
+pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// `s` without the characters XML 1.0 does not allow; borrowed when it has none.
 pub fn xml_clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().all(xml_char) {
+    if s.chars().all(is_xml_char) {
         std::borrow::Cow::Borrowed(s)
     } else {
-        std::borrow::Cow::Owned(s.chars().filter(|&c| xml_char(c)).collect())
+        std::borrow::Cow::Owned(s.chars().filter(|&c| is_xml_char(c)).collect())
     }
 }
 

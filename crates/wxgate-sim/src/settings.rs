@@ -42,7 +42,8 @@ pub struct Settings {
     /// The signed timestamp follows the wall clock, not the simulated [`crate::Clock`], because the server compares
     /// it with its own clock; set a skew to test a server's replay window.
     pub push_timestamp_skew_secs: i64,
-    /// Answer 40033 when a customer-service body escapes non-ASCII characters as `\uXXXX` (default true).
+    /// Answer 40033 when a customer-service body escapes a non-ASCII or a control character as `\uXXXX` (default
+    /// true).
     pub reject_unicode_escapes: bool,
     /// `Content-Type` of pushes, default `text/xml` (also for JSON bodies, as observed).
     pub push_content_type: String,

@@ -41,7 +41,7 @@ fn send_inner(shared: &Shared, q: &HashMap<String, String>, body: &[u8]) -> Resu
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::new(44002, "empty post data"));
         }
-        if shared.settings.reject_unicode_escapes && escapes_non_ascii(body) {
+        if shared.settings.reject_unicode_escapes && has_refused_escape(body) {
             return Err(ApiError::new(
                 40033,
                 "invalid charset. please check your request, if include \\uxxxx will create fail!",
@@ -92,15 +92,16 @@ fn send_inner(shared: &Shared, q: &HashMap<String, String>, body: &[u8]) -> Resu
     Ok((ok(), caller))
 }
 
-/// True when the raw body escapes a non-ASCII character as `\uXXXX` (WeChat wants raw UTF-8: 40033).
-fn escapes_non_ascii(body: &[u8]) -> bool {
+/// True when the body has a `\uXXXX` escape the platform refuses (40033): of a non-ASCII character, or of a
+/// control character (one XML 1.0 forbids, as a JSON writer escapes them).
+fn has_refused_escape(body: &[u8]) -> bool {
     let mut i = 0;
     while i + 6 <= body.len() {
         if body[i] == b'\\' {
             if body[i + 1] == b'u'
                 && let Some(code) =
                     std::str::from_utf8(&body[i + 2..i + 6]).ok().and_then(|h| u16::from_str_radix(h, 16).ok())
-                && code >= 0x80
+                && (code >= 0x80 || (code < 0x20 && !matches!(code, 0x09 | 0x0a | 0x0d)))
             {
                 return true;
             }
@@ -114,13 +115,14 @@ fn escapes_non_ascii(body: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::escapes_non_ascii;
+    use super::has_refused_escape;
 
     #[test]
-    fn detects_unicode_escapes_of_non_ascii_only() {
-        assert!(escapes_non_ascii(br#"{"content":"\u4f60\u597d"}"#));
-        assert!(!escapes_non_ascii("{\"content\":\"你好\"}".as_bytes()));
-        assert!(!escapes_non_ascii(br#"{"content":"tab\u0009"}"#));
-        assert!(!escapes_non_ascii(br#"{"content":"\\u4f60"}"#));
+    fn detects_unicode_escapes_of_non_ascii_and_control_characters() {
+        assert!(has_refused_escape(br#"{"content":"\u4f60\u597d"}"#));
+        assert!(has_refused_escape(br#"{"content":"bell\u0007"}"#));
+        assert!(!has_refused_escape("{\"content\":\"你好\"}".as_bytes()));
+        assert!(!has_refused_escape(br#"{"content":"tab\u0009"}"#));
+        assert!(!has_refused_escape(br#"{"content":"\\u4f60"}"#));
     }
 }

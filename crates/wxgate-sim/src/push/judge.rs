@@ -1,7 +1,8 @@
 //! Judging a developer server's answer as the platform does: `success` or an empty body means
 //! "nothing to show"; otherwise the body must be a valid passive reply for this user, in the account's format,
 //! encrypted and correctly signed in safe mode (either form in compatible mode). Anything else — JSON in classic
-//! XML mode, bad XML, a wrong signature, too many articles, empty text, an unknown MsgType — is invalid and the
+//! XML mode, bad XML (including a character XML 1.0 forbids, such as U+0001, which the platform's strict parser
+//! refuses), a wrong signature, too many articles, empty text, an unknown MsgType — is invalid and the
 //! user sees the system notice.
 
 use wxgate_proto::crypto::{MessageCrypto, SealedReply};
@@ -54,6 +55,9 @@ pub fn judge(ctx: Context<'_>, body: &[u8]) -> Verdict {
             Format::Xml => "XML answer where JSON was expected",
         });
     }
+    if let Some(bad) = forbidden_char(body) {
+        return invalid(format!("malformed answer: {bad}"));
+    }
     let fields = match tree::decode(body, format) {
         Ok(f) => f,
         Err(e) => return invalid(format!("malformed answer: {e}")),
@@ -74,6 +78,9 @@ pub fn judge(ctx: Context<'_>, body: &[u8]) -> Verdict {
         };
         if inner.is_empty() || inner == b"success" {
             return Verdict::Nothing;
+        }
+        if let Some(bad) = forbidden_char(&inner) {
+            return invalid(format!("malformed decrypted answer: {bad}"));
         }
         match Format::sniff(&inner).and_then(|f| tree::decode(&inner, f)) {
             Ok(f) => f,
@@ -101,6 +108,28 @@ pub fn judge(ctx: Context<'_>, body: &[u8]) -> Verdict {
         return invalid(e.to_string());
     }
     Verdict::Reply(reply)
+}
+
+/// What makes `body` unreadable to a strict parser before any structure is looked at: bytes that are not UTF-8, or a
+/// character XML 1.0 forbids (raw in XML, or escaped as `\uXXXX` in JSON — the platform reads the text into XML).
+fn forbidden_char(body: &[u8]) -> Option<String> {
+    let Ok(text) = std::str::from_utf8(body) else { return Some("not UTF-8".into()) };
+    if let Some(c) = text.chars().find(|&c| !wxgate_proto::write::is_xml_char(c)) {
+        return Some(format!("character U+{:04X} is not allowed in XML", c as u32));
+    }
+    let escaped = serde_json::from_str::<serde_json::Value>(text).ok()?;
+    let mut stack = vec![&escaped];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(s) if !s.chars().all(wxgate_proto::write::is_xml_char) => {
+                return Some("a string escapes a character XML 1.0 forbids".into());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            serde_json::Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -160,5 +189,22 @@ mod tests {
         );
         assert!(matches!(judge(ctx, reply.to_xml().as_bytes()), Verdict::Reply(_)));
         assert!(matches!(judge(ctx, b"success\n"), Verdict::Invalid(_)), "only exactly `success` counts");
+    }
+
+    #[test]
+    fn a_character_xml_forbids_makes_the_answer_malformed() {
+        let account = Account::new("wxA", "s", "gh_1", "tok");
+        let inbound = inbound();
+        let ctx = Context { account: &account, openid: "o1", inbound: &inbound, max_articles: None };
+        let good = Reply::to(&inbound, 1, ReplyBody::text("ab")).to_xml();
+        assert!(matches!(judge(ctx, good.as_bytes()), Verdict::Reply(_)));
+        // Written by hand: the library's writer would drop the character.
+        let raw = good.replace("ab", "a\u{1}b");
+        assert!(matches!(judge(ctx, raw.as_bytes()), Verdict::Invalid(r) if r.contains("U+0001")), "{raw:?}");
+        let json = Account::new("wxA", "s", "gh_1", "tok").with_format(DataFormat::Json);
+        let ctx = Context { account: &json, ..ctx };
+        let escaped =
+            r#"{"ToUserName":"o1","FromUserName":"gh_1","CreateTime":1,"MsgType":"text","Content":"a\u0001b"}"#;
+        assert!(matches!(judge(ctx, escaped.as_bytes()), Verdict::Invalid(r) if r.contains("forbids")));
     }
 }
