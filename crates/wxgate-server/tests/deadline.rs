@@ -23,11 +23,11 @@ use wxgate_store::{AttemptCounter, StoredWindow, WindowStore};
 /// Sends the same push up to `attempts` times, abandoning each after `per_attempt`, like WeChat does.
 async fn deliver(s: &InProcess, body: &str, attempts: u32, per_attempt: Duration) -> Option<Sent> {
     for _ in 0..attempts {
-        let ts = now().to_string();
-        let q =
-            format!("/wx?signature={}&timestamp={ts}&nonce=5", wxgate_proto::crypto::url_signature(TOKEN, &ts, "5"));
+        let (ts, nonce) = (now().to_string(), fresh_nonce());
+        let sig = wxgate_proto::crypto::url_signature(TOKEN, &ts, &nonce);
+        let q = format!("/wx?signature={sig}&timestamp={ts}&nonce={nonce}");
         if let Some((status, body)) = s.post(&q, body.to_owned(), per_attempt).await {
-            return Some(Sent { status, body, timestamp: ts, nonce: "5".into() });
+            return Some(Sent { status, body, timestamp: ts, nonce });
         }
     }
     None

@@ -12,8 +12,8 @@ use wxgate_proto::{Format, Reply, ReplyBody};
 use wxgate_server::{Gateway, config};
 
 async fn push(s: &TestServer, inner: &str) -> ReplyBody {
-    let ts = now().to_string();
-    let q = format!("/wx?signature={}&timestamp={ts}&nonce=7", url_signature("hello-token", &ts, "7"));
+    let (ts, nonce) = (now().to_string(), fresh_nonce());
+    let q = format!("/wx?signature={}&timestamp={ts}&nonce={nonce}", url_signature("hello-token", &ts, &nonce));
     let (status, body) = s.post_raw(&q, inner.to_owned()).await;
     assert_eq!(status, 200, "{body}");
     Reply::decode(body.as_bytes(), Format::Xml).expect("a passive reply").body

@@ -46,6 +46,8 @@ pub struct Account {
     pub(crate) api_base: String,
     /// Local size limits of uploads.
     pub(crate) media_limits: wxgate_client::MediaLimits,
+    /// The key of the hashes that tell a WeChat retry from a replayed query (derived from the token).
+    pub(crate) replay_key: [u8; 16],
 }
 
 /// How long an account may take to answer, and where late answers go.

@@ -7,6 +7,7 @@
 
 mod env;
 mod error;
+mod limits;
 mod raw;
 mod resolve;
 mod rule;
@@ -15,5 +16,6 @@ mod store;
 mod tests;
 
 pub use error::ConfigError;
+pub use limits::Limits;
 pub use resolve::{Config, DEFAULT_CONFIG, load, load_str};
 pub use store::{RedisUrl, StoreChoice};

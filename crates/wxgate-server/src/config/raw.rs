@@ -99,8 +99,20 @@ impl Default for StoreConfig {
 pub struct ServerConfig {
     /// Address to listen on. Default `127.0.0.1:8080`; in a container use `0.0.0.0:80` (`WXGATE_LISTEN`).
     pub listen: String,
-    /// Largest accepted request body in bytes. Default 1 MiB; larger bodies get 413 before being read whole.
+    /// Largest accepted request body in bytes. Default 65536 (a real push is a few KB); larger bodies get 413
+    /// before being read whole.
     pub body_limit: usize,
+    /// How long a request body may take to arrive, in milliseconds; a slower one gets 408 and its connection is
+    /// closed. Default 10000.
+    pub body_timeout_ms: u64,
+    /// How long a client may take to send a request's headers, and how long a kept-alive connection may stay
+    /// idle, in milliseconds; then the connection is closed. Default 10000.
+    pub header_timeout_ms: u64,
+    /// Connections served at once; beyond it a new connection is closed at once (the accept loop never stalls).
+    /// Default 4096, lowered to fit the process's open-file limit.
+    pub max_connections: usize,
+    /// Request bodies being read at once; beyond it a push gets 503 at once. Default 256.
+    pub max_body_reads: usize,
     /// Accept a push only if its `timestamp` is within this many seconds of now. Default 300; 0 turns it off.
     pub timestamp_window_secs: u64,
     /// This replica's name, stable across its restarts (a restarted replica takes back its unfinished work at
@@ -112,7 +124,11 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
-            body_limit: 1024 * 1024,
+            body_limit: 64 * 1024,
+            body_timeout_ms: 10_000,
+            header_timeout_ms: 10_000,
+            max_connections: 4096,
+            max_body_reads: 256,
             timestamp_window_secs: 300,
             instance: String::new(),
         }

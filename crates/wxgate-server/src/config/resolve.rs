@@ -22,8 +22,8 @@ pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
 pub struct Config {
     /// Address to bind.
     pub(crate) listen: SocketAddr,
-    /// Body size cap in bytes.
-    pub(crate) body_limit: usize,
+    /// What one client may cost (`[server]` limits).
+    pub(crate) limits: super::Limits,
     /// Allowed clock difference for push timestamps; `None` = not checked.
     pub(crate) timestamp_window: Option<Duration>,
     /// The accounts.
@@ -108,9 +108,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
     let listen: SocketAddr = raw.server.listen.parse().map_err(|_| {
         invalid("server.listen", format!("{:?} is not an address", raw.server.listen), "use host:port, e.g. 0.0.0.0:80")
     })?;
-    if raw.server.body_limit < 1024 {
-        return Err(invalid("server.body_limit", "under 1024 bytes", "use at least 1024 (default 1048576)"));
-    }
+    let limits = super::limits::resolve(&raw.server)?;
     if raw.accounts.is_empty() {
         return Err(invalid(
             "accounts",
@@ -233,6 +231,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
             dedup: a.dedup,
             secret: (!a.secret.is_empty()).then(|| wxgate_client::Secret::new(a.secret.clone())),
             media_limits,
+            replay_key: replay_key(&a.token),
             api_base: a.api_base.trim_end_matches('/').to_owned(),
         }));
     }
@@ -256,11 +255,21 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         instance,
         work_lease: Duration::from_millis(raw.store.work_lease_ms),
         listen,
-        body_limit: raw.server.body_limit,
+        limits,
         timestamp_window: (raw.server.timestamp_window_secs > 0)
             .then(|| Duration::from_secs(raw.server.timestamp_window_secs)),
         accounts,
     })
+}
+
+/// The key of an account's replay hashes: derived from its token, so only who knows the token could make two
+/// bodies hash alike.
+fn replay_key(token: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("wxgate replay key\u{1f}{token}").as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
 }
 
 /// `[media]` as the client's upload limits.

@@ -165,11 +165,7 @@ impl InFlightTable {
     /// Registers an attempt for `key`.
     pub(crate) fn arrive(&self, key: &str) -> Arrival {
         let mut g = self.inner.lock().expect("table lock");
-        if g.rotated.elapsed() >= self.ttl {
-            let current = std::mem::take(&mut g.current);
-            g.previous = current;
-            g.rotated = Instant::now();
-        }
+        g.rotate_if_due(self.ttl);
         let entry = match g.current.get(key) {
             Some(e) => e.clone(),
             None => {
@@ -181,6 +177,22 @@ impl InFlightTable {
         drop(g);
         let attempt = entry.attempts.fetch_add(1, Ordering::SeqCst) + 1;
         Arrival { entry, attempt }
+    }
+
+    /// Forgets what is due to be forgotten even when no request comes (called on a timer: an entry then lives at
+    /// most twice its time to live however sparse the traffic).
+    pub(crate) fn sweep(&self) {
+        self.inner.lock().expect("table lock").rotate_if_due(self.ttl);
+    }
+}
+
+impl Generations {
+    /// Once the current generation is `ttl` old it becomes the previous one and the previous one is dropped.
+    fn rotate_if_due(&mut self, ttl: Duration) {
+        if self.rotated.elapsed() >= ttl {
+            self.previous = std::mem::take(&mut self.current);
+            self.rotated = Instant::now();
+        }
     }
 }
 

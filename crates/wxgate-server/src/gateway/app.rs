@@ -60,14 +60,15 @@ impl Gateway {
     }
 
     /// Serves on a bound listener until `shutdown` resolves, then lets in-flight requests finish (up to 10 s) and
-    /// stops the background work.
+    /// stops the background work. The `[server]` limits apply; the process's soft open-file limit is raised to
+    /// its hard limit, and `server.max_connections` fitted under it.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         self.background.spawn();
-        listen::serve(listener, self.paths.clone(), shutdown).await;
+        listen::serve(listener, self.paths.clone(), self.config.limits, shutdown).await;
         if let Some(group) = self.paths.values().next() {
             let _ = group.shared.stop.send(true);
         }

@@ -25,7 +25,7 @@ use crate::outbox::{
 use crate::platform::PlatformSender;
 use crate::ports::{CustomerService, LateDelivery, MediaUploader};
 use crate::router::{Ctx, Router};
-use crate::webhook::{PathGroup, Shared};
+use crate::webhook::{PathGroup, Replays, Shared};
 
 /// Builds a [`Gateway`]; see [`Gateway::builder`].
 #[derive(Debug)]
@@ -166,17 +166,23 @@ impl GatewayBuilder {
         };
         let recovery = Recovery::new(outbox_store.clone(), sink, workers, &worker_config, clock);
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let table = Arc::new(InFlightTable::new(ENTRY_TTL));
         let shared = Arc::new(Shared {
-            table: InFlightTable::new(ENTRY_TTL),
+            table: table.clone(),
             late: lates,
-            interactions: Interactions { windows, store: outbox_store, wake, clock },
+            interactions: Interactions { windows: windows.clone(), store: outbox_store, wake, clock },
             typing: cs,
             media,
             attempts: stores.attempts.clone(),
             extensions: Arc::new(router.extensions()),
             router,
             timestamp_window: config.timestamp_window,
-            body_limit: config.body_limit,
+            limits: config.limits,
+            body_reads: tokio::sync::Semaphore::new(config.limits.body_reads),
+            replays: Replays::new(
+                config.timestamp_window.unwrap_or(std::time::Duration::from_secs(300)),
+                stores.replays.clone(),
+            ),
             clock,
             stop,
         });
@@ -188,7 +194,7 @@ impl GatewayBuilder {
             .into_iter()
             .map(|(path, accounts)| (path, Arc::new(PathGroup { accounts, shared: shared.clone() })))
             .collect();
-        Ok(Gateway::new(config, paths, Background { worker, recovery, stopped }))
+        Ok(Gateway::new(config, paths, Background { worker, recovery, table, windows, clock, stopped }))
     }
 }
 

@@ -1,29 +1,43 @@
 //! The listener: accepts connections and routes each request by path with a small table, on hyper directly.
+//!
+//! No client can hold more than its share: a request head (and a kept-alive connection's idle wait) has a
+//! timeout; connections served at once are capped ([`Connections`]: a new one takes the place of the one idle
+//! longest, and is closed at once only when all are busy, so the accept loop never stalls); the process's
+//! open-file limit is raised to its hard limit and the cap fitted under it; and an accept that fails (out of file
+//! descriptors) backs off instead of spinning.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::connections::Connections;
+use crate::config::Limits;
+use crate::webhook::{self, PathGroup};
 use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-
-use crate::webhook::{self, PathGroup};
 
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
+
+/// File descriptors kept free for what is not a client connection (the store, the platform, the model, logs).
+const SPARE_FILES: u64 = 64;
 
 /// Serves until `shutdown` resolves, then waits (up to [`DRAIN`]) for the requests in flight.
 pub(super) async fn serve(
     listener: tokio::net::TcpListener,
     paths: Arc<HashMap<String, Arc<PathGroup>>>,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
+    let connections = Connections::new(fit_to_open_files(limits.connections));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -32,30 +46,64 @@ pub(super) async fn serve(
                 Ok(conn) => conn,
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
+                    crate::webhook::quiet_warn("accept failed", &e);
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
             _ = &mut shutdown => break,
         };
+        let Some(slot) = connections.admit() else {
+            // Every connection is busy with a request: close this one at once rather than stall the loop.
+            webhook::quiet_warn("connection refused: every connection is busy", &"server.max_connections reached");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
-        let paths = paths.clone();
+        let slot = Arc::new(slot);
+        let (paths, serving) = (paths.clone(), slot.clone());
         let service = service_fn(move |req: Request<Incoming>| {
-            let paths = paths.clone();
-            async move { Ok::<_, Infallible>(route(&paths, req).await) }
+            let (paths, slot) = (paths.clone(), serving.clone());
+            async move {
+                slot.busy();
+                let response = route(&paths, req).await;
+                slot.idle();
+                Ok::<_, Infallible>(response)
+            }
         });
-        let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            tokio::select! {
+                ended = conn => if let Err(e) = ended {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                },
+                () = slot.closing() => tracing::debug!("idle connection closed to make room"),
             }
         });
     }
     if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
         tracing::warn!("in-flight requests still running after the drain period");
     }
+}
+
+/// Raises the soft open-file limit to the hard one and returns how many connections fit under it.
+fn fit_to_open_files(wanted: usize) -> usize {
+    let files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(files) => files,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit; keeping server.max_connections");
+            return wanted;
+        }
+    };
+    let fits = files.saturating_sub(SPARE_FILES).max(16) as usize;
+    if fits < wanted {
+        tracing::warn!(
+            open_files = files,
+            max_connections = fits,
+            "the open-file limit leaves room for fewer connections than server.max_connections"
+        );
+    }
+    wanted.min(fits)
 }
 
 async fn route(paths: &HashMap<String, Arc<PathGroup>>, req: Request<Incoming>) -> Response {

@@ -9,6 +9,7 @@
 mod app;
 mod background;
 mod builder;
+mod connections;
 mod listen;
 mod stores;
 

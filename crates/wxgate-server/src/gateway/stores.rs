@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use wxgate_store::{AttemptCounter, ConversationStore, MediaCache, OutboxStore, TokenStore, WindowStore};
+use wxgate_store::{AttemptCounter, ConversationStore, MediaCache, OutboxStore, ReplayGuard, TokenStore, WindowStore};
 
 /// The stores a gateway uses; each `None` is kept in memory.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +23,9 @@ pub struct Stores {
     pub attempts: Option<Arc<dyn AttemptCounter>>,
     /// Users' customer-service windows and quotas, shared by replicas.
     pub windows: Option<Arc<dyn WindowStore>>,
+    /// The first body of each signed plaintext query, shared by replicas (a replay to another replica is
+    /// refused too).
+    pub replays: Option<Arc<dyn ReplayGuard>>,
 }
 
 impl Stores {
@@ -38,14 +41,27 @@ impl Stores {
             conversations: Some(store),
             attempts: None,
             windows: None,
+            replays: None,
         }
     }
 
     /// Every capability from one store shared by several replicas (Redis).
     pub fn replicated<S>(store: Arc<S>) -> Stores
     where
-        S: OutboxStore + TokenStore + MediaCache + ConversationStore + AttemptCounter + WindowStore + 'static,
+        S: OutboxStore
+            + TokenStore
+            + MediaCache
+            + ConversationStore
+            + AttemptCounter
+            + WindowStore
+            + ReplayGuard
+            + 'static,
     {
-        Stores { attempts: Some(store.clone()), windows: Some(store.clone()), ..Stores::single(store) }
+        Stores {
+            attempts: Some(store.clone()),
+            windows: Some(store.clone()),
+            replays: Some(store.clone()),
+            ..Stores::single(store)
+        }
     }
 }

@@ -26,12 +26,23 @@ pub(crate) use wxgate_store::StoredWindow as Window;
 /// keyed by account, then openid, so the lookup on every push borrows its keys instead of allocating them.
 #[derive(Debug, Default)]
 pub(crate) struct Windows {
-    map: Mutex<HashMap<String, HashMap<String, Window>>>,
+    map: Mutex<Users>,
     sleeping: Mutex<HashMap<String, HashSet<String>>>,
     shared: Option<Arc<dyn WindowStore>>,
 }
 
+/// The windows kept in memory, by account and openid, and how many.
+#[derive(Debug, Default)]
+struct Users {
+    by_account: HashMap<String, HashMap<String, Window>>,
+    count: usize,
+}
+
 const HOUR_MS: i64 = 3_600_000;
+
+/// Windows kept in memory at most: a closed window is forgotten by [`Windows::prune`], and beyond this many the
+/// ones closest to closing go first (a user who writes again opens a new one).
+const MAX_WINDOWS: usize = 1_000_000;
 
 impl Windows {
     /// Windows kept in `shared`, the store of every replica, or in this process's memory (`None`).
@@ -49,11 +60,11 @@ impl Windows {
                     None
                 }
             },
-            None => self.map.lock().expect("windows lock").get(account)?.get(openid).copied(),
+            None => self.map.lock().expect("windows lock").by_account.get(account)?.get(openid).copied(),
         }
     }
 
-    async fn put(&self, account: &str, openid: &str, window: Window) {
+    async fn put(&self, account: &str, openid: &str, window: Window, now: i64) {
         if let Some(store) = self.shared.as_ref() {
             if let Err(e) = store.put_window(account, openid, window).await {
                 tracing::warn!(error = %e, "cannot record a customer-service window");
@@ -61,16 +72,20 @@ impl Windows {
             return;
         }
         let mut map = self.map.lock().expect("windows lock");
-        let users = match map.get_mut(account) {
-            Some(users) => users,
-            None => map.entry(account.to_owned()).or_default(),
-        };
-        match users.get_mut(openid) {
-            Some(w) => *w = window,
-            None => {
-                users.insert(openid.to_owned(), window);
-            }
+        if let Some(w) = map.by_account.get_mut(account).and_then(|users| users.get_mut(openid)) {
+            *w = window;
+            return;
         }
+        if map.count >= MAX_WINDOWS {
+            map.evict(now);
+        }
+        map.by_account.entry(account.to_owned()).or_default().insert(openid.to_owned(), window);
+        map.count += 1;
+    }
+
+    /// Forgets the windows closed by `now` (called on a timer).
+    pub(crate) fn prune(&self, now: i64) {
+        self.map.lock().expect("windows lock").retain(|w| w.until > now);
     }
 
     /// Records a push; returns the window it opened, if it opens one.
@@ -87,7 +102,7 @@ impl Windows {
             InboundKind::Event(_) | InboundKind::Unknown => return None,
             _ => Window { until: now + 48 * HOUR_MS, remaining: 5 },
         };
-        self.put(account, &inbound.from_user, window).await;
+        self.put(account, &inbound.from_user, window, now).await;
         Some(window)
     }
 
@@ -112,7 +127,7 @@ impl Windows {
             return;
         }
         let mut map = self.map.lock().expect("windows lock");
-        if let Some(w) = map.get_mut(account).and_then(|users| users.get_mut(openid)) {
+        if let Some(w) = map.by_account.get_mut(account).and_then(|users| users.get_mut(openid)) {
             w.remaining = w.remaining.saturating_sub(1);
         }
     }
@@ -128,5 +143,29 @@ impl Windows {
         let here =
             self.sleeping.lock().expect("windows lock").get_mut(account).is_some_and(|users| users.remove(openid));
         here || self.shared.as_ref().is_some()
+    }
+}
+
+impl Users {
+    /// Keeps the windows for which `keep` holds.
+    fn retain(&mut self, keep: impl Fn(&Window) -> bool) {
+        for users in self.by_account.values_mut() {
+            users.retain(|_, w| keep(w));
+        }
+        self.by_account.retain(|_, users| !users.is_empty());
+        self.count = self.by_account.values().map(HashMap::len).sum();
+    }
+
+    /// Makes room: the closed windows go, and if that is not enough, the sixteenth closing soonest.
+    fn evict(&mut self, now: i64) {
+        self.retain(|w| w.until > now);
+        if self.count < MAX_WINDOWS {
+            return;
+        }
+        let mut untils: Vec<i64> = self.by_account.values().flat_map(|u| u.values().map(|w| w.until)).collect();
+        let cut = untils.len() / 16;
+        let (_, threshold, _) = untils.select_nth_unstable(cut);
+        let threshold = *threshold;
+        self.retain(|w| w.until > threshold);
     }
 }

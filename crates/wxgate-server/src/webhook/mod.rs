@@ -1,13 +1,16 @@
 //! The HTTP side: URL verification (GET) and pushes (POST) for every configured path.
 //!
-//! Order of checks for a push, written down once: body size (by the body-limit layer, 413) → classic: signature
-//! present, timestamp window, signature (401) → decrypt and decode (400/401) → account match → answer → encode →
-//! seal. Cloud Hosting: probe → account by appid header → `x-wx-source` (401) → decode (400) → answer → encode.
+//! Order of checks for a push, written down once. Classic: signature, timestamp and nonce present, timestamp
+//! window, signature (401) — all from the query, before the body is read — then the body within the limits (413,
+//! 408, 503), decrypt and decode (400/401), original id → answer → encode → seal. Cloud Hosting: the body within the
+//! limits → probe → account by appid header → `x-wx-source` (401) → decode (400) → answer → encode.
 
 mod classic;
 mod cloud;
 mod query;
+mod quiet;
 mod reject;
+mod replay;
 mod respond;
 
 use std::collections::HashMap;
@@ -25,10 +28,13 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 
 use query::SignedQuery;
+pub(crate) use quiet::{flush as flush_quiet_log, quiet_warn};
 use reject::Reject;
+pub(crate) use replay::Replays;
 
 use crate::account::{Account, DeliveryMode};
 use crate::clock::Clock;
+use crate::config::Limits;
 use crate::context::{CloudInfo, Context};
 use crate::deadline::{self, InFlightTable, SHARED_STATE_WAIT};
 use crate::outbox::Interactions;
@@ -41,7 +47,7 @@ pub(crate) struct Shared {
     /// The handlers.
     pub(crate) router: Router,
     /// Logical messages in flight, joined by retries.
-    pub(crate) table: InFlightTable,
+    pub(crate) table: Arc<InFlightTable>,
     /// Late delivery of each account, by name.
     pub(crate) late: HashMap<String, Arc<dyn LateDelivery>>,
     /// Customer-service windows opened by pushes.
@@ -56,8 +62,12 @@ pub(crate) struct Shared {
     pub(crate) extensions: Arc<Extensions>,
     /// Allowed clock difference.
     pub(crate) timestamp_window: Option<Duration>,
-    /// Body size cap in bytes.
-    pub(crate) body_limit: usize,
+    /// What one client may cost.
+    pub(crate) limits: Limits,
+    /// Bodies being read at once (a permit each).
+    pub(crate) body_reads: tokio::sync::Semaphore,
+    /// The first bodies of recent plaintext queries.
+    pub(crate) replays: Replays,
     /// The clock of timestamps and replies.
     pub(crate) clock: Clock,
     /// Stops the background work (the outbox worker and recovery) when `true` is sent or when dropped with the
@@ -88,40 +98,90 @@ pub(crate) fn verify(group: &PathGroup, parts: &Parts) -> Response {
     }
 }
 
-/// POST: a push, with any body type (hyper's, or axum's when mounted).
+/// POST: a push, with any body type (hyper's, or axum's when mounted). What the query proves — the signature
+/// and the timestamp window of a classic push — is checked before a byte of the body is read.
 pub(crate) async fn push<B>(group: &PathGroup, parts: &Parts, body: B) -> Response
 where
     B: HttpBody<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let received_at = group.shared.clock.instant();
+    let shared = &group.shared;
+    let received_at = shared.clock.instant();
     let q = SignedQuery::parse(parts.uri.query());
-    let body = match read_body(&parts.headers, body, group.shared.body_limit).await {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
     let cloud_here = group.accounts.iter().any(|a| a.delivery == DeliveryMode::Cloud);
     let classic_here = group.accounts.iter().any(|a| a.delivery == DeliveryMode::Classic);
     // A signed query means the classic URL; otherwise Cloud Hosting if configured on this path.
-    if classic_here && (q.signature.is_some() || !cloud_here) {
-        match classic_push(group, &q, body, received_at).await {
-            Ok(r) | Err(r) => r,
-        }
+    let result = if classic_here && (q.signature.is_some() || !cloud_here) {
+        classic_push(group, parts, &q, body, received_at).await
     } else {
-        let info = CloudInfo::from_headers(&parts.headers);
-        match cloud::open(&group.accounts, &info, &body) {
-            Ok(cloud::CloudPush::Probe) => respond::success(),
-            Ok(cloud::CloudPush::Push(account, inbound, format)) => {
-                let ctx = Context::new(*inbound, account)
-                    .with_format(format)
-                    .with_cloud(info)
-                    .arrived_at(received_at)
-                    .with_extensions(group.shared.extensions.clone());
-                finish(&Arc::new(ctx), &group.shared, "", "").await
-            }
-            Err(r) => r.into_response(),
+        cloud_push(group, parts, body, received_at).await
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn classic_push<B>(
+    group: &PathGroup,
+    parts: &Parts,
+    q: &SignedQuery<'_>,
+    body: B,
+    received_at: Instant,
+) -> Result<Response, Reject>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let shared = &group.shared;
+    let s = classic::signed_parts(q, shared.timestamp_window, shared.clock)?;
+    let account = classic::account_for(&group.accounts, &s)?;
+    let body = read_body(&parts.headers, body, shared).await?;
+    if !q.is_encrypted() {
+        shared.replays.check(account, &s, &body).await?;
+    }
+    let (inbound, format) = classic::open_push(account, q, &s, &body)?;
+    sane_ids(&inbound)?;
+    if account.original_id.as_deref().is_some_and(|id| id != inbound.to_user) {
+        return Err(Reject::bad_request("ToUserName is not this account's original id"));
+    }
+    let ctx = Context::new(inbound, account.clone())
+        .with_format(format)
+        .encrypted(q.is_encrypted())
+        .arrived_at(received_at)
+        .with_extensions(shared.extensions.clone());
+    Ok(finish(&Arc::new(ctx), shared, s.timestamp, s.nonce).await)
+}
+
+async fn cloud_push<B>(group: &PathGroup, parts: &Parts, body: B, received_at: Instant) -> Result<Response, Reject>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let shared = &group.shared;
+    let info = CloudInfo::from_headers(&parts.headers);
+    let body = read_body(&parts.headers, body, shared).await?;
+    match cloud::open(&group.accounts, &info, &body)? {
+        cloud::CloudPush::Probe => Ok(respond::success()),
+        cloud::CloudPush::Push(account, inbound, format) => {
+            sane_ids(&inbound)?;
+            let ctx = Context::new(*inbound, account)
+                .with_format(format)
+                .with_cloud(info)
+                .arrived_at(received_at)
+                .with_extensions(shared.extensions.clone());
+            Ok(finish(&Arc::new(ctx), shared, "", "").await)
         }
     }
+}
+
+/// The longest `FromUserName` / `ToUserName` accepted: an openid has 28 characters, an original id 15; anything
+/// much longer is not WeChat, and every user kept in memory costs its id.
+const MAX_ID_BYTES: usize = 64;
+
+/// Refuses a push whose sender or addressee is not a plausible id.
+fn sane_ids(inbound: &wxgate_proto::Inbound) -> Result<(), Reject> {
+    if inbound.from_user.len() > MAX_ID_BYTES || inbound.to_user.len() > MAX_ID_BYTES {
+        return Err(Reject::bad_request("FromUserName or ToUserName longer than 64 bytes"));
+    }
+    Ok(())
 }
 
 /// axum adapter for [`verify`].
@@ -136,19 +196,28 @@ pub(crate) async fn push_axum(State(group): State<Arc<PathGroup>>, req: Request)
     push(&group, &parts, body).await
 }
 
-/// Reads at most `limit` bytes: a body declared larger is refused unread, a streamed one is cut off at the cap.
-async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, Reject>
+/// Reads the body within the limits: a body declared larger than the cap is refused unread (413), a streamed one is
+/// cut off at the cap, one that takes longer than the body timeout is cut off (408), and when too many bodies are
+/// being read already the push is refused at once (503).
+async fn read_body<B>(headers: &HeaderMap, body: B, shared: &Shared) -> Result<Bytes, Reject>
 where
     B: HttpBody<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let limits = &shared.limits;
     let too_large = || Reject { status: StatusCode::PAYLOAD_TOO_LARGE, reason: "body over the size limit".into() };
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared.is_some_and(|n| n > limits.body as u64) {
         return Err(too_large());
     }
-    let collected = http_body_util::Limited::new(body, limit).collect().await;
+    let Ok(_reading) = shared.body_reads.try_acquire() else {
+        return Err(Reject { status: StatusCode::SERVICE_UNAVAILABLE, reason: "too many bodies being read".into() });
+    };
+    let collect = http_body_util::Limited::new(body, limits.body).collect();
+    let collected = tokio::time::timeout(limits.body_timeout, collect)
+        .await
+        .map_err(|_| Reject { status: StatusCode::REQUEST_TIMEOUT, reason: "body not received in time".into() })?;
     collected.map(|c| c.to_bytes()).map_err(|e| {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
         while let Some(err) = source {
@@ -159,27 +228,6 @@ where
         }
         Reject::bad_request("could not read the request body")
     })
-}
-
-async fn classic_push(
-    group: &PathGroup,
-    q: &SignedQuery<'_>,
-    body: Bytes,
-    received_at: Instant,
-) -> Result<Response, Response> {
-    let s = classic::signed_parts(q, group.shared.timestamp_window, group.shared.clock)
-        .map_err(IntoResponse::into_response)?;
-    let account = classic::account_for(&group.accounts, &s).map_err(IntoResponse::into_response)?;
-    let (inbound, format) = classic::open_push(account, q, &s, &body).map_err(IntoResponse::into_response)?;
-    if account.original_id.as_deref().is_some_and(|id| id != inbound.to_user) {
-        return Err(Reject::bad_request("ToUserName is not this account's original id").into_response());
-    }
-    let ctx = Context::new(inbound, account.clone())
-        .with_format(format)
-        .encrypted(q.is_encrypted())
-        .arrived_at(received_at)
-        .with_extensions(group.shared.extensions.clone());
-    Ok(finish(&Arc::new(ctx), &group.shared, s.timestamp, s.nonce).await)
 }
 
 async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &str) -> Response {

@@ -1,4 +1,5 @@
-//! Refusals: a 4xx status with a short reason, logged once, never a panic.
+//! Refusals: a 4xx (or 503) status with a short reason, logged without flooding the log, never a panic. A refused
+//! connection is not kept alive: a client refused for what it sent gets no second chance on it.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -6,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 /// A refused request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Reject {
-    /// 400, 401 or 413.
+    /// 400, 401, 408, 413 or 503.
     pub(crate) status: StatusCode,
     /// A short reason, sent as the body.
     pub(crate) reason: String,
@@ -35,7 +36,8 @@ impl From<wxgate_proto::ProtoError> for Reject {
 
 impl IntoResponse for Reject {
     fn into_response(self) -> Response {
-        tracing::warn!(status = self.status.as_u16(), reason = %self.reason, "push refused");
-        (self.status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], self.reason).into_response()
+        super::quiet::refused(self.status.as_u16(), &self.reason);
+        let headers = [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CONNECTION, "close")];
+        (self.status, headers, self.reason).into_response()
     }
 }

@@ -133,17 +133,25 @@ impl TestServer {
         (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
+    /// A freshly signed query (new nonce each call, as WeChat signs each push).
     pub fn signed_query(&self) -> String {
         let ts = now().to_string();
-        format!("signature={}&timestamp={ts}&nonce=42", url_signature(TOKEN, &ts, "42"))
+        let nonce = fresh_nonce();
+        format!("signature={}&timestamp={ts}&nonce={nonce}", url_signature(TOKEN, &ts, &nonce))
     }
+}
+
+/// A nonce not used before in this process: WeChat signs every push with its own.
+pub fn fresh_nonce() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_320_562_132);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string()
 }
 
 /// A classic push as WeChat sends it: the signed path and query, the body (sealed in compatible and safe mode),
 /// and the timestamp and nonce it was signed with.
 pub fn signed_push(path: &str, token: &str, inner: &str, mode: Mode, ts: i64) -> (String, String, String, String) {
     let timestamp = ts.to_string();
-    let nonce = "1320562132".to_owned();
+    let nonce = fresh_nonce();
     let sig = url_signature(token, &timestamp, &nonce);
     let mut query = format!("signature={sig}&timestamp={timestamp}&nonce={nonce}&openid={USER}");
     let body = match mode {

@@ -21,6 +21,11 @@ pub fn free_port() -> u16 {
 pub struct Server(Child);
 
 impl Server {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
     /// `kill -9` and reap.
     pub fn kill(&mut self) {
         self.0.kill().unwrap();
@@ -37,11 +42,25 @@ impl Drop for Server {
 
 /// Starts `wxgate serve --config <config>`, its log beside the config (`<config>.log`).
 pub fn serve(config: &std::path::Path) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wxgate"));
+    command.args(["serve", "--config"]).arg(config);
+    spawn(command, config)
+}
+
+/// Like [`serve`], with the process's open-file limit (soft and hard) set to `files` (`ulimit -n`).
+pub fn serve_with_open_files(config: &std::path::Path, files: u32) -> Server {
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", &format!("ulimit -n {files} && exec \"$0\" serve --config \"$1\"")])
+        .arg(env!("CARGO_BIN_EXE_wxgate"))
+        .arg(config);
+    spawn(command, config)
+}
+
+fn spawn(mut command: Command, config: &std::path::Path) -> Server {
     let log =
         std::fs::OpenOptions::new().create(true).append(true).open(config.with_extension("log")).expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_wxgate"))
-        .args(["serve", "--config"])
-        .arg(config)
+    let child = command
         .env("RUST_LOG", "info")
         .env_remove("RUST_BACKTRACE")
         .stdout(Stdio::null())

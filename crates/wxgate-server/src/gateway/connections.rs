@@ -1,0 +1,133 @@
+//! The connections served at once: at most a cap, and when it is reached a new connection takes the place of
+//! the one that has waited longest without sending a request.
+//!
+//! A connection that is between requests — just opened, or kept alive after an answer — costs a file descriptor
+//! and a little memory and does nothing for anyone. Refusing new connections once the cap is reached would let a
+//! client holding idle ones shut everybody else out until their header timeout ends; closing the longest-idle
+//! one instead keeps the server answering: to crowd a request out, a flood must close it in the moment between
+//! its connection and its request head. Only when every connection is in the middle of a request is a new one
+//! refused (closed at once, so the accept loop never waits).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+
+/// The connections being served, and which of them are idle.
+#[derive(Debug)]
+pub(super) struct Connections {
+    cap: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Connections admitted and not yet ended.
+    open: usize,
+    /// The next idle number: the smallest idle number has been idle longest.
+    next: u64,
+    /// The idle connections by idle number, each with its way to be closed.
+    idle: BTreeMap<u64, Arc<Notify>>,
+}
+
+/// One admitted connection: tell it when a request starts and ends; dropping it frees its place.
+#[derive(Debug)]
+pub(super) struct Slot {
+    connections: Arc<Connections>,
+    /// Its idle number while idle.
+    idle_since: AtomicU64,
+    /// Notified when it must close to make room.
+    close: Arc<Notify>,
+}
+
+impl Connections {
+    /// Serves at most `cap` connections at once.
+    pub(super) fn new(cap: usize) -> Arc<Self> {
+        Arc::new(Connections { cap, state: Mutex::new(State::default()) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Admits a new connection (idle until its first request), making room by closing the connection idle
+    /// longest if the cap is reached; `None` when every connection is busy with a request.
+    pub(super) fn admit(self: &Arc<Self>) -> Option<Slot> {
+        let mut s = self.lock();
+        if s.open >= self.cap {
+            // The one closed still counts until its task ends, a moment later.
+            let (_, longest_idle) = s.idle.pop_first()?;
+            longest_idle.notify_one();
+        }
+        s.open += 1;
+        let close = Arc::new(Notify::new());
+        let idle_since = s.next;
+        s.next += 1;
+        s.idle.insert(idle_since, close.clone());
+        Some(Slot { connections: self.clone(), idle_since: AtomicU64::new(idle_since), close })
+    }
+
+    /// Connections admitted and not yet ended.
+    #[cfg(test)]
+    fn open(&self) -> usize {
+        self.lock().open
+    }
+}
+
+impl Slot {
+    /// A request head has arrived: no longer a candidate for closing.
+    pub(super) fn busy(&self) {
+        let mut s = self.connections.lock();
+        s.idle.remove(&self.idle_since.load(Ordering::Relaxed));
+    }
+
+    /// The request is answered: idle again, newest of the idle.
+    pub(super) fn idle(&self) {
+        let mut s = self.connections.lock();
+        let idle_since = s.next;
+        s.next += 1;
+        self.idle_since.store(idle_since, Ordering::Relaxed);
+        s.idle.insert(idle_since, self.close.clone());
+    }
+
+    /// Resolves when the connection must close to make room for a new one.
+    pub(super) async fn closing(&self) {
+        self.close.notified().await;
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut s = self.connections.lock();
+        s.idle.remove(&self.idle_since.load(Ordering::Relaxed));
+        s.open -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_longest_idle_connection_makes_room_and_busy_ones_are_kept() {
+        let conns = Connections::new(2);
+        let a = conns.admit().expect("room");
+        let b = conns.admit().expect("room");
+        a.busy();
+        a.idle(); // a answered a request: now idle more recently than b
+        // Full: the third takes b's place (idle longest); b is told to close.
+        let c = conns.admit().expect("b makes room");
+        tokio::time::timeout(std::time::Duration::from_secs(1), b.closing()).await.expect("b is closed");
+        drop(b);
+        assert_eq!(conns.open(), 2);
+        // Both busy: nobody to close, so a fourth is refused.
+        a.busy();
+        c.busy();
+        assert!(conns.admit().is_none());
+        c.idle();
+        let d = conns.admit().expect("c makes room");
+        drop((a, c, d));
+        assert_eq!(conns.open(), 0);
+    }
+}
