@@ -77,6 +77,16 @@ fn mistakes_name_the_key_and_the_fix() {
     assert!(e.contains("WXGATE_SERVER__BODY_LIMIT") && e.contains("integer"), "{e}");
     let e = err("[[accounts]]\ntoken = \"t\"\n[[accounts]]\ntoken = \"t\"\n", &[]);
     assert!(e.contains("accounts[1].path"), "{e}");
+    for (key, value, fix) in [
+        ("body_limit", "10", "1024"),
+        ("body_timeout_ms", "5", "100 to 600000"),
+        ("header_timeout_ms", "0", "100 to 600000"),
+        ("max_connections", "2", "16"),
+        ("max_body_reads", "0", "at least 1"),
+    ] {
+        let e = err(&format!("[server]\n{key} = {value}\n[[accounts]]\ntoken = \"t\"\n"), &[]);
+        assert!(e.contains(&format!("server.{key}")) && e.contains(fix), "{e}");
+    }
     assert!(matches!(config::load(Some(std::path::Path::new("/nonexistent.toml"))), Err(ConfigError::Io { .. })));
 }
 

@@ -31,11 +31,18 @@ pub(crate) struct Windows {
     shared: Option<Arc<dyn WindowStore>>,
 }
 
-/// The windows kept in memory, by account and openid, and how many.
-#[derive(Debug, Default)]
+/// The windows kept in memory, by account and openid, how many, and how many at most.
+#[derive(Debug)]
 struct Users {
     by_account: HashMap<String, HashMap<String, Window>>,
     count: usize,
+    cap: usize,
+}
+
+impl Default for Users {
+    fn default() -> Self {
+        Users { by_account: HashMap::new(), count: 0, cap: MAX_WINDOWS }
+    }
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -76,7 +83,7 @@ impl Windows {
             *w = window;
             return;
         }
-        if map.count >= MAX_WINDOWS {
+        if map.count >= map.cap {
             map.evict(now);
         }
         map.by_account.entry(account.to_owned()).or_default().insert(openid.to_owned(), window);
@@ -159,7 +166,7 @@ impl Users {
     /// Makes room: the closed windows go, and if that is not enough, the sixteenth closing soonest.
     fn evict(&mut self, now: i64) {
         self.retain(|w| w.until > now);
-        if self.count < MAX_WINDOWS {
+        if self.count < self.cap {
             return;
         }
         let mut untils: Vec<i64> = self.by_account.values().flat_map(|u| u.values().map(|w| w.until)).collect();
@@ -167,5 +174,38 @@ impl Users {
         let (_, threshold, _) = untils.select_nth_unstable(cut);
         let threshold = *threshold;
         self.retain(|w| w.until > threshold);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_from(openid: &str) -> Inbound {
+        let xml = format!(
+            "<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>1</CreateTime>\
+             <MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>"
+        );
+        Inbound::from_xml(xml.as_bytes()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn closed_windows_are_forgotten_and_the_count_is_capped() {
+        let windows = Windows::default();
+        windows.map.lock().unwrap().cap = 64;
+        let kind = AccountKind::OfficialAccount;
+        // Each user writes a minute after the one before: all windows stay open, the earliest close first.
+        const MINUTE: i64 = 60_000;
+        for i in 0..200i64 {
+            windows.record("a", kind, &text_from(&format!("o{i}")), i * MINUTE).await;
+            assert!(windows.map.lock().unwrap().count <= 64);
+        }
+        let newest = 199 * MINUTE;
+        assert!(windows.get("a", "o199").await.is_some(), "the newest is kept");
+        assert!(windows.get("a", "o0").await.is_none(), "the one closing soonest went first");
+        // Two days after the last message every window is closed, and pruning forgets them all.
+        windows.prune(newest + 48 * HOUR_MS);
+        let users = windows.map.lock().unwrap();
+        assert_eq!((users.count, users.by_account.len()), (0, 0));
     }
 }
