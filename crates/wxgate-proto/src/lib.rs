@@ -10,6 +10,7 @@
 //! * [`crypto`]: URL `signature`, `msg_signature`, the AES-256-CBC frame with 32-byte PKCS#7 padding, and the
 //!   encrypted envelopes in both directions.
 //! * [`format`](mod@format): telling XML from JSON by the body, never by `Content-Type`.
+//! * [`query`]: the signed query of a push or a URL verification.
 
 pub mod crypto;
 pub mod errcode;
@@ -18,6 +19,7 @@ pub mod format;
 pub mod inbound;
 pub mod kf;
 pub mod kf_reply;
+pub mod query;
 pub mod reply;
 pub mod text;
 pub mod tree;

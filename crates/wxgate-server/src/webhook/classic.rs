@@ -7,10 +7,10 @@ use bytes::Bytes;
 use wxgate_proto::crypto::EncryptedEnvelope;
 use wxgate_proto::{Format, Inbound, tree};
 
-use super::query::SignedQuery;
 use super::reject::Reject;
 use crate::account::{Account, DeliveryMode, EncryptionMode};
 use crate::clock::Clock;
+use wxgate_proto::query::SignedQuery;
 
 /// The signed parts of a query, all present.
 pub(crate) struct Signed<'a> {

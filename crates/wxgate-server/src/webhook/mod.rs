@@ -7,7 +7,6 @@
 
 mod classic;
 mod cloud;
-mod query;
 mod quiet;
 mod reject;
 mod replay;
@@ -27,10 +26,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 
-use query::SignedQuery;
 pub(crate) use quiet::{flush as flush_quiet_log, quiet_warn};
 use reject::Reject;
 pub(crate) use replay::Replays;
+use wxgate_proto::query::SignedQuery;
 
 use crate::account::{Account, DeliveryMode};
 use crate::clock::Clock;

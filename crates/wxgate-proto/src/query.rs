@@ -1,32 +1,32 @@
-//! The query string WeChat signs, parsed straight from the URI without a serde detour
-//! and borrowed from it (this is on the hot path of every push): a value is copied only when it is
-//! percent-encoded.
+//! The query string of a classic push or URL verification — the part WeChat signs — parsed straight from the
+//! URI without a serde detour and borrowed from it (this is on the hot path of every push): a value is copied
+//! only when it is percent-encoded.
 
 use std::borrow::Cow;
 
 /// Query of a URL verification GET or a push POST; every field optional so a missing one gets a clear 401.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct SignedQuery<'a> {
+pub struct SignedQuery<'a> {
     /// `signature`: sha1 of token, timestamp, nonce.
-    pub(crate) signature: Option<Cow<'a, str>>,
+    pub signature: Option<Cow<'a, str>>,
     /// `timestamp`, seconds.
-    pub(crate) timestamp: Option<Cow<'a, str>>,
+    pub timestamp: Option<Cow<'a, str>>,
     /// `nonce`.
-    pub(crate) nonce: Option<Cow<'a, str>>,
+    pub nonce: Option<Cow<'a, str>>,
     /// `echostr`, on verification only.
-    pub(crate) echostr: Option<Cow<'a, str>>,
+    pub echostr: Option<Cow<'a, str>>,
     /// `openid` of the sender, on user pushes.
-    pub(crate) openid: Option<Cow<'a, str>>,
+    pub openid: Option<Cow<'a, str>>,
     /// `encrypt_type=aes` in compatible and safe modes.
-    pub(crate) encrypt_type: Option<Cow<'a, str>>,
+    pub encrypt_type: Option<Cow<'a, str>>,
     /// `msg_signature`, with `encrypt_type=aes`.
-    pub(crate) msg_signature: Option<Cow<'a, str>>,
+    pub msg_signature: Option<Cow<'a, str>>,
 }
 
 impl<'a> SignedQuery<'a> {
     /// Parses an `application/x-www-form-urlencoded` query; unknown parameters are ignored, the first of a
     /// repeated one wins.
-    pub(crate) fn parse(query: Option<&'a str>) -> SignedQuery<'a> {
+    pub fn parse(query: Option<&'a str>) -> SignedQuery<'a> {
         let mut q = SignedQuery::default();
         let Some(query) = query else { return q };
         for pair in query.split('&') {
@@ -49,7 +49,7 @@ impl<'a> SignedQuery<'a> {
     }
 
     /// True when the body is encrypted.
-    pub(crate) fn is_encrypted(&self) -> bool {
+    pub fn is_encrypted(&self) -> bool {
         self.encrypt_type.as_deref() == Some("aes")
     }
 }
