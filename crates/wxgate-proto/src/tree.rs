@@ -128,9 +128,13 @@ impl Fields {
         self.entries.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
-    /// The text of the first field of that name, if it is a leaf.
+    /// The text of the first field of that name, if it is a leaf; of a list (a JSON array), its first item's.
+    /// So a field that repeats in XML (the first wins) and the array JSON makes of it read alike.
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.get(name).and_then(Value::as_text)
+        match self.get(name)? {
+            Value::List(items) => items.first().and_then(Value::as_text),
+            value => value.as_text(),
+        }
     }
 
     /// The text of the field, `None` when absent or empty.

@@ -158,13 +158,27 @@ fn write_fields(out: &mut XmlOut, fields: &Fields) {
     }
 }
 
-/// True when `name` can be written as an element name: a letter, `_` or `:` first, then letters, digits, `_`, `-`,
-/// `.` or `:`. Every WeChat field name qualifies; a JSON key that does not (`"a b"`, `"x><y"`, `""`) cannot be
-/// written as XML without breaking or injecting markup, so [`fields_to_xml`] leaves that field out.
+/// True when `name` can be written as an element name: an XML 1.0 name (the `NameStartChar` and `NameChar`
+/// ranges of the XML 1.0 specification) without `:`, which a namespace-aware parser would read as an unbound
+/// prefix. Every WeChat field name qualifies; a JSON key that does not (`"a b"`, `"x><y"`, `"a:b"`, `"1st"`, `""`)
+/// cannot be written as XML without breaking or injecting markup, so [`fields_to_xml`] leaves that field out.
 pub fn is_xml_name(name: &str) -> bool {
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':');
-    first_ok && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+    chars.next().is_some_and(is_name_start) && chars.all(|c| is_name_start(c) || is_name_char(c))
+}
+
+/// `NameStartChar` of XML 1.0 (fifth edition), without `:`.
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// The characters `NameChar` adds to `NameStartChar`.
+fn is_name_char(c: char) -> bool {
+    matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 fn write_value(out: &mut XmlOut, name: &str, value: &Value) {
@@ -343,11 +357,11 @@ mod tests {
             .with_text("a b", "v")
             .with_text("", "v")
             .with_text("1st", "v")
-            .with_map("Info", Fields::new().with_text("it's", "v").with_text("ns:ok", "1").with_text("名字", "2"));
+            .with_map("Info", Fields::new().with_text("it's", "v").with_text("ns:no", "1").with_text("名字", "2"));
         let xml = fields_to_xml(&f);
         assert_eq!(
             xml,
-            "<xml><Content><![CDATA[real]]></Content><Info><ns:ok><![CDATA[1]]></ns:ok><名字><![CDATA[2]]></名字></Info></xml>"
+            "<xml><Content><![CDATA[real]]></Content><Info><名字><![CDATA[2]]></名字></Info></xml>"
         );
         let back = tree::from_xml(xml.as_bytes()).unwrap();
         assert_eq!(back.text("Content"), Some("real"));

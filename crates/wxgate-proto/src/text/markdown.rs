@@ -7,7 +7,8 @@
 //! * lists: `• item` (ordered: `1. item`), nested lists indented by two spaces; task items `☐` / `☑`;
 //! * links: `text (url)`, or just the URL when the text is the URL; images: their alt text;
 //! * code blocks: verbatim; block quotes: lines prefixed `> `; rules: `———`;
-//! * tables: cells joined by ` | `, one row per line; inline HTML passes through (WeChat renders `<a href>`).
+//! * tables: cells joined by ` | `, one row per line; inline HTML passes through (WeChat renders `<a href>`);
+//! * characters XML 1.0 forbids, which a character reference such as `&#4;` can bring in, are left out.
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
@@ -18,7 +19,11 @@ pub fn markdown_to_text(markdown: &str) -> String {
     for event in Parser::new_ext(markdown, opts) {
         r.event(event);
     }
-    r.finish()
+    let text = r.finish();
+    match crate::write::xml_clean(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(clean) => clean.trim_end().to_owned(),
+    }
 }
 
 #[derive(Default)]
