@@ -470,7 +470,17 @@ impl Frame {
         } else {
             String::new()
         };
-        (self.name, Value::Text(text))
+        (self.name, Value::Text(clean(text)))
+    }
+}
+
+/// `text` without the characters XML 1.0 forbids (a push may carry them raw in CDATA or as JSON escapes). The
+/// tree never holds them, so what a push means is decided on the text every writer will write: a push read back
+/// from its stored form is the push that was accepted.
+fn clean(text: String) -> String {
+    match crate::write::xml_clean(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(clean) => clean,
     }
 }
 
@@ -518,7 +528,7 @@ fn value_from_json(v: serde_json::Value) -> Value {
         serde_json::Value::Null => Value::Text(String::new()),
         serde_json::Value::Bool(b) => Value::Text(b.to_string()),
         serde_json::Value::Number(n) => Value::Text(n.to_string()),
-        serde_json::Value::String(s) => Value::Text(s),
+        serde_json::Value::String(s) => Value::Text(clean(s)),
         serde_json::Value::Array(items) => Value::List(items.into_iter().map(value_from_json).collect()),
         serde_json::Value::Object(obj) => Value::Map(fields_from_json(obj)),
     }

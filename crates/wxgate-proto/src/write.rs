@@ -359,10 +359,7 @@ mod tests {
             .with_text("1st", "v")
             .with_map("Info", Fields::new().with_text("it's", "v").with_text("ns:no", "1").with_text("名字", "2"));
         let xml = fields_to_xml(&f);
-        assert_eq!(
-            xml,
-            "<xml><Content><![CDATA[real]]></Content><Info><名字><![CDATA[2]]></名字></Info></xml>"
-        );
+        assert_eq!(xml, "<xml><Content><![CDATA[real]]></Content><Info><名字><![CDATA[2]]></名字></Info></xml>");
         let back = tree::from_xml(xml.as_bytes()).unwrap();
         assert_eq!(back.text("Content"), Some("real"));
         assert_eq!(back.len(), 2);

@@ -51,3 +51,26 @@ fn repeated_fields_read_alike_in_xml_and_json() {
     assert_eq!((again.to_user.as_str(), again.from_user.as_str()), ("gh_1", "o1"));
     assert_eq!(again.kind, inbound.kind);
 }
+
+/// `decode`: an event name with NULs inside (`LO\0…\0CATION`) was an unknown event; written to its stored form
+/// without the NULs it read back as a `LOCATION` event whose malformed `Precision` failed to decode. The field
+/// tree now drops those characters as it reads, so the push means the same before and after it is stored.
+#[test]
+fn forbidden_characters_are_dropped_before_a_push_is_understood() {
+    let body = format!(
+        "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName>\
+         <CreateTime>1700000230</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+         <Event><![CDATA[LO{}CATION]]></Event><Latitude>23.1</Latitude><Longitude>113.3</Longitude>\
+         <Precision>1z19.3</Precision></xml>",
+        "\0".repeat(60)
+    );
+    // Read as the event it spells once cleaned: a location report whose precision is malformed.
+    assert!(Inbound::from_xml(body.as_bytes()).is_err());
+    let fine = body.replace("1z19.3", "119.3");
+    let inbound = Inbound::from_xml(fine.as_bytes()).unwrap();
+    assert_eq!(Inbound::from_xml(inbound.to_xml().as_bytes()).unwrap().kind, inbound.kind);
+    let json = br#"{"ToUserName":"gh_1","FromUserName":"o\u0001\u0000","CreateTime":1,"MsgType":"text","Content":"a\u000bb","MsgId":1}"#;
+    let inbound = Inbound::from_json(json).unwrap();
+    assert_eq!(inbound.from_user, "o");
+    assert!(matches!(&inbound.kind, wxgate_proto::InboundKind::Text(t) if t.content == "ab"));
+}
