@@ -24,6 +24,7 @@ pub mod reply;
 pub mod text;
 pub mod tree;
 pub mod write;
+mod xml_chars;
 
 pub use error::ProtoError;
 pub use format::Format;

@@ -478,7 +478,7 @@ impl Frame {
 /// tree never holds them, so what a push means is decided on the text every writer will write: a push read back
 /// from its stored form is the push that was accepted.
 fn clean(text: String) -> String {
-    match crate::write::xml_clean(&text) {
+    match crate::xml_chars::xml_clean(&text) {
         std::borrow::Cow::Borrowed(_) => text,
         std::borrow::Cow::Owned(clean) => clean,
     }

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use crate::tree::{Fields, Value};
+pub use crate::xml_chars::{is_xml_char, xml_clean};
 
 /// Field names whose values WeChat writes as bare numbers (XML) and JSON numbers.
 pub const NUMERIC_FIELDS: &[&str] = &[
@@ -92,20 +93,6 @@ impl XmlOut {
         self.open(name);
         self.buf.push_str(&quick_xml::escape::escape(xml_clean(value).as_ref()));
         self.close(name);
-    }
-}
-
-/// True for a character XML 1.0 allows in a document.
-pub fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// `s` without the characters XML 1.0 does not allow; borrowed when it has none.
-pub fn xml_clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().all(is_xml_char) {
-        std::borrow::Cow::Borrowed(s)
-    } else {
-        std::borrow::Cow::Owned(s.chars().filter(|&c| is_xml_char(c)).collect())
     }
 }
 

@@ -20,7 +20,7 @@ pub fn markdown_to_text(markdown: &str) -> String {
         r.event(event);
     }
     let text = r.finish();
-    match crate::write::xml_clean(&text) {
+    match crate::xml_chars::xml_clean(&text) {
         std::borrow::Cow::Borrowed(_) => text,
         std::borrow::Cow::Owned(clean) => clean.trim_end().to_owned(),
     }
