@@ -128,6 +128,20 @@ def still_open(socks):
     return n
 
 
+def hold(srv, socks, first, then):
+    """Waits `first` s and reads RSS, waits `then` s more and counts the open sockets and RSS; closes all and
+    stops the server."""
+    time.sleep(first)
+    after = srv.rss_mib()
+    time.sleep(then)
+    open_after = still_open(socks)
+    settled = srv.rss_mib()
+    for s in socks:
+        s.close()
+    srv.stop()
+    return after, open_after, settled
+
+
 def probe_stalled(binary):
     srv = Server(binary)
     before = srv.rss_mib()
@@ -140,14 +154,7 @@ def probe_stalled(binary):
         except OSError:
             pass
         socks.append(s)
-    time.sleep(2)
-    after = srv.rss_mib()
-    time.sleep(13)
-    open_after = still_open(socks)
-    settled = srv.rss_mib()
-    for s in socks:
-        s.close()
-    srv.stop()
+    after, open_after, settled = hold(srv, socks, 2, 13)
     return before, after, f"{open_after}/100 connections still open after 15 s (RSS then {settled:.1f} MiB)"
 
 
@@ -180,14 +187,7 @@ def probe_keepalive(binary):
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: wxgate\r\n\r\n")
         s.recv(1024)
         socks.append(s)
-    time.sleep(1)
-    after = srv.rss_mib()
-    time.sleep(11)
-    open_after = still_open(socks)
-    settled = srv.rss_mib()
-    for s in socks:
-        s.close()
-    srv.stop()
+    after, open_after, settled = hold(srv, socks, 1, 11)
     return before, after, f"{open_after}/5000 still open after 12 s (RSS then {settled:.1f} MiB)"
 
 
