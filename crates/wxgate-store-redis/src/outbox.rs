@@ -184,6 +184,24 @@ impl OutboxStore for RedisStore {
         Ok(jobs?.into_iter().filter(|j| j.state == state).collect())
     }
 
+    async fn counts(&self) -> Result<wxgate_store::OutboxCounts, StoreError> {
+        let mut conn = self.conn();
+        let (awaiting, ready, sleeping, dead, oldest): (u64, u64, u64, u64, Vec<i64>) = redis::pipe()
+            .zcard(self.state_key("awaiting"))
+            .zcard(self.state_key("ready"))
+            .zcard(self.state_key("sleeping"))
+            .zcard(self.state_key("dead"))
+            .zrange(self.state_key("ready"), 0, 0)
+            .query_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        let oldest_ready_accepted_at = match oldest.first() {
+            Some(&id) => conn.hget(self.job_key(id), "accepted_at").await.map_err(backend)?,
+            None => None,
+        };
+        Ok(wxgate_store::OutboxCounts { awaiting, ready, sleeping, dead, oldest_ready_accepted_at })
+    }
+
     async fn revive(&self, id: i64) -> Result<bool, StoreError> {
         let id = id.to_string();
         Ok(self.outbox_script::<i64>(&self.scripts.revive, &[id.as_bytes()]).await? == 1)

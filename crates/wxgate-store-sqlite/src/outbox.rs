@@ -268,6 +268,36 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
+    async fn counts(&self) -> Result<wxgate_store::OutboxCounts, StoreError> {
+        self.run(|c| {
+            let mut counts = wxgate_store::OutboxCounts::default();
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT state, COUNT(*), MIN(accepted_at) FROM outbox
+                     WHERE state IN ('awaiting', 'ready', 'sleeping', 'woken', 'dead') GROUP BY state",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?)))
+                .map_err(backend)?;
+            for row in rows {
+                let (state, n, oldest) = row.map_err(backend)?;
+                let n = n as u64;
+                match state.as_str() {
+                    "awaiting" => counts.awaiting += n,
+                    "ready" => {
+                        counts.ready += n;
+                        counts.oldest_ready_accepted_at = oldest;
+                    }
+                    "sleeping" | "woken" => counts.sleeping += n,
+                    _ => counts.dead += n,
+                }
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
     async fn revive(&self, id: i64) -> Result<bool, StoreError> {
         self.run(move |c| {
             c.execute("UPDATE outbox SET state = 'ready', not_before = 0 WHERE id = ?1 AND state = 'dead'", [id])

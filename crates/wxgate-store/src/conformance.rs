@@ -80,6 +80,9 @@ pub async fn outbox(store: &dyn OutboxStore) {
     let b1 = store.accept(job("k3", "bob")).await.unwrap();
     assert!(a1 < a2, "ids increase in acceptance order");
     assert_eq!(store.list(JobState::Awaiting, 10).await.unwrap().len(), 3);
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.awaiting, counts.ready, counts.sleeping, counts.dead), (3, 0, 0, 0), "{counts:?}");
+    assert_eq!(counts.oldest_ready_accepted_at, None);
     assert_eq!(store.list(JobState::Awaiting, 10).await.unwrap()[0].push, b"<xml>k1</xml>", "the push is kept");
 
     // More follows a job when the same user has a later unfinished one.
@@ -90,6 +93,9 @@ pub async fn outbox(store: &dyn OutboxStore) {
     // Alice's second answer is ready first, but her first is still awaited: nothing of hers may go out.
     store.set_answer(a2, Some("\"second\"".into())).await.unwrap();
     store.set_answer(b1, Some("\"bob\"".into())).await.unwrap();
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.awaiting, counts.ready), (1, 2), "{counts:?}");
+    assert!(counts.oldest_ready_accepted_at.is_some());
     let claimed = store.claim("w1", 10_000, 1_000, 10).await.unwrap();
     assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b1], "per-user order holds");
     assert_eq!(claimed[0].answer.as_deref(), Some("\"bob\""));
@@ -134,6 +140,8 @@ pub async fn outbox(store: &dyn OutboxStore) {
     let dead = store.list(JobState::Dead, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].last_error.as_deref(), Some("45015 window closed"));
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.sleeping, counts.dead), (0, 1), "{counts:?}");
     assert!(store.revive(a2).await.unwrap());
     assert!(!store.revive(a2).await.unwrap(), "only dead jobs are revived");
     assert_eq!(store.list(JobState::Ready, 10).await.unwrap().len(), 2);

@@ -24,7 +24,7 @@ pub use attempts::AttemptCounter;
 pub use conversation::{ConversationStore, Turn};
 pub use error::StoreError;
 pub use media::{CachedMedia, MediaCache, MediaKey};
-pub use outbox::{Job, JobState, Lease, NewJob, OutboxStore};
+pub use outbox::{Job, JobState, Lease, NewJob, OutboxCounts, OutboxStore};
 pub use replay::ReplayGuard;
 pub use token::{StoredToken, TokenStore};
 pub use window::{StoredWindow, WindowStore};

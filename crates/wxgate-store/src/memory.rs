@@ -270,6 +270,26 @@ impl OutboxStore for MemoryStore {
         }))
     }
 
+    async fn counts(&self) -> Result<crate::OutboxCounts, StoreError> {
+        Ok(self.with(|s| {
+            let mut c = crate::OutboxCounts::default();
+            for job in s.jobs.values().map(|r| &r.job) {
+                match job.state {
+                    JobState::Awaiting => c.awaiting += 1,
+                    JobState::Ready => {
+                        c.ready += 1;
+                        c.oldest_ready_accepted_at =
+                            Some(c.oldest_ready_accepted_at.map_or(job.accepted_at, |t| t.min(job.accepted_at)));
+                    }
+                    JobState::Sleeping => c.sleeping += 1,
+                    JobState::Dead => c.dead += 1,
+                    JobState::Done => {}
+                }
+            }
+            c
+        }))
+    }
+
     async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError> {
         Ok(self.with(|s| s.jobs.values().filter(|r| r.job.state == state).take(limit).map(|r| r.job.clone()).collect()))
     }

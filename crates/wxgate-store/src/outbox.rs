@@ -167,6 +167,24 @@ pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     async fn revive(&self, id: i64) -> Result<bool, StoreError>;
     /// Deletes a job (operator drop). Returns false if there was none.
     async fn remove(&self, id: i64) -> Result<bool, StoreError>;
+    /// How many jobs wait in each state, and when the oldest Ready one was accepted (for metrics: one cheap
+    /// query, never a scan of the jobs' bodies).
+    async fn counts(&self) -> Result<OutboxCounts, StoreError>;
+}
+
+/// Jobs by state ([`OutboxStore::counts`]); Done jobs are not counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Accepted, answer still being worked out.
+    pub awaiting: u64,
+    /// Answer known, waiting to be sent (including back-off).
+    pub ready: u64,
+    /// Waiting for the user's next message.
+    pub sleeping: u64,
+    /// Given up.
+    pub dead: u64,
+    /// Unix ms at which the oldest Ready job was accepted.
+    pub oldest_ready_accepted_at: Option<i64>,
 }
 
 /// The adoption rule shared by every backend: may `owner` adopt an Awaiting job leased as `lease` (owner, until)?
