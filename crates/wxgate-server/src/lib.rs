@@ -17,7 +17,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The modules form one-way layers, from the bottom: [`clock`], `matcher` → `rules`, [`account`] → `answer`,
+//! The modules form one-way layers, from the bottom: [`clock`], `metrics`, `matcher` → `rules`, [`account`] → `answer`,
 //! `context` → `ports` → [`router`], `llm`, `work` → `deadline`, `outbox`, `platform` → `webhook`, [`config`] →
 //! `gateway`. No module imports one above it (`docs/architecture.md` walks one push through them).
 
@@ -30,6 +30,7 @@ mod deadline;
 mod gateway;
 mod llm;
 mod matcher;
+mod metrics;
 mod outbox;
 mod platform;
 mod ports;

@@ -23,6 +23,8 @@ pub struct Limits {
     pub connections: usize,
     /// Bodies being read at once.
     pub body_reads: usize,
+    /// How long the process drains after a shutdown signal.
+    pub drain: Duration,
 }
 
 impl Default for Limits {
@@ -49,6 +51,13 @@ pub(crate) fn resolve(s: &ServerConfig) -> Result<Limits, ConfigError> {
     if s.max_connections < 16 {
         return Err(invalid("server.max_connections", "under 16", "use at least 16 (default 4096)"));
     }
+    if s.drain_ms > 600_000 {
+        return Err(invalid(
+            "server.drain_ms",
+            format!("{} is out of range", s.drain_ms),
+            "use 0 to 600000 milliseconds (default 10000), below the orchestrator's grace period",
+        ));
+    }
     if s.max_body_reads == 0 {
         return Err(invalid("server.max_body_reads", "0", "use at least 1 (default 256)"));
     }
@@ -58,5 +67,6 @@ pub(crate) fn resolve(s: &ServerConfig) -> Result<Limits, ConfigError> {
         header_timeout: Duration::from_millis(s.header_timeout_ms),
         connections: s.max_connections,
         body_reads: s.max_body_reads,
+        drain: Duration::from_millis(s.drain_ms),
     })
 }

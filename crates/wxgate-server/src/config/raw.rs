@@ -118,6 +118,12 @@ pub struct ServerConfig {
     /// This replica's name, stable across its restarts (a restarted replica takes back its unfinished work at
     /// once). Default: the host name and the listen address (`WXGATE_INSTANCE`).
     pub instance: String,
+    /// After SIGTERM or Ctrl-C, how long in-flight pushes, running handlers and the send in progress may take
+    /// before the process exits, in milliseconds. Default 10000.
+    pub drain_ms: u64,
+    /// A second address serving only `/metrics`, `/healthz` and `/readyz` (to keep metrics off the public port).
+    /// Default empty: they are served on `listen` too.
+    pub metrics_listen: String,
 }
 
 impl Default for ServerConfig {
@@ -131,6 +137,8 @@ impl Default for ServerConfig {
             max_body_reads: 256,
             timestamp_window_secs: 300,
             instance: String::new(),
+            drain_ms: 10_000,
+            metrics_listen: String::new(),
         }
     }
 }

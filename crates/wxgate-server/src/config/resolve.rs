@@ -24,6 +24,8 @@ pub struct Config {
     pub(crate) listen: SocketAddr,
     /// What one client may cost (`[server]` limits).
     pub(crate) limits: super::Limits,
+    /// Where `/metrics` (and the probes) are served besides `listen`.
+    pub(crate) metrics_listen: Option<SocketAddr>,
     /// Allowed clock difference for push timestamps; `None` = not checked.
     pub(crate) timestamp_window: Option<Duration>,
     /// The accounts.
@@ -44,6 +46,11 @@ impl Config {
     /// The address to listen on (`server.listen`).
     pub fn listen(&self) -> SocketAddr {
         self.listen
+    }
+
+    /// The second address of `/metrics`, `/healthz` and `/readyz` (`server.metrics_listen`), if any.
+    pub fn metrics_listen(&self) -> Option<SocketAddr> {
+        self.metrics_listen
     }
 
     /// The accounts, in config order.
@@ -109,6 +116,16 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         invalid("server.listen", format!("{:?} is not an address", raw.server.listen), "use host:port, e.g. 0.0.0.0:80")
     })?;
     let limits = super::limits::resolve(&raw.server)?;
+    let metrics_listen = match raw.server.metrics_listen.as_str() {
+        "" => None,
+        addr => Some(addr.parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                "server.metrics_listen",
+                format!("{addr:?} is not an address"),
+                "use host:port, e.g. 0.0.0.0:9090, or leave it empty to serve /metrics on server.listen",
+            )
+        })?),
+    };
     if raw.accounts.is_empty() {
         return Err(invalid(
             "accounts",
@@ -256,6 +273,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         work_lease: Duration::from_millis(raw.store.work_lease_ms),
         listen,
         limits,
+        metrics_listen,
         timestamp_window: (raw.server.timestamp_window_secs > 0)
             .then(|| Duration::from_secs(raw.server.timestamp_window_secs)),
         accounts,

@@ -18,6 +18,7 @@
 mod attempts;
 mod early;
 mod parking;
+mod running;
 mod table;
 mod typing;
 
@@ -29,6 +30,7 @@ use wxgate_store::AttemptCounter;
 
 pub(crate) use attempts::{ENTRY_TTL, SHARED_STATE_WAIT};
 pub(crate) use parking::ParkingLot;
+pub(crate) use running::Running;
 pub(crate) use table::InFlightTable;
 
 use self::early::Early;
@@ -36,6 +38,7 @@ use self::table::{Arrival, Delivery, Entry};
 use crate::account::dedup_key;
 use crate::answer::{self, Outcome};
 use crate::context::Context;
+use crate::metrics::{self, Metrics};
 use crate::ports::{Accepted, CustomerService, LateDelivery, MediaUploader};
 use crate::router::Router;
 use crate::work::{self, Work};
@@ -55,6 +58,8 @@ pub(crate) struct Services<'a> {
     pub(crate) media: &'a Arc<dyn MediaUploader>,
     /// Attempt numbers shared with other replicas, when several serve the account.
     pub(crate) attempts: Option<&'a Arc<dyn AttemptCounter>>,
+    /// Work running, and whether the process drains.
+    pub(crate) running: &'a Arc<Running>,
 }
 
 /// Answers one attempt: `Some(reply)` to reply passively, `None` for `success`.
@@ -74,6 +79,7 @@ pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option
     };
     let key = dedup_key(&account.name, &ctx.inbound, account.dedup);
     let arrival = arrive(key.as_deref(), table);
+    count_arrival(&account.name, &arrival);
     if kind.is_mini_program() {
         return actively(ctx, &arrival, rule, services).await;
     }
@@ -98,17 +104,28 @@ pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option
     // Counted now, read only if the answer is not ready within the budget: a passive answer never waits for it.
     let counting = attempts::count_shared(key, services.attempts);
     let deadline = ctx.received_at + account.deadline.budget;
-    match tokio::time::timeout_at(deadline, entry.wait_passive()).await {
-        Ok(Some(outcome)) => return passive_or_late(ctx, entry, late, outcome).await,
-        Ok(None) => return None, // the answer is going out in parts
-        Err(_) => {}
+    // A draining process answers now: the retry it would wait for may never reach it.
+    let draining = services.running.draining();
+    tokio::pin!(draining);
+    tokio::select! {
+        waited = tokio::time::timeout_at(deadline, entry.wait_passive()) => match waited {
+            Ok(Some(outcome)) => return passive_or_late(ctx, entry, late, outcome).await,
+            Ok(None) => return None, // the answer is going out in parts
+            Err(_) => {}
+        },
+        () = &mut draining => {}
     }
     let attempt = counting.attempt(&account.name, arrival.attempt).await;
-    if attempt < account.deadline.attempts {
+    if attempt < account.deadline.attempts && !services.running.is_draining() {
         // Not the last attempt: stay silent so WeChat retries; answer if the result turns up meanwhile.
         tracing::debug!(account = %account.name, attempt, "holding the attempt for a retry");
-        let outcome = tokio::time::timeout(account.deadline.hold, entry.wait_passive()).await.ok().flatten().flatten();
-        return passive_or_late(ctx, entry, late, outcome).await;
+        let held = tokio::select! {
+            held = tokio::time::timeout(account.deadline.hold, entry.wait_passive()) => Some(held.ok().flatten().flatten()),
+            () = &mut draining => None,
+        };
+        if let Some(outcome) = held {
+            return passive_or_late(ctx, entry, late, outcome).await;
+        }
     }
     match late.accept(ctx).await {
         Ok(Accepted { ticket, placeholder }) => match entry.hand_off(ticket) {
@@ -194,6 +211,15 @@ async fn passive_or_late(
     }
 }
 
+/// Counts the attempt this arrival is (as far as this process saw) and whether it joined running work.
+fn count_arrival(account: &str, arrival: &Arrival) {
+    let m = metrics::get();
+    Metrics::inc(&m.attempts, account, "attempt", arrival.attempt.min(9).to_string());
+    if !arrival.is_first() {
+        Metrics::inc_account(&m.retries_joined, account);
+    }
+}
+
 fn arrive(key: Option<&str>, table: &InFlightTable) -> Arrival {
     match key {
         Some(key) => table.arrive(key),
@@ -205,6 +231,7 @@ fn arrive(key: Option<&str>, table: &InFlightTable) -> Arrival {
 /// Starts the work for a new entry: an answer known at once completes it; running work goes on in its own task,
 /// and its result completes the entry (and goes to late delivery if the entry was handed off meanwhile).
 fn start(ctx: &Arc<Context>, entry: &Arc<Entry>, work: Work, services: Services<'_>) {
+    Metrics::inc_account(&metrics::get().handler_runs, &ctx.account.name);
     let running = match work {
         Work::Ready(outcome) => {
             if let Some(ticket) = entry.complete(outcome.clone()) {
@@ -217,8 +244,9 @@ fn start(ctx: &Arc<Context>, entry: &Arc<Entry>, work: Work, services: Services<
     };
     typing::spawn(ctx.clone(), entry.clone(), services.typing.clone());
     ctx.set_early(Arc::new(Early::new(entry.clone(), services.late.clone())));
-    let (ctx, entry, late) = (ctx.clone(), entry.clone(), services.late.clone());
+    let (ctx, entry, late, counted) = (ctx.clone(), entry.clone(), services.late.clone(), services.running.enter());
     tokio::spawn(async move {
+        let _counted = counted;
         let outcome = running.await;
         if let Some(ticket) = entry.complete(outcome.clone()) {
             late.complete(ticket, ctx, outcome).await;

@@ -47,6 +47,7 @@ impl ParkingLot {
 
     /// Parks an answer for the user's next message.
     pub(crate) fn park(&self, account: &str, openid: &str, reply: ReplyBody) {
+        crate::metrics::Metrics::inc(&crate::metrics::get().answers, account, "route", "parked");
         let key = (account.to_owned(), openid.to_owned());
         self.parked.lock().expect("parking lock").entry(key).or_default().push(reply);
     }

@@ -28,6 +28,7 @@ pub(crate) fn spawn(ctx: Arc<Context>, entry: Arc<Entry>, cs: Arc<dyn CustomerSe
         }
         let mut shown = false;
         while ctx.received_at.elapsed() < INTERACTION_WINDOW {
+            crate::metrics::Metrics::inc_account(&crate::metrics::get().typing_calls, account);
             match cs.typing(caller, openid, true).await {
                 Ok(()) => shown = true,
                 Err(e) => {
@@ -42,6 +43,7 @@ pub(crate) fn spawn(ctx: Arc<Context>, entry: Arc<Entry>, cs: Arc<dyn CustomerSe
         if shown {
             // Wait for the end of the work, then cancel (the platform clears it after 15 s anyway).
             let _ = tokio::time::timeout(Duration::from_secs(15), entry.wait()).await;
+            crate::metrics::Metrics::inc_account(&crate::metrics::get().typing_calls, account);
             if let Err(e) = cs.typing(caller, openid, false).await {
                 tracing::debug!(account, error = %e, "typing status not cancelled");
             }

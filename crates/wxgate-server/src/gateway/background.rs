@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::deadline::InFlightTable;
@@ -35,11 +36,11 @@ pub(crate) struct Background {
 }
 
 impl Background {
-    /// Starts the tasks on the current tokio runtime.
-    pub(crate) fn spawn(self) {
+    /// Starts the tasks on the current tokio runtime; returns the recovery's and the outbox worker's tasks.
+    pub(crate) fn spawn(self) -> (JoinHandle<()>, JoinHandle<()>) {
         let Background { worker, recovery, table, windows, clock, stopped } = self;
-        tokio::spawn(recovery.run(stop(stopped.clone())));
-        tokio::spawn(worker.run(stop(stopped.clone())));
+        let recovering = tokio::spawn(recovery.run(stop(stopped.clone())));
+        let working = tokio::spawn(worker.run(stop(stopped.clone())));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(SWEEP);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -57,6 +58,7 @@ impl Background {
                 }
             }
         });
+        (recovering, working)
     }
 }
 

@@ -13,11 +13,12 @@ use wxgate_store::memory::MemoryStore;
 
 use super::app::{Gateway, GatewayError};
 use super::background::Background;
+use super::health::Health;
 use super::stores::Stores;
 use crate::account::LateStrategy;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::deadline::{ENTRY_TTL, InFlightTable, ParkingLot};
+use crate::deadline::{ENTRY_TTL, InFlightTable, ParkingLot, Running};
 use crate::llm::LlmResponder;
 use crate::outbox::{
     AutoDelivery, Interactions, Outbox, Recovery, RecoveryParts, Windows, Worker, WorkerConfig, WorkerParts,
@@ -167,6 +168,13 @@ impl GatewayBuilder {
         let recovery = Recovery::new(outbox_store.clone(), sink, workers, &worker_config, clock);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let table = Arc::new(InFlightTable::new(ENTRY_TTL));
+        let running = Arc::new(Running::default());
+        let health = Arc::new(Health {
+            running: running.clone(),
+            store: outbox_store.clone(),
+            worker: std::sync::Mutex::new(None),
+            clock,
+        });
         let shared = Arc::new(Shared {
             table: table.clone(),
             late: lates,
@@ -185,6 +193,7 @@ impl GatewayBuilder {
             ),
             clock,
             stop,
+            running,
         });
         let mut by_path: HashMap<String, Vec<_>> = HashMap::new();
         for account in &config.accounts {
@@ -194,7 +203,8 @@ impl GatewayBuilder {
             .into_iter()
             .map(|(path, accounts)| (path, Arc::new(PathGroup { accounts, shared: shared.clone() })))
             .collect();
-        Ok(Gateway::new(config, paths, Background { worker, recovery, table, windows, clock, stopped }))
+        let background = Background { worker, recovery, table, windows, clock, stopped };
+        Ok(Gateway::new(config, paths, background, health, worker_config.name))
     }
 }
 

@@ -12,61 +12,48 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::connections::Connections;
+use super::health::Health;
 use crate::config::Limits;
 use crate::webhook::{self, PathGroup};
 use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 
-/// How long in-flight requests may run after a shutdown signal.
-const DRAIN: Duration = Duration::from_secs(10);
-
 /// File descriptors kept free for what is not a client connection (the store, the platform, the model, logs).
 const SPARE_FILES: u64 = 64;
 
-/// Serves until `shutdown` resolves, then waits (up to [`DRAIN`]) for the requests in flight.
+/// Serves until `shutdown` resolves, then serves the connections already waiting to be accepted, stops
+/// accepting and waits (up to `limits.drain`) for the requests in flight. Returns when the drain began.
 pub(super) async fn serve(
     listener: tokio::net::TcpListener,
     paths: Arc<HashMap<String, Arc<PathGroup>>>,
+    health: Arc<Health>,
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) {
+) -> std::time::Instant {
     let connections = Connections::new(fit_to_open_files(limits.connections));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    crate::webhook::quiet_warn("accept failed", &e);
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
+    let serve_one = |stream: tokio::net::TcpStream| {
         let Some(slot) = connections.admit() else {
             // Every connection is busy with a request: close this one at once rather than stall the loop.
             webhook::quiet_warn("connection refused: every connection is busy", &"server.max_connections reached");
-            drop(stream);
-            continue;
+            return;
         };
         let _ = stream.set_nodelay(true);
         let slot = Arc::new(slot);
-        let (paths, serving) = (paths.clone(), slot.clone());
+        let (paths, health, serving) = (paths.clone(), health.clone(), slot.clone());
         let service = service_fn(move |req: Request<Incoming>| {
-            let (paths, slot) = (paths.clone(), serving.clone());
+            let (paths, health, slot) = (paths.clone(), health.clone(), serving.clone());
             async move {
                 slot.busy();
-                let response = route(&paths, req).await;
+                let response = route(&paths, &health, req).await;
                 slot.idle();
                 Ok::<_, Infallible>(response)
             }
@@ -80,10 +67,31 @@ pub(super) async fn serve(
                 () = slot.closing() => tracing::debug!("idle connection closed to make room"),
             }
         });
+    };
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => serve_one(stream),
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    crate::webhook::quiet_warn("accept failed", &e);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = &mut shutdown => break,
+        }
     }
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
-        tracing::warn!("in-flight requests still running after the drain period");
+    let began = std::time::Instant::now();
+    // Connections the kernel completed but nobody accepted yet would be reset when the listener closes: serve them.
+    while let Some(Ok((stream, _))) = listener.accept().now_or_never() {
+        serve_one(stream);
     }
+    drop(listener);
+    if tokio::time::timeout(limits.drain, graceful.shutdown()).await.is_err() {
+        tracing::warn!("requests still in flight at the end of the drain");
+    }
+    began
 }
 
 /// Raises the soft open-file limit to the hard one and returns how many connections fit under it.
@@ -106,10 +114,15 @@ fn fit_to_open_files(wanted: usize) -> usize {
     wanted.min(fits)
 }
 
-async fn route(paths: &HashMap<String, Arc<PathGroup>>, req: Request<Incoming>) -> Response {
+async fn route(paths: &HashMap<String, Arc<PathGroup>>, health: &Health, req: Request<Incoming>) -> Response {
     let (parts, body) = req.into_parts();
-    if parts.uri.path() == "/healthz" && parts.method == Method::GET {
-        return "ok".into_response();
+    if parts.method == Method::GET {
+        match parts.uri.path() {
+            "/healthz" => return Health::alive(),
+            "/readyz" => return health.ready().await,
+            "/metrics" => return health.metrics().await,
+            _ => {}
+        }
     }
     let Some(group) = paths.get(parts.uri.path()) else {
         return (StatusCode::NOT_FOUND, "no account on this path").into_response();

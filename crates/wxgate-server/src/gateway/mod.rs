@@ -10,6 +10,7 @@ mod app;
 mod background;
 mod builder;
 mod connections;
+mod health;
 mod listen;
 mod stores;
 

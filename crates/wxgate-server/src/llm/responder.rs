@@ -152,8 +152,13 @@ impl LlmResponder {
             }
             (cutter, held, sent)
         };
+        let started = std::time::Instant::now();
         let (result, (cutter, mut held, sent)) =
             tokio::join!(self.client.complete_streaming(messages, model, tx), forward);
+        let m = crate::metrics::get();
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        crate::metrics::Metrics::inc(&m.model_calls, &ctx.account.name, "outcome", outcome);
+        crate::metrics::Metrics::observe(&m.model_seconds, &ctx.account.name, started.elapsed());
         if sent == 0 {
             return (result, None);
         }

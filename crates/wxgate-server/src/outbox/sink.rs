@@ -10,6 +10,7 @@ use crate::account::{Account, dedup_key};
 use crate::answer::{self, Outcome};
 use crate::clock::Clock;
 use crate::context::Context;
+use crate::metrics::{self, Metrics};
 use crate::ports::{Accepted, BoxFut, LateDelivery, SinkError};
 
 /// The customer-service outbox.
@@ -50,7 +51,14 @@ impl Outbox {
             let messages = answer::messages(account.kind, answer, openid);
             serde_json::to_string(&messages).expect("messages serialize")
         });
-        self.store.set_answer(job, answer).await?;
+        let m = metrics::get();
+        if answer.is_some() {
+            Metrics::inc(&m.answers, &account.name, "route", "customer_service");
+        }
+        let started = std::time::Instant::now();
+        let stored = self.store.set_answer(job, answer).await;
+        m.store_op("set_answer", started.elapsed());
+        stored?;
         self.wake.notify_one();
         Ok(())
     }
@@ -75,7 +83,10 @@ impl Outbox {
             lease: Some(Lease { owner: self.owner.to_string(), until: now + self.work_lease.as_millis() as i64 }),
             from_appid: ctx.from_appid().map(str::to_owned),
         };
-        self.store.accept(job).await
+        let started = std::time::Instant::now();
+        let accepted = self.store.accept(job).await;
+        metrics::get().store_op("accept", started.elapsed());
+        accepted
     }
 }
 

@@ -21,6 +21,7 @@ use super::window::Windows;
 use crate::account::{AccountKind, Caller};
 use crate::answer::{self, pack};
 use crate::clock::Clock;
+use crate::metrics::{self, Metrics};
 use crate::ports::{CustomerService, Retry};
 
 /// Tuning of the outbox worker (and the names it leases jobs under).
@@ -107,7 +108,7 @@ impl Worker {
         Worker { auto: Arc::new(auto), store, cs, windows, wake, config, clock }
     }
 
-    /// Runs until `shutdown` resolves.
+    /// Runs until `shutdown` resolves, then lets the sends in progress finish.
     pub(crate) async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         // Users whose answers waited for their next message before a restart.
@@ -118,12 +119,21 @@ impl Worker {
         }
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         loop {
+            // A busy worker goes straight on to the next claim: look at the shutdown first.
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                () = std::future::ready(()) => {}
+            }
             let free = permits.available_permits();
             let claimed = if free == 0 {
                 Vec::new()
             } else {
                 let lease = self.config.lease.as_millis() as i64;
-                match self.store.claim(&self.config.name, self.clock.now_ms(), lease, free).await {
+                let started = std::time::Instant::now();
+                let claimed = self.store.claim(&self.config.name, self.clock.now_ms(), lease, free).await;
+                metrics::get().store_op("claim", started.elapsed());
+                match claimed {
                     Ok(jobs) => jobs,
                     Err(e) => {
                         tracing::error!(error = %e, "outbox claim failed");
@@ -150,12 +160,16 @@ impl Worker {
                 _ = tokio::time::sleep(self.config.poll) => {}
             }
         }
+        // The sends in progress finish (their jobs are settled); nothing new is claimed.
+        let all = self.config.concurrency.max(1) as u32;
+        let _ = permits.acquire_many(all).await;
     }
 
     /// Sends one claimed job and records the outcome.
     async fn settle(&self, job: Job) {
         let me = &self.config.name;
         let Some(parts) = job.answer.as_deref().and_then(|a| stored_messages(a, &job.openid)) else {
+            self.dead_letter(&job.account);
             self.finish(self.store.kill(job.id, me, "stored answer is unreadable").await, &job);
             return;
         };
@@ -176,6 +190,7 @@ impl Worker {
             }
             Some(Err(_)) => {
                 let reason = "45015: customer-service window closed (no interaction within 48 hours)";
+                self.dead_letter(&job.account);
                 self.finish(self.store.kill(job.id, me, reason).await, &job);
                 return;
             }
@@ -185,7 +200,13 @@ impl Worker {
         let mut pending: Vec<KfMessage> = send_now;
         while !pending.is_empty() {
             let part = pending.remove(0);
-            let sent = match self.cs.send(caller, &part).await {
+            let result = self.cs.send(caller, &part).await;
+            let errcode = match &result {
+                Ok(()) => "0".to_owned(),
+                Err(e) => e.code.map_or_else(|| "none".to_owned(), |c| c.to_string()),
+            };
+            Metrics::inc(&metrics::get().sends, &job.account, "errcode", errcode);
+            let sent = match result {
                 Err(e) if cannot_send_type(e.code, part.body.msg_type()) => {
                     // The account may not send this type (WeChat changes the rules): no fault of the answer's.
                     tracing::warn!(job = job.id, msg_type = part.body.msg_type(), error = %e, "message type refused for this account; left out");
@@ -228,6 +249,7 @@ impl Worker {
                         None => e.message.clone(),
                     };
                     tracing::error!(job = job.id, reason = %reason, "job dead-lettered");
+                    self.dead_letter(&job.account);
                     self.finish(self.store.kill(job.id, me, &reason).await, &job);
                     return;
                 }
@@ -237,6 +259,7 @@ impl Worker {
             self.finish(self.store.ack(job.id, me).await, &job);
         } else {
             tracing::info!(job = job.id, left = rest.len(), "quota used; the rest waits for the user's next message");
+            Metrics::inc_account(&metrics::get().quota_waits, &job.account);
             self.windows.sleep(&job.account, &job.openid);
             self.finish(self.store.sleep(job.id, me).await, &job);
             // A message that arrived while this job was being sent renewed the window before the job was put to
@@ -250,6 +273,11 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Counts a job given up.
+    fn dead_letter(&self, account: &str) {
+        Metrics::inc_account(&metrics::get().dead_letters, account);
     }
 
     fn backoff(&self, attempts: u32) -> i64 {

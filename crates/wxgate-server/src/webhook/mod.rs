@@ -35,7 +35,8 @@ use crate::account::{Account, DeliveryMode};
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::context::{CloudInfo, Context};
-use crate::deadline::{self, InFlightTable, SHARED_STATE_WAIT};
+use crate::deadline::{self, InFlightTable, Running, SHARED_STATE_WAIT};
+use crate::metrics::{self, Metrics, PushLabels};
 use crate::outbox::Interactions;
 use crate::ports::{CustomerService, LateDelivery, MediaUploader};
 use crate::router::Router;
@@ -69,6 +70,8 @@ pub(crate) struct Shared {
     pub(crate) replays: Replays,
     /// The clock of timestamps and replies.
     pub(crate) clock: Clock,
+    /// Work running, and whether the process drains.
+    pub(crate) running: Arc<Running>,
     /// Stops the background work (the outbox worker and recovery) when `true` is sent or when dropped with the
     /// last path.
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
@@ -245,9 +248,30 @@ async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &st
         typing: &shared.typing,
         media: &shared.media,
         attempts: shared.attempts.as_ref(),
+        running: &shared.running,
     };
-    match deadline::answer(ctx, services).await {
+    let answer = deadline::answer(ctx, services).await;
+    count_push(ctx, answer.is_some(), shared.clock.instant() - ctx.received_at);
+    match answer {
         Some(body) => respond::reply(ctx, body, timestamp, nonce, shared.clock),
         None => respond::success(),
+    }
+}
+
+/// Counts a push's answer: passive or `success`, by delivery and mode, and how long it took.
+fn count_push(ctx: &Context, passive: bool, took: Duration) {
+    let m = metrics::get();
+    let account = &ctx.account.name;
+    let (delivery, mode) = match (ctx.cloud(), ctx.format(), ctx.is_encrypted()) {
+        (Some(_), wxgate_proto::Format::Json, _) => ("cloud", "json"),
+        (Some(_), wxgate_proto::Format::Xml, _) => ("cloud", "xml"),
+        (None, _, true) => ("classic", "aes"),
+        (None, _, false) => ("classic", "plain"),
+    };
+    let outcome = if passive { "passive" } else { "success" };
+    m.pushes.get_or_create(&PushLabels { account: account.clone(), delivery, mode, outcome }).inc();
+    Metrics::observe(&m.answer_seconds, account, took);
+    if passive {
+        Metrics::inc(&m.answers, account, "route", "passive");
     }
 }

@@ -31,6 +31,7 @@ static START: OnceLock<Instant> = OnceLock::new();
 
 /// Logs a refusal with `status` and `reason`, unless one of the same status was logged this second.
 pub(crate) fn refused(status: u16, reason: &str) {
+    crate::metrics::get().refusals.get_or_create(&crate::metrics::StatusLabel { status }).inc();
     once_a_second(Kind::Refused(status), || tracing::warn!(status, reason, "push refused"));
 }
 
