@@ -24,6 +24,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 
+/// How long a drain lets just-accepted connections start their first request before closing idle ones.
+const FIRST_REQUEST_WAIT: Duration = Duration::from_millis(250);
+
 /// File descriptors kept free for what is not a client connection (the store, the platform, the model, logs).
 const SPARE_FILES: u64 = 64;
 
@@ -88,7 +91,11 @@ pub(super) async fn serve(
         serve_one(stream);
     }
     drop(listener);
-    if tokio::time::timeout(limits.drain, graceful.shutdown()).await.is_err() {
+    // A graceful shutdown closes at once a connection with no request in progress, even one whose request is
+    // on its way: give the connections accepted a moment ago the time to start theirs.
+    tokio::time::sleep(FIRST_REQUEST_WAIT.min(limits.drain)).await;
+    let deadline = tokio::time::Instant::from_std(began + limits.drain);
+    if tokio::time::timeout_at(deadline, graceful.shutdown()).await.is_err() {
         tracing::warn!("requests still in flight at the end of the drain");
     }
     began

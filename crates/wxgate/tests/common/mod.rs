@@ -26,6 +26,11 @@ impl Server {
         self.0.id()
     }
 
+    /// The exit status, if the process has exited (reaped).
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.try_wait().unwrap()
+    }
+
     /// `kill -9` and reap.
     pub fn kill(&mut self) {
         self.0.kill().unwrap();
