@@ -146,7 +146,7 @@ async fn a_wrong_secret_is_a_typed_refusal_without_retries() {
     let sim = sim().await;
     let c = client_with(&sim, config(&sim, APPID, "wrong-secret"), None);
     let err = c.send_text("oNobody", "x").await.unwrap_err();
-    assert!(matches!(err, ClientError::TokenRefused { code: ErrCode::InvalidCredential, .. }), "{err}");
+    assert!(matches!(err, ClientError::TokenRefused { code: ErrCode::InvalidAppSecret, .. }), "{err}");
     assert!(!err.to_string().contains("wrong-secret"), "the secret never appears in errors");
     assert_eq!(sim.counters().stable_token_requests, 1);
     assert_eq!(sim.counters().custom_send_requests, 0);

@@ -80,6 +80,14 @@ impl Rule {
         self
     }
 
+    /// The local files the rule replies with.
+    pub(crate) fn files(&self) -> Vec<&MediaFile> {
+        match &self.action {
+            Action::Reply { file, .. } => file.iter().collect(),
+            Action::Send { items, .. } => items.iter().flat_map(|i| i.files.iter().map(|(_, f)| f)).collect(),
+        }
+    }
+
     /// Why the rule never answers this account, if it does not.
     pub(crate) fn other_kind(&self) -> Option<&'static str> {
         self.other_kind

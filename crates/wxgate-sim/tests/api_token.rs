@@ -44,6 +44,8 @@ async fn token_errors_missing_malformed_credentials() {
     let bad_secret =
         get_json(&format!("{base}/cgi-bin/token?grant_type=client_credential&appid={APPID}&secret=nope")).await;
     assert_eq!(errcode(&bad_secret), 40001);
+    let body = json!({"grant_type": "client_credential", "appid": APPID, "secret": "nope"});
+    assert_eq!(errcode(&post_json(&format!("{base}/cgi-bin/stable_token"), &body).await), 40125);
     let bad_appid = get_json(&format!("{base}/cgi-bin/token?grant_type=client_credential&appid=wxnope&secret=x")).await;
     assert_eq!(errcode(&bad_appid), 40013);
     let bad_grant = get_json(&format!("{base}/cgi-bin/token?grant_type=x&appid={APPID}&secret={SECRET}")).await;

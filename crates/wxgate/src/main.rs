@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run the webhook server.
     Serve(cmd::serve::Args),
+    /// Check the config, credentials, store, platform, model and rule files before going live.
+    Check(cmd::check::Args),
     /// Inspect and repair the outbox of late answers.
     Outbox(cmd::outbox::Args),
     /// Run the simulated WeChat platform (push to your server, platform APIs, transcripts).
@@ -42,6 +44,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Check(args) => cmd::check::run(args).await,
             Command::Outbox(args) => cmd::outbox::run(args).await,
             Command::Sim(args) => cmd::sim::run(args).await,
             Command::Send(args) => cmd::send::run(args).await,

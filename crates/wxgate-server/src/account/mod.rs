@@ -4,6 +4,7 @@
 //! can ask for its account with the [`Account`](crate::router::Account) extractor. `Debug` never shows secrets.
 
 mod caller;
+mod form;
 mod key;
 mod modes;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use wxgate_proto::crypto::MessageCrypto;
 
 pub use caller::Caller;
+pub use form::FormProblem;
 pub use key::DedupMode;
 pub(crate) use key::dedup_key;
 pub use modes::{AccountKind, DeliveryMode, EncryptionMode, LateStrategy};
@@ -116,6 +118,11 @@ impl Account {
     /// Where answers that miss WeChat's last attempt go.
     pub fn late_strategy(&self) -> LateStrategy {
         self.deadline.strategy
+    }
+
+    /// The local files its rules reply with (uploaded on first use).
+    pub fn media_files(&self) -> Vec<&crate::rules::MediaFile> {
+        self.rules.iter().flat_map(crate::rules::Rule::files).collect()
     }
 
     /// True while the account still uses the public demo token of the embedded default config.

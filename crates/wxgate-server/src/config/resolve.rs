@@ -53,6 +53,11 @@ impl Config {
         self.metrics_listen
     }
 
+    /// The model settings of the account named `account`, if it has `[accounts.llm]`.
+    pub fn llm(&self, account: &str) -> Option<&wxgate_llm::LlmConfig> {
+        self.llm.get(account)
+    }
+
     /// The accounts, in config order.
     pub fn accounts(&self) -> &[Arc<Account>] {
         &self.accounts

@@ -19,16 +19,22 @@ use crate::world::{AccountState, Shared, TokenRecord, World};
 
 const DAY_MS: u64 = 86_400_000;
 
-/// Checks appid, secret and IP allow-list; returns the account's state.
+/// Checks appid, secret and IP allow-list; returns the account's state. A wrong secret is 40001 on the classic
+/// endpoint and 40125 (`invalid appsecret`) on `stable_token`, as the platform answers them.
 fn credentials<'w>(
     world: &'w mut World,
     appid: Option<&str>,
     secret: Option<&str>,
     ip: &str,
+    stable: bool,
 ) -> Result<&'w mut AccountState, ApiError> {
     let acc = appid.and_then(|a| world.accounts.get_mut(a)).ok_or(ApiError::new(40013, "invalid appid"))?;
     if secret != Some(acc.account.secret.as_str()) {
-        return Err(ApiError::new(40001, "invalid credential, access_token is invalid or not latest"));
+        return Err(if stable {
+            ApiError::new(40125, "invalid appsecret")
+        } else {
+            ApiError::new(40001, "invalid credential, access_token is invalid or not latest")
+        });
     }
     if !acc.account.ip_allow_list.is_empty() && !acc.account.ip_allow_list.iter().any(|a| a == ip) {
         return Err(ApiError::new(40164, "invalid ip, not in whitelist"));
@@ -67,7 +73,8 @@ fn classic_inner(shared: &Shared, ip: &str, q: &HashMap<String, String>) -> Resu
         return Err(ApiError::new(40002, "invalid grant_type"));
     }
     let settings = &shared.settings;
-    let acc = credentials(&mut world, q.get("appid").map(String::as_str), q.get("secret").map(String::as_str), ip)?;
+    let acc =
+        credentials(&mut world, q.get("appid").map(String::as_str), q.get("secret").map(String::as_str), ip, false)?;
     let quota = match acc.account.kind {
         AccountKind::TestAccount => settings.test_account_token_daily_quota,
         _ => settings.token_daily_quota,
@@ -125,7 +132,7 @@ fn stable_inner(shared: &Shared, ip: &str, body: &[u8]) -> Result<Value, ApiErro
         return Err(ApiError::new(40002, "invalid grant_type"));
     }
     let settings = &shared.settings;
-    let acc = credentials(&mut world, req.appid.as_deref(), req.secret.as_deref(), ip)?;
+    let acc = credentials(&mut world, req.appid.as_deref(), req.secret.as_deref(), ip, true)?;
     let appid = acc.account.appid.clone();
     let current = acc.stable_current.clone();
     let lead = settings.token_overlap.as_millis() as u64;

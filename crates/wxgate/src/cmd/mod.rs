@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod check;
 pub mod media;
 pub mod outbox;
 pub mod platform;
