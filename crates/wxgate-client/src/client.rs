@@ -24,6 +24,7 @@ pub struct ClientBuilder {
     media_cache: Option<Arc<dyn MediaCache>>,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
+    observer: Option<crate::token::TokenObserver>,
 }
 
 impl ClientBuilder {
@@ -42,6 +43,13 @@ impl ClientBuilder {
     /// Reads time from this clock instead of the system clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Calls `observe` with the source of every access token adopted anew (the shared store, or the platform
+    /// when this process refreshed it), e.g. to count refreshes.
+    pub fn on_token(mut self, observe: impl Fn(crate::TokenSource) + Send + Sync + 'static) -> Self {
+        self.observer = Some(crate::token::TokenObserver(Arc::new(observe)));
         self
     }
 
@@ -73,7 +81,7 @@ impl ClientBuilder {
                     timeout: cfg.request_timeout,
                 };
                 let store = self.token_store.unwrap_or_else(|| memory.clone());
-                Some(Arc::new(TokenManager::new(settings, http.clone(), store, self.clock.clone())))
+                Some(Arc::new(TokenManager::new(settings, http.clone(), store, self.clock.clone(), self.observer)))
             }
             Auth::CloudHosting { .. } => None,
         };
@@ -99,7 +107,14 @@ pub struct Client {
 impl Client {
     /// A builder for `config`.
     pub fn builder(config: ClientConfig) -> ClientBuilder {
-        ClientBuilder { config, token_store: None, media_cache: None, clock: Arc::new(SystemClock), http: None }
+        ClientBuilder {
+            config,
+            token_store: None,
+            media_cache: None,
+            clock: Arc::new(SystemClock),
+            http: None,
+            observer: None,
+        }
     }
 
     /// A client with in-memory stores and the system clock.

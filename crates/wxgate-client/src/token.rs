@@ -76,6 +76,19 @@ pub struct TokenManager {
     holder: String,
     local: RwLock<Option<StoredToken>>,
     refresh: tokio::sync::Mutex<()>,
+    /// Told where each newly adopted token came from (the shared store or the platform).
+    observer: Option<TokenObserver>,
+}
+
+/// Called with the source of every token this process adopts anew (from the shared store or the platform; not
+/// for the memory hits in between): how a gateway counts token refreshes.
+#[derive(Clone)]
+pub(crate) struct TokenObserver(pub(crate) Arc<dyn Fn(TokenSource) + Send + Sync>);
+
+impl std::fmt::Debug for TokenObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenObserver")
+    }
 }
 
 impl TokenManager {
@@ -84,6 +97,7 @@ impl TokenManager {
         http: reqwest::Client,
         store: Arc<dyn TokenStore>,
         clock: Arc<dyn Clock>,
+        observer: Option<TokenObserver>,
     ) -> TokenManager {
         let key = format!("token:{}:{}", settings.appid, settings.endpoint.as_str());
         let holder = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
@@ -96,6 +110,7 @@ impl TokenManager {
             holder,
             local: RwLock::new(None),
             refresh: tokio::sync::Mutex::new(()),
+            observer,
         }
     }
 
@@ -115,6 +130,9 @@ impl TokenManager {
 
     fn adopt(&self, t: &StoredToken, source: TokenSource) -> TokenInfo {
         *self.local.write().unwrap_or_else(|e| e.into_inner()) = Some(t.clone());
+        if let Some(observe) = &self.observer {
+            (observe.0)(source);
+        }
         TokenInfo { token: t.token.clone(), expires_at_ms: t.expires_at_ms, source }
     }
 

@@ -77,6 +77,7 @@ pub(crate) struct Metrics {
     pub(crate) dead_letters: Family<AccountLabel, Counter>,
     pub(crate) quota_waits: Family<AccountLabel, Counter>,
     pub(crate) typing_calls: Family<AccountLabel, Counter>,
+    pub(crate) token_refreshes: Family<Labelled, Counter>,
     pub(crate) model_calls: Family<Labelled, Counter>,
     pub(crate) model_seconds: Family<AccountLabel, Histogram, fn() -> Histogram>,
     pub(crate) store_seconds: Family<OpLabel, Histogram, fn() -> Histogram>,
@@ -100,6 +101,7 @@ impl Metrics {
             dead_letters: Family::default(),
             quota_waits: Family::default(),
             typing_calls: Family::default(),
+            token_refreshes: Family::default(),
             model_calls: Family::default(),
             model_seconds: Family::new_with_constructor(latency),
             store_seconds: Family::new_with_constructor(latency),
@@ -136,6 +138,11 @@ impl Metrics {
             m.quota_waits.clone(),
         );
         r.register("typing_calls", "Typing-status calls", m.typing_calls.clone());
+        r.register(
+            "token_refreshes",
+            "Access tokens adopted anew, by source: platform (refreshed here) or store (refreshed by another process)",
+            m.token_refreshes.clone(),
+        );
         r.register("model_calls", "Model calls by outcome: ok, error", m.model_calls.clone());
         r.register_with_unit("model_call", "Model call latency", Unit::Seconds, m.model_seconds.clone());
         r.register_with_unit("store_op", "Store operation latency", Unit::Seconds, m.store_seconds.clone());

@@ -58,7 +58,16 @@ impl PlatformSender {
         let mut sender = PlatformSender::new();
         for account in accounts {
             let Some(config) = account.client_config(None) else { continue };
+            let name = account.name.clone();
             let own = Client::builder(config)
+                .on_token(move |source| {
+                    let source = match source {
+                        wxgate_client::TokenSource::Platform => "platform",
+                        wxgate_client::TokenSource::Store => "store",
+                        wxgate_client::TokenSource::Memory => "memory",
+                    };
+                    crate::metrics::Metrics::inc(&crate::metrics::get().token_refreshes, &name, "source", source);
+                })
                 .token_store(tokens.clone())
                 .media_cache(media.clone())
                 .build()

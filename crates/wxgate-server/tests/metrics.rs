@@ -102,6 +102,9 @@ async fn the_metrics_count_what_happened() {
     assert_eq!(value(&m, "wxgate_outbox_jobs", &[("state", "ready")]), 0.0);
     assert!(value(&m, "wxgate_typing_calls_total", &[acct]) >= 2.0, "typing shown for the slow answers");
     assert!(value(&m, "wxgate_store_op_seconds", &[("op", "accept")]) >= 2.0);
+    // One token; a second if a call (typing) came after two days had passed on the platform.
+    let refreshed = value(&m, "wxgate_token_refreshes_total", &[acct, ("source", "platform")]);
+    assert!((1.0..=2.0).contains(&refreshed), "{refreshed}");
     assert_eq!(value(&m, "wxgate_draining", &[]), 0.0);
     let shown = sim.transcript(APPID, USER).iter().filter(|e| is_cs(e)).count();
     assert_eq!(shown, 1);
