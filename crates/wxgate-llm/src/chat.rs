@@ -52,6 +52,30 @@ impl ChatMessage {
     }
 }
 
+/// An answer and, when the API reports it, what it cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The assistant's message.
+    pub text: String,
+    /// Tokens counted by the API (`usage`), if it said.
+    pub usage: Option<Usage>,
+}
+
+/// Tokens of one call, as the API counted them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// Tokens of the messages sent (`prompt_tokens`).
+    pub prompt_tokens: u64,
+    /// Tokens of the answer (`completion_tokens`).
+    pub completion_tokens: u64,
+}
+
+impl Usage {
+    fn from_json(v: &Value) -> Option<Usage> {
+        Some(Usage { prompt_tokens: v["prompt_tokens"].as_u64()?, completion_tokens: v["completion_tokens"].as_u64()? })
+    }
+}
+
 /// Why a model call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LlmError {
@@ -107,7 +131,7 @@ impl ChatClient {
 
     /// Asks the model (or `model`, e.g. a vision model) for the next assistant message.
     pub async fn complete(&self, messages: &[ChatMessage], model: Option<&str>) -> Result<String, LlmError> {
-        self.complete_with(messages, model, None).await
+        self.complete_with(messages, model, None).await.map(|c| c.text)
     }
 
     /// Like [`ChatClient::complete`], and when streaming is on, every piece of text is also sent to `deltas` as it
@@ -118,6 +142,17 @@ impl ChatClient {
         model: Option<&str>,
         deltas: tokio::sync::mpsc::UnboundedSender<String>,
     ) -> Result<String, LlmError> {
+        self.complete_with(messages, model, Some(&deltas)).await.map(|c| c.text)
+    }
+
+    /// Like [`ChatClient::complete_streaming`], with the tokens the API reports (a streamed call asks for them
+    /// with `stream_options.include_usage`).
+    pub async fn complete_counted(
+        &self,
+        messages: &[ChatMessage],
+        model: Option<&str>,
+        deltas: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> Result<Completion, LlmError> {
         self.complete_with(messages, model, Some(&deltas)).await
     }
 
@@ -126,7 +161,7 @@ impl ChatClient {
         messages: &[ChatMessage],
         model: Option<&str>,
         deltas: Option<&Deltas>,
-    ) -> Result<String, LlmError> {
+    ) -> Result<Completion, LlmError> {
         if self.stream {
             // A streamed answer may take long to write in full; it is abandoned when no text comes for the timeout.
             return self.call(messages, model, deltas).await;
@@ -142,8 +177,11 @@ impl ChatClient {
         messages: &[ChatMessage],
         model: Option<&str>,
         deltas: Option<&Deltas>,
-    ) -> Result<String, LlmError> {
+    ) -> Result<Completion, LlmError> {
         let mut body = json!({ "model": model.unwrap_or(&self.model), "messages": messages, "stream": self.stream });
+        if self.stream {
+            body["stream_options"] = json!({ "include_usage": true });
+        }
         if let Some(t) = self.temperature {
             body["temperature"] = json!(t);
         }
@@ -164,31 +202,34 @@ impl ChatClient {
             return Err(LlmError::Status { status: status.as_u16(), body: text.chars().take(200).collect() });
         }
         let answer = if self.stream { read_stream(resp, deltas, self.timeout).await? } else { read_json(resp).await? };
-        if answer.trim().is_empty() { Err(LlmError::Empty) } else { Ok(answer) }
+        if answer.text.trim().is_empty() { Err(LlmError::Empty) } else { Ok(answer) }
     }
 }
 
-async fn read_json(resp: reqwest::Response) -> Result<String, LlmError> {
+async fn read_json(resp: reqwest::Response) -> Result<Completion, LlmError> {
     let v: Value = resp.json().await.map_err(|e| LlmError::Decode(e.to_string()))?;
-    v["choices"][0]["message"]["content"]
+    let text = v["choices"][0]["message"]["content"]
         .as_str()
         .map(str::to_owned)
-        .ok_or_else(|| LlmError::Decode("no choices[0].message.content".into()))
+        .ok_or_else(|| LlmError::Decode("no choices[0].message.content".into()))?;
+    Ok(Completion { text, usage: Usage::from_json(&v["usage"]) })
 }
 
 /// Where streamed pieces of text go.
 type Deltas = tokio::sync::mpsc::UnboundedSender<String>;
 
 /// Reads server-sent events until `[DONE]` or the end; gives up when no event comes within `idle`.
-async fn read_stream(resp: reqwest::Response, deltas: Option<&Deltas>, idle: Duration) -> Result<String, LlmError> {
+async fn read_stream(resp: reqwest::Response, deltas: Option<&Deltas>, idle: Duration) -> Result<Completion, LlmError> {
     let mut events = resp.bytes_stream().eventsource();
     let mut answer = String::new();
+    let mut usage = None;
     while let Some(event) = tokio::time::timeout(idle, events.next()).await.map_err(|_| LlmError::Timeout(idle))? {
         let event = event.map_err(|e| LlmError::Decode(e.to_string()))?;
         if event.data.trim() == "[DONE]" {
             break;
         }
         let v: Value = serde_json::from_str(&event.data).map_err(|e| LlmError::Decode(e.to_string()))?;
+        usage = Usage::from_json(&v["usage"]).or(usage);
         if let Some(delta) = v["choices"][0]["delta"]["content"].as_str() {
             answer.push_str(delta);
             if let Some(tx) = deltas {
@@ -196,5 +237,5 @@ async fn read_stream(resp: reqwest::Response, deltas: Option<&Deltas>, idle: Dur
             }
         }
     }
-    Ok(answer)
+    Ok(Completion { text: answer, usage })
 }

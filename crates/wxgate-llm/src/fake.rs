@@ -99,6 +99,9 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
     let users: Vec<&Value> = messages.iter().filter(|m| m["role"] == "user").collect();
     let last = users.last().map(|m| text_of(&m["content"])).unwrap_or_default();
     let text = answer.unwrap_or_else(|| format!("echo: {last} (turn {})", users.len()));
+    // Tokens as an API reports them: here one per character asked and answered.
+    let asked: usize = messages.iter().map(|m| text_of(&m["content"]).chars().count()).sum();
+    let usage = json!({"prompt_tokens": asked, "completion_tokens": text.chars().count()});
     if body["stream"].as_bool().unwrap_or(false) {
         let chars: Vec<char> = text.chars().collect();
         let mut events: Vec<String> = chars
@@ -108,6 +111,10 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
                 format!("data: {delta}\n\n")
             })
             .collect();
+        // The usage chunk an API sends last when asked for it (`stream_options.include_usage`).
+        if body["stream_options"]["include_usage"].as_bool() == Some(true) {
+            events.push(format!("data: {}\n\n", json!({"choices": [], "usage": usage})));
+        }
         events.push("data: [DONE]\n\n".to_owned());
         // Piece i is written at start + i × delay (absolute times, so timer overshoot does not add up).
         let start = tokio::time::Instant::now();
@@ -132,7 +139,8 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
         let pieces = text.chars().count().div_ceil(PIECE_CHARS).max(1) as u32;
         tokio::time::sleep(chunk_delay * (pieces - 1)).await;
         state.lock().expect("fake lock").completed += 1;
-        Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}))
+        let message = json!({"role": "assistant", "content": text});
+        Json(json!({"choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage}))
             .into_response()
     }
 }

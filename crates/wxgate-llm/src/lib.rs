@@ -15,5 +15,5 @@ pub mod fake;
 pub mod guard;
 pub mod history;
 
-pub use chat::{ChatClient, ChatMessage, LlmError, Role};
+pub use chat::{ChatClient, ChatMessage, Completion, LlmError, Role, Usage};
 pub use config::LlmConfig;

@@ -80,6 +80,7 @@ pub(crate) struct Metrics {
     pub(crate) token_refreshes: Family<Labelled, Counter>,
     pub(crate) model_calls: Family<Labelled, Counter>,
     pub(crate) model_seconds: Family<AccountLabel, Histogram, fn() -> Histogram>,
+    pub(crate) model_tokens: Family<Labelled, Counter>,
     pub(crate) store_seconds: Family<OpLabel, Histogram, fn() -> Histogram>,
     pub(crate) outbox_jobs: Family<StateLabel, Gauge>,
     pub(crate) outbox_oldest_ready: Gauge<f64, std::sync::atomic::AtomicU64>,
@@ -104,6 +105,7 @@ impl Metrics {
             token_refreshes: Family::default(),
             model_calls: Family::default(),
             model_seconds: Family::new_with_constructor(latency),
+            model_tokens: Family::default(),
             store_seconds: Family::new_with_constructor(latency),
             outbox_jobs: Family::default(),
             outbox_oldest_ready: Gauge::default(),
@@ -145,6 +147,7 @@ impl Metrics {
         );
         r.register("model_calls", "Model calls by outcome: ok, error", m.model_calls.clone());
         r.register_with_unit("model_call", "Model call latency", Unit::Seconds, m.model_seconds.clone());
+        r.register("model_tokens", "Model tokens the API reported, by direction: in, out", m.model_tokens.clone());
         r.register_with_unit("store_op", "Store operation latency", Unit::Seconds, m.store_seconds.clone());
         r.register("outbox_jobs", "Outbox jobs by state, as of the last scrape", m.outbox_jobs.clone());
         r.register_with_unit(

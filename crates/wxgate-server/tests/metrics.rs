@@ -105,7 +105,6 @@ async fn the_metrics_count_what_happened() {
     // One token; a second if a call (typing) came after two days had passed on the platform.
     let refreshed = value(&m, "wxgate_token_refreshes_total", &[acct, ("source", "platform")]);
     assert!((1.0..=2.0).contains(&refreshed), "{refreshed}");
-    assert_eq!(value(&m, "wxgate_draining", &[]), 0.0);
     let shown = sim.transcript(APPID, USER).iter().filter(|e| is_cs(e)).count();
     assert_eq!(shown, 1);
 }
@@ -121,4 +120,28 @@ async fn refusals_are_counted_by_status() {
     }
     let after = value(&scrape(&server).await, "wxgate_refusals_total", &[("status", "401")]);
     assert!(after - before >= 3.0, "{before} → {after}");
+}
+
+/// Model calls are counted with their latency and the tokens the API reports, streamed or not (the fake model
+/// counts a token per character: the answer `echo: hello (turn 1)` is 20).
+#[tokio::test]
+async fn model_calls_and_their_tokens_are_counted() {
+    let model = wxgate_llm::fake::FakeModel::start().await.unwrap();
+    for stream in [false, true] {
+        let name = format!("metrics-model-{stream}");
+        let cfg = format!(
+            "[[accounts]]\nname = \"{name}\"\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\n\
+             [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = {stream}\n",
+            model.base_url()
+        );
+        let server = start(&cfg, Router::new()).await;
+        let sent = server.push(&text_xml("hello", fresh_id()), Mode::Plain).await;
+        assert!(sent.body.contains("echo: hello (turn 1)"), "{}", sent.body);
+        let m = scrape(&server).await;
+        let acct = ("account", name.as_str());
+        assert_eq!(value(&m, "wxgate_model_calls_total", &[acct, ("outcome", "ok")]), 1.0);
+        assert_eq!(value(&m, "wxgate_model_call_seconds", &[acct]), 1.0);
+        assert_eq!(value(&m, "wxgate_model_tokens_total", &[acct, ("direction", "out")]), 20.0, "stream {stream}");
+        assert!(value(&m, "wxgate_model_tokens_total", &[acct, ("direction", "in")]) >= 5.0, "stream {stream}");
+    }
 }

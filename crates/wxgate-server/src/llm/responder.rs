@@ -154,17 +154,27 @@ impl LlmResponder {
         };
         let started = std::time::Instant::now();
         let (result, (cutter, mut held, sent)) =
-            tokio::join!(self.client.complete_streaming(messages, model, tx), forward);
-        let m = crate::metrics::get();
-        let outcome = if result.is_ok() { "ok" } else { "error" };
-        crate::metrics::Metrics::inc(&m.model_calls, &ctx.account.name, "outcome", outcome);
-        crate::metrics::Metrics::observe(&m.model_seconds, &ctx.account.name, started.elapsed());
+            tokio::join!(self.client.complete_counted(messages, model, tx), forward);
+        count_call(&ctx.account.name, &result, started.elapsed());
+        let result = result.map(|c| c.text);
         if sent == 0 {
             return (result, None);
         }
         tracing::debug!(account = %ctx.account.name, parts = sent, "parts of a long answer sent while it was written");
         held.push(cutter.finish());
         (result, Some(held.join("\n\n")))
+    }
+}
+
+/// Counts a model call: its outcome, how long it took, and the tokens the API reported.
+fn count_call(account: &str, result: &Result<wxgate_llm::Completion, wxgate_llm::LlmError>, took: std::time::Duration) {
+    use crate::metrics::{self, Metrics};
+    let m = metrics::get();
+    Metrics::inc(&m.model_calls, account, "outcome", if result.is_ok() { "ok" } else { "error" });
+    Metrics::observe(&m.model_seconds, account, took);
+    if let Ok(wxgate_llm::Completion { usage: Some(usage), .. }) = result {
+        Metrics::add(&m.model_tokens, account, "direction", "in", usage.prompt_tokens);
+        Metrics::add(&m.model_tokens, account, "direction", "out", usage.completion_tokens);
     }
 }
 
