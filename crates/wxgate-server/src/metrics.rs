@@ -32,7 +32,8 @@ pub(crate) struct PushLabels {
     pub(crate) delivery: &'static str,
     /// Classic: `plain` or `aes`; Cloud Hosting: `json` or `xml`.
     pub(crate) mode: &'static str,
-    /// `passive` (an answer in the response), `success` (nothing to say, or said by customer service).
+    /// `passive` (an answer in the response), `handed_off` (the answer goes through late delivery: customer
+    /// service, or parked for the user's next message), `success` (nothing to say).
     pub(crate) outcome: &'static str,
 }
 

@@ -89,7 +89,8 @@ async fn the_metrics_count_what_happened() {
         value(&m, "wxgate_pushes_total", &[acct, ("delivery", "classic"), ("mode", "plain"), ("outcome", outcome)])
     };
     assert_eq!(pushes("passive"), 2.0);
-    assert_eq!(pushes("success"), 2.0);
+    assert_eq!(pushes("handed_off"), 2.0);
+    assert_eq!(pushes("success"), 0.0);
     assert_eq!(value(&m, "wxgate_push_attempts_total", &[acct, ("attempt", "1")]), 4.0);
     assert_eq!(value(&m, "wxgate_retries_joined_total", &[acct]), 0.0);
     assert_eq!(value(&m, "wxgate_handler_runs_total", &[acct]), 4.0);

@@ -62,8 +62,27 @@ pub(crate) struct Services<'a> {
     pub(crate) running: &'a Arc<Running>,
 }
 
-/// Answers one attempt: `Some(reply)` to reply passively, `None` for `success`.
-pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option<ReplyBody> {
+/// How one attempt was answered.
+#[derive(Debug)]
+pub(crate) struct Answered {
+    /// The passive reply (an answer, or late delivery's placeholder); `None` for `success`.
+    pub(crate) reply: Option<ReplyBody>,
+    /// The push's answer goes (or went, from an earlier attempt) through late delivery.
+    pub(crate) handed_off: bool,
+}
+
+/// Answers one attempt (see the module doc).
+pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Answered {
+    let mut entry = None;
+    let reply = attempt(ctx, services, &mut entry).await;
+    let handed_off =
+        entry.is_some_and(|e: Arc<Entry>| matches!(e.delivery(), Delivery::HandedOff(_) | Delivery::Streaming(_)));
+    Answered { reply, handed_off }
+}
+
+/// Answers one attempt: `Some(reply)` to reply passively, `None` for `success`; `seen` gets the push's in-flight
+/// entry once there is one.
+async fn attempt(ctx: &Arc<Context>, services: Services<'_>, seen: &mut Option<Arc<Entry>>) -> Option<ReplyBody> {
     let Services { table, late, .. } = services;
     let account = &ctx.account;
     let kind = account.kind;
@@ -80,6 +99,7 @@ pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Option
     let key = dedup_key(&account.name, &ctx.inbound, account.dedup);
     let arrival = arrive(key.as_deref(), table);
     count_arrival(&account.name, &arrival);
+    *seen = Some(arrival.entry.clone());
     if kind.is_mini_program() {
         return actively(ctx, &arrival, rule, services).await;
     }

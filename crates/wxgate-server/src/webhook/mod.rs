@@ -250,16 +250,17 @@ async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &st
         attempts: shared.attempts.as_ref(),
         running: &shared.running,
     };
-    let answer = deadline::answer(ctx, services).await;
-    count_push(ctx, answer.is_some(), shared.clock.instant() - ctx.received_at);
-    match answer {
+    let answered = deadline::answer(ctx, services).await;
+    count_push(ctx, &answered, shared.clock.instant() - ctx.received_at);
+    match answered.reply {
         Some(body) => respond::reply(ctx, body, timestamp, nonce, shared.clock),
         None => respond::success(),
     }
 }
 
-/// Counts a push's answer: passive or `success`, by delivery and mode, and how long it took.
-fn count_push(ctx: &Context, passive: bool, took: Duration) {
+/// Counts a push's answer — passive, handed off to late delivery, or plain `success` — by delivery and mode, and
+/// how long it took.
+fn count_push(ctx: &Context, answered: &deadline::Answered, took: Duration) {
     let m = metrics::get();
     let account = &ctx.account.name;
     let (delivery, mode) = match (ctx.cloud(), ctx.format(), ctx.is_encrypted()) {
@@ -268,10 +269,14 @@ fn count_push(ctx: &Context, passive: bool, took: Duration) {
         (None, _, true) => ("classic", "aes"),
         (None, _, false) => ("classic", "plain"),
     };
-    let outcome = if passive { "passive" } else { "success" };
+    let outcome = match answered {
+        deadline::Answered { handed_off: true, .. } => "handed_off",
+        deadline::Answered { reply: Some(_), .. } => "passive",
+        deadline::Answered { reply: None, .. } => "success",
+    };
     m.pushes.get_or_create(&PushLabels { account: account.clone(), delivery, mode, outcome }).inc();
     Metrics::observe(&m.answer_seconds, account, took);
-    if passive {
+    if outcome == "passive" {
         Metrics::inc(&m.answers, account, "route", "passive");
     }
 }
