@@ -120,6 +120,20 @@ impl Account {
         self.deadline.strategy
     }
 
+    /// The credentials of this account (the `index`th of the config) whose form is wrong; empty when all are
+    /// right (see [`FormProblem`]).
+    pub fn form_problems(&self, index: usize) -> Vec<FormProblem> {
+        form::problems(&form::Credentials {
+            index,
+            delivery: self.delivery,
+            appid: &self.appid,
+            original_id: self.original_id.as_deref(),
+            secret: self.secret.as_ref().map(wxgate_client::Secret::expose),
+            token: self.crypto.token(),
+            demo_token: self.uses_demo_token(),
+        })
+    }
+
     /// The local files its rules reply with (uploaded on first use).
     pub fn media_files(&self) -> Vec<&crate::rules::MediaFile> {
         self.rules.iter().flat_map(crate::rules::Rule::files).collect()
