@@ -101,7 +101,7 @@ async fn stable_token_same_until_renewal_and_force_refresh() {
     let e = post_json(&url, &force).await;
     assert_eq!(e["access_token"], d["access_token"]);
     let bad = post_json(&url, &json!({"grant_type": "client_credential", "appid": APPID, "secret": "no"})).await;
-    assert_eq!(errcode(&bad), 40001);
+    assert_eq!(errcode(&bad), 40125, "stable_token names a wrong secret");
     assert_eq!(sim.counters().stable_token_requests, 6);
 }
 
