@@ -1,7 +1,11 @@
 //! The in-memory store: for tests, benchmarks and single-process setups that accept losing work on a crash.
+//!
+//! The outbox keeps two indexes beside its jobs, so a claim never walks past finished jobs or answers asleep for
+//! their users: the unfinished jobs not asleep (`awake`), and each user's unfinished jobs (`users`), whose oldest
+//! is the only one of theirs a claim may take.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
@@ -14,6 +18,8 @@ struct Row {
     lease: Option<(String, i64)>,
     /// Sleeping and not woken yet.
     asleep: bool,
+    /// `account \x1f openid`: the key of the user's jobs in `State::users`.
+    user: Arc<str>,
 }
 
 #[derive(Debug, Default)]
@@ -22,6 +28,37 @@ struct State {
     next_id: i64,
     jobs: BTreeMap<i64, Row>,
     by_key: HashMap<String, i64>,
+    /// Unfinished jobs not asleep: what claims, adoption and renewal look at.
+    awake: BTreeSet<i64>,
+    /// Each user's unfinished jobs.
+    users: HashMap<Arc<str>, BTreeSet<i64>>,
+}
+
+impl State {
+    /// Job `id` is settled (done, dead or removed): out of the indexes.
+    fn settle(&mut self, id: i64) {
+        self.awake.remove(&id);
+        if let Some(row) = self.jobs.get(&id)
+            && let Some(ids) = self.users.get_mut(&row.user)
+        {
+            ids.remove(&id);
+            if ids.is_empty() {
+                self.users.remove(&row.user);
+            }
+        }
+    }
+
+    /// Job `id` is unfinished again (revived): back in the indexes.
+    fn reopen(&mut self, id: i64) {
+        if let Some(row) = self.jobs.get(&id) {
+            self.awake.insert(id);
+            self.users.entry(row.user.clone()).or_default().insert(id);
+        }
+    }
+}
+
+fn user_key(account: &str, openid: &str) -> String {
+    format!("{account}\u{1f}{openid}")
 }
 
 /// Everything in one process's memory.
@@ -70,11 +107,6 @@ fn claimable(state: JobState) -> bool {
     matches!(state, JobState::Ready | JobState::Sleeping)
 }
 
-/// Not settled yet: the user's later jobs wait for it.
-fn unfinished(state: JobState) -> bool {
-    matches!(state, JobState::Awaiting | JobState::Ready | JobState::Sleeping)
-}
-
 #[async_trait]
 impl OutboxStore for MemoryStore {
     async fn accept(&self, job: NewJob) -> Result<i64, StoreError> {
@@ -100,7 +132,10 @@ impl OutboxStore for MemoryStore {
                 accepted_at: job.accepted_at,
                 from_appid: job.from_appid,
             };
-            s.jobs.insert(id, Row { job, lease: lease.map(|l| (l.owner, l.until)), asleep: false });
+            let user: Arc<str> = user_key(&job.account, &job.openid).into();
+            s.users.entry(user.clone()).or_default().insert(id);
+            s.awake.insert(id);
+            s.jobs.insert(id, Row { job, lease: lease.map(|l| (l.owner, l.until)), asleep: false, user });
             id
         }))
     }
@@ -112,6 +147,9 @@ impl OutboxStore for MemoryStore {
                 row.job.state = if answer.is_some() { JobState::Ready } else { JobState::Done };
                 row.job.answer = answer;
                 row.lease = None;
+                if row.job.state == JobState::Done {
+                    s.settle(id);
+                }
             }
             Ok(())
         })
@@ -120,7 +158,9 @@ impl OutboxStore for MemoryStore {
     async fn renew(&self, owner: &str, until: i64) -> Result<u64, StoreError> {
         Ok(self.with(|s| {
             let mut n = 0;
-            for row in s.jobs.values_mut().filter(|r| r.job.state == JobState::Awaiting) {
+            let State { jobs, awake, .. } = s;
+            for id in awake.iter() {
+                let Some(row) = jobs.get_mut(id).filter(|r| r.job.state == JobState::Awaiting) else { continue };
                 if let Some((o, u)) = &mut row.lease
                     && o == owner
                 {
@@ -142,7 +182,9 @@ impl OutboxStore for MemoryStore {
     ) -> Result<Vec<Job>, StoreError> {
         Ok(self.with(|s| {
             let mut adopted = Vec::new();
-            for row in s.jobs.values_mut().filter(|r| r.job.state == JobState::Awaiting) {
+            let State { jobs, awake, .. } = s;
+            for id in awake.iter() {
+                let Some(row) = jobs.get_mut(id).filter(|r| r.job.state == JobState::Awaiting) else { continue };
                 if adopted.len() >= limit {
                     break;
                 }
@@ -157,17 +199,15 @@ impl OutboxStore for MemoryStore {
 
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
         Ok(self.with(|s| {
-            let mut seen_users = std::collections::HashSet::new();
             let mut claimed = Vec::new();
-            for row in s.jobs.values_mut() {
+            let State { jobs, awake, users, .. } = s;
+            for id in awake.iter() {
                 if claimed.len() >= limit {
                     break;
                 }
-                if !unfinished(row.job.state) {
-                    continue;
-                }
+                let Some(row) = jobs.get_mut(id) else { continue };
                 // Only the oldest unfinished job of each user is a candidate.
-                if !seen_users.insert((row.job.account.clone(), row.job.openid.clone())) {
+                if users.get(&row.user).and_then(|ids| ids.first()) != Some(id) {
                     continue;
                 }
                 let leased = row.lease.as_ref().is_some_and(|(_, until)| *until > now);
@@ -191,6 +231,7 @@ impl OutboxStore for MemoryStore {
                 row.job.state = JobState::Done;
                 row.job.attempts += 1;
                 row.lease = None;
+                s.settle(id);
                 true
             }
             _ => false,
@@ -209,20 +250,21 @@ impl OutboxStore for MemoryStore {
 
     async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
         Ok(self.with(|s| {
-            s.jobs
-                .range(id + 1..)
-                .any(|(_, row)| unfinished(row.job.state) && row.job.account == account && row.job.openid == openid)
+            s.users.get(user_key(account, openid).as_str()).is_some_and(|ids| ids.range(id + 1..).next().is_some())
         }))
     }
 
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
         Ok(self.with(|s| {
             let mut n = 0;
-            for row in s.jobs.values_mut() {
+            let State { jobs, awake, users, .. } = s;
+            for id in users.get(user_key(account, openid).as_str()).into_iter().flatten() {
+                let Some(row) = jobs.get_mut(id) else { continue };
                 let waiting = row.asleep || (row.job.state == JobState::Ready && row.job.not_before > 0);
-                if waiting && row.job.account == account && row.job.openid == openid {
+                if waiting {
                     row.job.not_before = 0;
                     row.asleep = false;
+                    awake.insert(*id);
                     n += 1;
                 }
             }
@@ -251,6 +293,7 @@ impl OutboxStore for MemoryStore {
                 row.job.state = JobState::Sleeping;
                 row.asleep = true;
                 row.lease = None;
+                s.awake.remove(&id);
                 true
             }
             _ => false,
@@ -264,6 +307,7 @@ impl OutboxStore for MemoryStore {
                 row.job.state = JobState::Dead;
                 row.job.last_error = Some(reason.to_owned());
                 row.lease = None;
+                s.settle(id);
                 true
             }
             _ => false,
@@ -299,6 +343,7 @@ impl OutboxStore for MemoryStore {
             Some(row) if row.job.state == JobState::Dead => {
                 row.job.state = JobState::Ready;
                 row.job.not_before = 0;
+                s.reopen(id);
                 true
             }
             _ => false,
@@ -307,6 +352,7 @@ impl OutboxStore for MemoryStore {
 
     async fn remove(&self, id: i64) -> Result<bool, StoreError> {
         Ok(self.with(|s| {
+            s.settle(id);
             let Some(row) = s.jobs.remove(&id) else { return false };
             s.by_key.remove(&row.job.dedup_key);
             true
