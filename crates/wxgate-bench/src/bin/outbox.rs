@@ -31,6 +31,9 @@ struct Args {
     /// must pass over.
     #[arg(long, default_value_t = 0)]
     asleep: usize,
+    /// Answers of other users already given up (dead letters), which stay in the store.
+    #[arg(long, default_value_t = 0)]
+    dead: usize,
 }
 
 const APPID: &str = "wx00000000000000b1";
@@ -62,15 +65,18 @@ async fn main() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Accepts and answers every job, then times the worker until all are sent.
-async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
-    let sim = Simulator::builder().start().await.expect("simulator");
-    sim.add_account(Account::new(APPID, "bench-secret", "gh_00000000bench", "bench-token")).expect("account");
-    for a in 0..args.asleep {
+/// Puts `n` answers of other users (openids starting with `prefix`) in the store, claims them and settles each
+/// with `settle` (to sleep, or dead-lettered).
+async fn backlog<F, Fut>(store: &Arc<dyn OutboxStore>, prefix: &str, n: usize, settle: F)
+where
+    F: Fn(Arc<dyn OutboxStore>, i64) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for a in 0..n {
         let job = NewJob {
             account: "bench".into(),
-            openid: format!("oAsleep{a:021}"),
-            dedup_key: format!("asleep/{a}"),
+            openid: format!("{prefix}{a:021}"),
+            dedup_key: format!("{prefix}/{a}"),
             push: b"<xml/>".to_vec(),
             accepted_at: 0,
             lease: None,
@@ -79,9 +85,29 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
         let id = store.accept(job).await.expect("accept");
         store.set_answer(id, Some("[]".into())).await.expect("answer");
     }
-    for job in store.claim("setup", 0, 1, args.asleep + 1).await.expect("claim") {
-        store.sleep(job.id, "setup").await.expect("asleep");
+    let mut settled = 0;
+    while settled < n {
+        let claimed = store.claim("setup", 0, 1, n - settled).await.expect("claim");
+        assert!(!claimed.is_empty(), "the backlog is claimable");
+        for job in claimed {
+            settle(store.clone(), job.id).await;
+            settled += 1;
+        }
     }
+}
+
+/// Accepts and answers every job, then times the worker until all are sent.
+async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
+    let sim = Simulator::builder().start().await.expect("simulator");
+    sim.add_account(Account::new(APPID, "bench-secret", "gh_00000000bench", "bench-token")).expect("account");
+    backlog(&store, "oAsleep", args.asleep, |store, id| async move {
+        store.sleep(id, "setup").await.expect("asleep");
+    })
+    .await;
+    backlog(&store, "oDead", args.dead, |store, id| async move {
+        store.kill(id, "setup", "45015: bench").await.expect("dead");
+    })
+    .await;
     let users: Vec<String> = (0..args.users).map(|u| format!("oBench{u:022}")).collect();
     for u in &users {
         sim.add_user(APPID, u).expect("user");
