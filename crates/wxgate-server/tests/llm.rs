@@ -230,3 +230,21 @@ async fn a_long_streamed_answer_starts_arriving_while_the_model_still_writes() {
     let asked = model.requests();
     assert_eq!(asked[0]["stream"], true, "the model was asked to stream");
 }
+
+/// The embedded default with a model set (as `WXGATE_LLM_*` alone does): its keyword demo still answers, but its
+/// catch-all echo (`unless_model = true`) gives way to the model.
+#[tokio::test]
+async fn the_default_echo_gives_way_to_a_model() {
+    let model = FakeModel::start().await.unwrap();
+    let cfg = format!("{}\n[accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\n", default_config(), model.base_url());
+    let server = start(&cfg, wxgate_server::Router::new()).await;
+    let sent = server.push(&text_xml("hello", fresh_id()), Mode::Plain).await;
+    assert!(sent.body.contains("echo: hello (turn 1)"), "the model answered: {}", sent.body);
+    let sent = server.push(&text_xml("回复文字", fresh_id()), Mode::Plain).await;
+    assert!(sent.body.contains("这是回复的消息"), "the demo keyword is still a rule: {}", sent.body);
+    assert_eq!(model.requests().len(), 1);
+    // Without a model the echo answers.
+    let server = start(&default_config(), wxgate_server::Router::new()).await;
+    let sent = server.push(&text_xml("hello", fresh_id()), Mode::Plain).await;
+    assert!(sent.body.contains("echo: hello") && !sent.body.contains("turn"), "{}", sent.body);
+}

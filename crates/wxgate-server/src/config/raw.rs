@@ -300,6 +300,9 @@ pub struct RuleConfig {
     /// `official_account` or `mini_program`: the rule answers only that kind of account (a config shared by both
     /// kinds, the kind set by `WXGATE_KIND`); on the other kind a push it matches is logged and skipped.
     pub only: Option<AccountKind>,
+    /// The rule applies only while the account has no model (`[accounts.llm]`): a catch-all the model replaces,
+    /// such as the embedded default's echo, which would otherwise answer every text before the model.
+    pub unless_model: bool,
 }
 
 /// One customer-service message of `send`. Media may be a `media_id` or a local `file` (and a thumbnail a

@@ -176,7 +176,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
             )
         })?;
         let mut rules = Vec::with_capacity(a.rules.len());
-        for (j, r) in a.rules.iter().enumerate() {
+        for (j, r) in a.rules.iter().enumerate().filter(|(_, r)| !(r.unless_model && a.llm.is_some())) {
             rules.push(
                 super::rule::compile(r, a.kind).map_err(|(field, reason, fix)| {
                     invalid(format!("accounts[{i}].rules[{j}].{field}"), reason, fix)
