@@ -24,6 +24,9 @@ pub enum SimError {
     /// A transcript condition did not become true in time.
     #[error("timed out waiting for a transcript condition")]
     WaitTimeout,
+    /// A transcript file could not be read, or holds an action that is not one.
+    #[error("transcript: {0}")]
+    Transcript(String),
     /// The configuration file could not be read or parsed.
     #[error("config: {0}")]
     Config(String),

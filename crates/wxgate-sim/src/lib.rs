@@ -11,18 +11,25 @@
 //!   WeChat would show.
 //!
 //! Time is a [`Clock`] the tests can move forward; what users saw is in their [`transcript::Transcript`].
+//!
+//! The same listener serves a chat console at `/`: a browser page that plays a user's phone, with an inspector of
+//! everything that crossed the wire, and saves and replays conversations ([`replay`]).
 
 pub mod account;
 mod answer;
 mod api;
 pub mod clock;
 pub mod config;
+mod console;
 mod control;
 pub mod counters;
 pub mod error;
 pub mod faults;
 mod ids;
+mod journal;
+mod menu;
 pub mod push;
+pub mod replay;
 mod server;
 pub mod settings;
 pub mod transcript;
@@ -40,7 +47,9 @@ pub use config::SimConfig;
 pub use counters::Counters;
 pub use error::SimError;
 pub use faults::{FaultKind, FaultRule, Trigger};
+pub use menu::MenuButton;
 pub use push::{CheckOutcome, PushOutcome, UserAction, Verdict};
+pub use replay::{ReplayReport, TranscriptFile};
 pub use settings::Settings;
 pub use transcript::{Entry, Item, Transcript};
 pub use user::User;
@@ -110,7 +119,9 @@ impl SimulatorBuilder {
         for (appid, openid) in &self.users {
             sim.add_user(appid, openid)?;
         }
-        let router = api::router(sim.shared.clone()).merge(control::router(sim.shared.clone()));
+        let router = api::router(sim.shared.clone())
+            .merge(control::router(sim.shared.clone()))
+            .merge(console::router(sim.shared.clone()));
         let task = tokio::spawn(server::serve(listener, router, sim.shared.clone()));
         sim.task = Some(task);
         Ok(sim)
@@ -242,6 +253,22 @@ impl Simulator {
     /// A copy of what a user sent and saw so far.
     pub fn transcript(&self, appid: &str, openid: &str) -> Transcript {
         self.shared.transcripts.get(appid, openid)
+    }
+
+    /// The menu buttons the browser console offers (the server's `CLICK` keys).
+    pub fn set_menu(&self, buttons: Vec<MenuButton>) {
+        self.shared.world().menu = buttons;
+    }
+
+    /// The user's conversation so far as a transcript file.
+    pub fn transcript_file(&self, appid: &str, openid: &str) -> TranscriptFile {
+        replay::save(&self.shared, appid, openid)
+    }
+
+    /// Plays `file` against the server as user `openid` (best a new one, so the conversation starts afresh) and
+    /// compares what the user sees with what the file says they saw.
+    pub async fn replay(&self, file: &TranscriptFile, openid: &str) -> Result<ReplayReport, SimError> {
+        replay::run(&self.shared, file, openid).await
     }
 
     /// Waits until `cond` holds for the user's transcript (or `timeout` passes) and returns it.

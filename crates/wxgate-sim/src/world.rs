@@ -8,6 +8,7 @@ use crate::account::Account;
 use crate::clock::Clock;
 use crate::counters::Counters;
 use crate::faults::FaultRule;
+use crate::journal::Journal;
 use crate::settings::Settings;
 use crate::transcript::{Entry, Item, Transcripts};
 use crate::window::{Interaction, Window};
@@ -23,6 +24,8 @@ pub(crate) struct UserState {
     pub last_interaction_ms: Option<u64>,
     /// While `Some(t)` and now < t, the user sees "typing".
     pub typing_until_ms: Option<u64>,
+    /// What the user did, in the control API's JSON form (for saving the conversation).
+    pub actions: Vec<serde_json::Value>,
 }
 
 /// The per-account token bookkeeping and users. (No `Debug`: it holds the current tokens.)
@@ -80,6 +83,8 @@ pub(crate) struct World {
     pub media: HashMap<String, MediaItem>,
     pub counters: Counters,
     pub faults: Vec<FaultRule>,
+    /// Menu buttons the console offers.
+    pub menu: Vec<crate::menu::MenuButton>,
 }
 
 impl std::fmt::Debug for World {
@@ -101,12 +106,21 @@ pub(crate) struct Shared {
     pub clock: Clock,
     pub settings: Settings,
     pub transcripts: Transcripts,
+    /// What crossed the wire and what users saw, for the console.
+    pub journal: Journal,
     pub http: reqwest::Client,
 }
 
 impl Shared {
     pub fn new(settings: Settings, clock: Clock, http: reqwest::Client) -> Arc<Self> {
-        Arc::new(Shared { world: Mutex::default(), clock, settings, transcripts: Transcripts::default(), http })
+        Arc::new(Shared {
+            world: Mutex::default(),
+            clock,
+            settings,
+            transcripts: Transcripts::default(),
+            journal: Journal::default(),
+            http,
+        })
     }
 
     /// Locks the world (a poisoned lock is still usable: every critical section leaves it consistent).
@@ -134,9 +148,52 @@ impl Shared {
         }
     }
 
-    /// Appends a line to a transcript at the current simulated time.
-    pub fn show(&self, appid: &str, openid: &str, item: Item) {
-        self.transcripts.push(appid, openid, Entry { at_ms: self.clock.now_ms(), item });
+    /// Appends a line to a transcript at the current simulated time; returns its journal `seq`. Must not be
+    /// called with the world locked.
+    pub fn show(&self, appid: &str, openid: &str, item: Item) -> u64 {
+        self.show_with(appid, openid, item, serde_json::json!({}))
+    }
+
+    /// [`Shared::show`] with extra journal fields (the action a `Sent` line came from).
+    pub fn show_with(&self, appid: &str, openid: &str, item: Item, extra: serde_json::Value) -> u64 {
+        let entry = Entry { at_ms: self.clock.now_ms(), item };
+        let mut fields = serde_json::json!({"entry": &entry, "user": self.user_status(appid, openid)});
+        if let (Some(obj), serde_json::Value::Object(extra)) = (fields.as_object_mut(), extra) {
+            obj.extend(extra);
+        }
+        let seq = self.journal.record("line", Some(appid), Some(openid), fields);
+        self.transcripts.push(appid, openid, entry);
+        seq
+    }
+
+    /// Remembers an action of a user (created if new).
+    pub fn remember_action(&self, appid: &str, openid: &str, action: serde_json::Value) {
+        let mut world = self.world();
+        if let Some(acc) = world.accounts.get_mut(appid) {
+            let user = acc
+                .users
+                .entry(openid.to_owned())
+                .or_insert_with(|| UserState { following: true, ..Default::default() });
+            user.actions.push(action);
+        }
+    }
+
+    /// The actions of a user so far.
+    pub fn actions_of(&self, appid: &str, openid: &str) -> Vec<serde_json::Value> {
+        let world = self.world();
+        world.accounts.get(appid).and_then(|a| a.users.get(openid)).map(|u| u.actions.clone()).unwrap_or_default()
+    }
+
+    /// What the console shows of a user: following or not, and the customer-service window with its quota.
+    pub fn user_status(&self, appid: &str, openid: &str) -> serde_json::Value {
+        let now = self.clock.now_ms();
+        let world = self.world();
+        let user = world.accounts.get(appid).and_then(|a| a.users.get(openid));
+        let window = user.and_then(|u| u.window).filter(|w| w.deadline_ms > now);
+        serde_json::json!({
+            "following": user.is_some_and(|u| u.following),
+            "window": window.map(|w| serde_json::json!({"closes_in_ms": w.deadline_ms - now, "remaining": w.remaining})),
+        })
     }
 }
 

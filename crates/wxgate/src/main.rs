@@ -25,6 +25,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Inspect and repair the outbox of late answers.
     Outbox(cmd::outbox::Args),
+    /// Chat with your bot in the browser: the gateway and a simulated WeChat in one process.
+    Dev(cmd::dev::Args),
     /// Run the simulated WeChat platform (push to your server, platform APIs, transcripts).
     Sim(cmd::sim::Args),
     /// Send a customer-service message of any type.
@@ -46,6 +48,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
             Command::Outbox(args) => cmd::outbox::run(args).await,
+            Command::Dev(args) => cmd::dev::run(args).await,
             Command::Sim(args) => cmd::sim::run(args).await,
             Command::Send(args) => cmd::send::run(args).await,
             Command::Typing(args) => cmd::typing::run(args).await,

@@ -34,7 +34,7 @@ pub(crate) async fn send(
 
 fn send_inner(shared: &Shared, q: &HashMap<String, String>, body: &[u8]) -> Result<(Value, Caller), ApiError> {
     let now = shared.clock.now_ms();
-    let (appid, openid, msg_type, caller, json) = {
+    let (appid, openid, msg_type, caller, json, was_typing) = {
         let mut world = shared.world();
         world.counters.custom_send_requests += 1;
         let caller = shared.caller(&world, q)?;
@@ -80,11 +80,11 @@ fn send_inner(shared: &Shared, q: &HashMap<String, String>, body: &[u8]) -> Resu
         })?;
         let was_typing = user.typing_until_ms.take().is_some_and(|t| now < t);
         world.counters.custom_sent += 1;
-        if was_typing {
-            shared.show(&appid, &openid, Item::Typing { on: false });
-        }
-        (appid, openid, msg_type, caller, json)
+        (appid, openid, msg_type, caller, json, was_typing)
     };
+    if was_typing {
+        shared.show(&appid, &openid, Item::Typing { on: false });
+    }
     let text = (msg_type == "text")
         .then(|| json.pointer("/text/content").and_then(Value::as_str).map(str::to_owned))
         .flatten();

@@ -10,6 +10,7 @@ mod custom_body;
 mod media;
 mod token;
 mod typing;
+mod wire;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/cgi-bin/media/upload", post(media::upload))
         .route("/cgi-bin/media/get", get(media::get))
         .route("/sim/media/{media_id}", get(media::raw))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), wire::record))
         .layer(DefaultBodyLimit::max(32 << 20))
         .with_state(shared)
 }

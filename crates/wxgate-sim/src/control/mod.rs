@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use crate::error::SimError;
 use crate::push::{self, Verdict};
 use crate::world::Shared;
-use spec::{ActionSpec, FaultSpec};
+use spec::FaultSpec;
 
 fn failure(status: StatusCode, e: impl std::fmt::Display) -> Response {
     (status, Json(json!({"error": e.to_string()}))).into_response()
@@ -63,11 +63,14 @@ async fn send(
     Path((appid, openid)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Response {
-    let spec: ActionSpec = match serde_json::from_slice(&body) {
-        Ok(s) => s,
-        Err(e) => return failure(StatusCode::BAD_REQUEST, format!("bad action: {e}")),
+    let action = match serde_json::from_slice(&body).map_err(|e| format!("bad action: {e}")) {
+        Ok(value) => match push::UserAction::from_json(&value) {
+            Ok(action) => action,
+            Err(e) => return failure(StatusCode::BAD_REQUEST, e),
+        },
+        Err(e) => return failure(StatusCode::BAD_REQUEST, e),
     };
-    match push::push(&shared, &appid, &openid, &spec.action()).await {
+    match push::push(&shared, &appid, &openid, &action).await {
         Ok(out) => {
             let (verdict, detail) = match &out.verdict {
                 Verdict::Nothing => ("nothing", Value::Null),

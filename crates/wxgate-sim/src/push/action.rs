@@ -145,6 +145,42 @@ impl UserAction {
         }
     }
 
+    /// The action in the control API's JSON form (`{"type":"text","content":"…"}`), as `POST /sim/send` takes it
+    /// and transcript files keep it.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            UserAction::Text(content) => json!({"type": "text", "content": content}),
+            UserAction::MenuOption { id, content } => json!({"type": "menu_option", "id": id, "content": content}),
+            UserAction::Image => json!({"type": "image"}),
+            UserAction::Voice { recognition } => json!({"type": "voice", "recognition": recognition}),
+            UserAction::Video => json!({"type": "video"}),
+            UserAction::ShortVideo => json!({"type": "short_video"}),
+            UserAction::Location { x, y, scale, label } => {
+                json!({"type": "location", "x": x, "y": y, "scale": scale, "label": label})
+            }
+            UserAction::Link { title, description, url } => {
+                json!({"type": "link", "title": title, "description": description, "url": url})
+            }
+            UserAction::Subscribe { scene } => json!({"type": "subscribe", "scene": scene}),
+            UserAction::Unsubscribe => json!({"type": "unsubscribe"}),
+            UserAction::Scan { scene } => json!({"type": "scan", "scene": scene}),
+            UserAction::Click { key } => json!({"type": "click", "key": key}),
+            UserAction::View { url } => json!({"type": "view", "url": url}),
+            UserAction::ScanCode { key, result, wait_msg } => {
+                json!({"type": "scan_code", "key": key, "result": result, "wait_msg": wait_msg})
+            }
+            UserAction::ReportLocation { latitude, longitude, precision } => json!({"type": "report_location",
+                "latitude": latitude, "longitude": longitude, "precision": precision}),
+            UserAction::EnterSession { session_from } => json!({"type": "enter_session", "session_from": session_from}),
+            UserAction::Event { event, extra } => {
+                let extra: serde_json::Map<String, serde_json::Value> =
+                    extra.iter().filter_map(|(k, v)| Some((k.to_owned(), json!(v.as_text()?)))).collect();
+                json!({"type": "event", "event": event, "extra": extra})
+            }
+        }
+    }
+
     /// The plaintext push fields. `media_id` is used by media messages.
     pub fn fields(&self, original_id: &str, openid: &str, create_time: u64, media_id: &str) -> Fields {
         let mut f = Fields::new()

@@ -142,7 +142,9 @@ pub(crate) async fn push(
         None => action.msg_type().to_owned(),
     };
     shared.world().counters.pushes += 1;
-    shared.show(appid, openid, Item::Sent { msg_type, fields: fields.to_json() });
+    shared.remember_action(appid, openid, action.to_json());
+    let extra = serde_json::json!({"action": action.to_json(), "plaintext": sign::encode(&fields, account.format)});
+    let push_seq = shared.show_with(appid, openid, Item::Sent { msg_type, fields: fields.to_json() }, extra);
     shared.record_interaction(appid, openid, action.interaction(), matches!(action, UserAction::Unsubscribe));
 
     let settings = &shared.settings;
@@ -158,7 +160,14 @@ pub(crate) async fn push(
         let req = sign::build(&account, &fields, openid, Stamp { timestamp: ts, nonce, prefix })?;
         attempts += 1;
         shared.world().counters.push_attempts += 1;
-        match attempt(shared, &account, delivery.url(), &req).await {
+        let started_ms = shared.clock.now_ms();
+        let answer = attempt(shared, &account, delivery.url(), &req).await;
+        let mut record = serde_json::json!({
+            "push": push_seq, "attempt": attempts, "started_ms": started_ms, "ended_ms": shared.clock.now_ms(),
+            "request": {"method": "POST", "url": delivery.url(), "query": req.query, "headers": req.headers,
+                        "body": req.body},
+        });
+        match answer {
             Ok((200, body)) => {
                 let ctx = Context {
                     account: &account,
@@ -166,12 +175,23 @@ pub(crate) async fn push(
                     inbound: &inbound,
                     max_articles: settings.passive_max_articles,
                 };
-                verdict = Some(judge::judge(ctx, &body));
+                let judged = judge::judge(ctx, &body);
+                record["response"] = serde_json::json!({"status": 200, "body": String::from_utf8_lossy(&body)});
+                record["verdict"] = verdict_json(&judged);
+                shared.journal.record("attempt", Some(appid), Some(openid), record);
+                verdict = Some(judged);
                 break;
             }
-            Ok((status, _)) => failures.push(format!("HTTP {status}")),
-            Err(e) => failures.push(e),
+            Ok((status, body)) => {
+                record["response"] = serde_json::json!({"status": status, "body": String::from_utf8_lossy(&body)});
+                failures.push(format!("HTTP {status}"));
+            }
+            Err(e) => {
+                record["error"] = serde_json::json!(e);
+                failures.push(e);
+            }
         }
+        shared.journal.record("attempt", Some(appid), Some(openid), record);
     }
     tracing::debug!(appid, openid, attempts, ?failures, "push delivered");
     let verdict = verdict.unwrap_or_else(|| {
@@ -181,6 +201,17 @@ pub(crate) async fn push(
         show_verdict(shared, &account, openid, &verdict);
     }
     Ok(PushOutcome { attempts, failures, verdict, fields })
+}
+
+/// How the console shows a verdict: `nothing` (`success` or empty), `reply` with the decrypted reply, or
+/// `invalid` with the reason.
+fn verdict_json(verdict: &Verdict) -> serde_json::Value {
+    match verdict {
+        Verdict::Nothing => serde_json::json!({"kind": "nothing"}),
+        Verdict::Reply(r) => serde_json::json!({"kind": "reply", "xml": r.to_xml(),
+            "reply": serde_json::from_str::<serde_json::Value>(&r.to_json()).unwrap_or_default()}),
+        Verdict::Invalid(reason) => serde_json::json!({"kind": "invalid", "reason": reason}),
+    }
 }
 
 fn show_verdict(shared: &Shared, account: &Account, openid: &str, verdict: &Verdict) {

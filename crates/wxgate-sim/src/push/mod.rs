@@ -5,6 +5,7 @@
 //! [`judge`] decides what the user sees from the answer, and `deliver` runs the attempts over HTTP.
 
 pub mod action;
+mod action_spec;
 mod deliver;
 pub mod judge;
 pub mod sign;

@@ -45,7 +45,7 @@ pub fn random_prefix() -> [u8; 16] {
     std::array::from_fn(|_| CHARS[rand::random_range(0..CHARS.len())])
 }
 
-fn encode(fields: &Fields, format: DataFormat) -> String {
+pub(crate) fn encode(fields: &Fields, format: DataFormat) -> String {
     match format {
         DataFormat::Xml => fields_to_xml(fields),
         DataFormat::Json => fields_to_json(fields),

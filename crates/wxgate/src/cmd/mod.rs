@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod dev;
 pub mod media;
 pub mod outbox;
 pub mod platform;
