@@ -215,19 +215,60 @@ async fn the_console_shows_what_a_wechat_user_would_see() {
     .await;
     drop(dev);
 
-    // A config that gives each attempt 6 s, longer than WeChat waits: a slow answer is never given in time.
+    // A config of our own: a menu button that sends a msgmenu, a picture from a file, and each attempt given 6 s,
+    // longer than WeChat waits, so a slow answer is never given in time.
     let dir = out_dir("console-notice");
+    b.screenshot_clip(&dir.join("picture.png"), 160, 120).await.unwrap();
     let config = dir.join("late.toml");
     std::fs::write(
         &config,
-        "[[accounts]]\nname = \"late\"\npath = \"/wx\"\nappid = \"wx0000000000000001\"\ntoken = \"t\"\n\
-         [accounts.deadline]\nbudget_ms = 6000\n",
+        format!(
+            "[[accounts]]\nname = \"late\"\npath = \"/wx\"\nappid = \"wx0000000000000001\"\ntoken = \"t\"\n\
+             [accounts.deadline]\nbudget_ms = 6000\n\
+             [[accounts.rules]]\nmenu_click = \"SURVEY\"\n[[accounts.rules.send]]\ntype = \"msgmenu\"\n\
+             head_content = \"您对本次服务是否满意？\"\n\
+             list = [{{ id = \"101\", content = \"满意\" }}, {{ id = \"102\", content = \"不满意\" }}]\n\
+             [[accounts.rules]]\nkeyword = \"满意\"\nreply = {{ type = \"text\", content = \"谢谢您的评价\" }}\n\
+             [[accounts.rules]]\nkeyword = \"看图\"\nimage = \"{}\"\n",
+            dir.join("picture.png").display()
+        ),
     )
     .unwrap();
     let dev = start_dev(&["--config", config.to_str().unwrap(), "--fake-model", "--fake-model-delay-ms", "30000"])
         .await
         .expect("wxgate dev");
     b.goto(&dev.url).await.unwrap();
+    run(&mut b, "menu_msgmenu_and_uploaded_picture", async |b| {
+        b.wait_for("document.getElementById('connection').textContent.includes('live')", Duration::from_secs(20))
+            .await?;
+        b.click("#menu button").await?;
+        b.wait_for(
+            "document.querySelector('#chat li[data-kind=customer_service] .menu-option')",
+            Duration::from_secs(20),
+        )
+        .await?;
+        let head = b.eval("document.querySelector('#chat li[data-kind=customer_service] .bubble').innerText").await?;
+        ensure!(head.as_str().unwrap_or_default().starts_with("您对本次服务是否满意？"), "msgmenu {head}");
+        b.click("#chat li[data-kind=customer_service] .menu-option").await?;
+        let thanks = b
+            .wait_for(
+                "document.querySelector('#chat li[data-kind=passive_reply] .bubble')?.innerText",
+                Duration::from_secs(20),
+            )
+            .await?;
+        ensure!(thanks == json!("谢谢您的评价"), "the tapped option was answered {thanks}");
+        b.type_and_enter("#text", "看图").await?;
+        // The media id of the passive reply is the file the gateway uploaded: the picture itself is shown.
+        let width = b
+            .wait_for(
+                "document.querySelector('#chat li[data-kind=passive_reply] .bubble.media img')?.naturalWidth",
+                Duration::from_secs(20),
+            )
+            .await?;
+        ensure!(width == json!(160), "the uploaded picture, {width} px wide");
+        shows_nothing_wechat_would_not(b).await
+    })
+    .await;
     run(&mut b, "system_notice_in_red", async |b| {
         b.wait_for("document.getElementById('connection').textContent.includes('live')", Duration::from_secs(20))
             .await?;

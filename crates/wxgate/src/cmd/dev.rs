@@ -59,8 +59,10 @@ pub enum DevMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DevKind {
     /// 公众号 (a verified service account).
+    #[value(name = "official_account")]
     OfficialAccount,
     /// 小程序.
+    #[value(name = "mini_program")]
     MiniProgram,
 }
 

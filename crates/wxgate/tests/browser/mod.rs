@@ -230,6 +230,17 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// A PNG of the top-left `width` × `height` pixels of the page.
+    pub async fn screenshot_clip(&mut self, path: &Path, width: u32, height: u32) -> anyhow::Result<()> {
+        let clip = json!({"x": 0, "y": 0, "width": width, "height": height, "scale": 1});
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png", "clip": clip})).await?;
+        let png = base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().context("data")?)?;
+        std::fs::write(path, png)?;
+        Ok(())
+    }
+}
+
 fn rand_suffix() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64)
 }
