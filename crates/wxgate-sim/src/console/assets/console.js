@@ -134,7 +134,7 @@ function selectUser(openid) {
   state.selectedSeq = null;
   renderUsers();
   render();
-  $("text").focus();
+  $("text").focus({ preventScroll: true });
 }
 
 async function newUser() {
@@ -213,13 +213,13 @@ function sentBubble(e) {
   const f = e.fields || {};
   const t = e.msg_type;
   if (t === "text") return el("div", { class: "bubble", text: f.Content || "" });
-  if (t === "image") return el("div", { class: "bubble media", text: "🖼 图片" });
-  if (t === "voice") return el("div", { class: "bubble", text: "🎤 语音" + (f.Recognition ? "：" + f.Recognition : "") });
-  if (t === "location") return el("div", { class: "bubble card" }, el("strong", { text: "📍 " + (f.Label || "位置") }),
+  if (t === "image") return el("div", { class: "bubble media", text: "[图片]" });
+  if (t === "voice") return el("div", { class: "bubble", text: "[语音]" + (f.Recognition ? " " + f.Recognition : "") });
+  if (t === "location") return el("div", { class: "bubble card" }, el("strong", { text: "[位置] " + (f.Label || "") }),
     el("span", { class: "muted", text: f.Location_X + ", " + f.Location_Y }));
-  if (t === "link") return el("div", { class: "bubble card" }, el("strong", { text: "🔗 " + (f.Title || "") }),
+  if (t === "link") return el("div", { class: "bubble card" }, el("strong", { text: "[链接] " + (f.Title || "") }),
     el("span", { class: "muted", text: f.Url || "" }));
-  if (t === "video" || t === "shortvideo") return el("div", { class: "bubble", text: "▶ 视频" });
+  if (t === "video" || t === "shortvideo") return el("div", { class: "bubble", text: "[视频]" });
   const names = {
     "event:subscribe": f.EventKey ? "扫码关注（场景 " + String(f.EventKey).replace("qrscene_", "") + "）" : "关注了公众号",
     "event:unsubscribe": "取消关注", "event:SCAN": "扫码（场景 " + (f.EventKey || "") + "）",
@@ -251,7 +251,7 @@ function replyBubble(e) {
   }
   if (t === "voice") {
     const id = (b.Voice && b.Voice.MediaId) || (b.voice && b.voice.media_id) || "";
-    return el("div", { class: "bubble" }, el("span", { text: "🔊 语音 " }), el("a", { href: mediaUrl(id), text: "播放" }));
+    return el("div", { class: "bubble" }, el("span", { text: "[语音] " }), el("a", { href: mediaUrl(id), text: "播放" }));
   }
   if (t === "video") {
     const v = b.Video || b.video || {};
@@ -277,7 +277,7 @@ function replyBubble(e) {
   }
   if (t === "link") {
     const l = b.link || {};
-    return card("🔗 " + (l.title || ""), l.description || l.url);
+    return card("[链接] " + (l.title || ""), l.description || l.url);
   }
   if (t === "miniprogrampage") {
     const p = b.miniprogrampage || {};
