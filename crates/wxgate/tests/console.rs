@@ -179,8 +179,9 @@ async fn the_console_shows_what_a_wechat_user_would_see() {
         ensure!(text.contains("Decrypted push") && text.contains("<Content><![CDATA[回复文字]]></Content>"), "{text}");
         ensure!(text.contains("encrypt_type=aes") && text.contains("<Encrypt>"), "the encrypted push: {text}");
         ensure!(text.contains("Reply, decrypted") && text.contains("这是回复的消息"), "the reply: {text}");
-        // The slow message: its typing and customer-service calls, with their errcodes.
-        b.click("#chat li[data-kind=customer_service]").await?;
+        // The slow message, reached with the keyboard: its typing and customer-service calls, with their errcodes.
+        b.eval("document.querySelector('#chat li[data-kind=customer_service]').focus()").await?;
+        b.press("Enter").await?;
         let text = b.wait_for("document.getElementById('inspect').innerText", Duration::from_secs(5)).await?;
         let text = text.as_str().unwrap_or_default();
         ensure!(text.contains("/cgi-bin/message/custom/send → errcode 0"), "{text}");

@@ -191,9 +191,20 @@ impl Browser {
     pub async fn type_and_enter(&mut self, selector: &str, text: &str) -> anyhow::Result<()> {
         self.click(selector).await?;
         self.call("Input.insertText", json!({"text": text})).await?;
+        self.press("Enter").await
+    }
+
+    /// Presses and releases a key (`Enter`, `Tab`, …) in the focused element.
+    pub async fn press(&mut self, key: &str) -> anyhow::Result<()> {
+        let code = match key {
+            "Enter" => 13,
+            "Tab" => 9,
+            " " => 32,
+            _ => 0,
+        };
         for kind in ["keyDown", "keyUp"] {
-            let mut ev = json!({"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13});
-            if kind == "keyDown" {
+            let mut ev = json!({"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code});
+            if kind == "keyDown" && key == "Enter" {
                 ev["text"] = json!("\r");
             }
             self.call("Input.dispatchKeyEvent", ev).await?;
