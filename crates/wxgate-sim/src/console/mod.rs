@@ -42,20 +42,8 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 async fn console_info(State(shared): State<Arc<Shared>>) -> Json<Value> {
-    let world = shared.world();
-    let mut accounts: Vec<Value> = world
-        .accounts
-        .values()
-        .map(|a| {
-            let acc = &a.account;
-            let mut users: Vec<&String> = a.users.keys().collect();
-            users.sort();
-            json!({"appid": acc.appid, "original_id": acc.original_id, "kind": acc.kind, "mode": acc.mode,
-                   "format": acc.format, "delivery": acc.delivery, "users": users})
-        })
-        .collect();
-    accounts.sort_by(|a, b| a["appid"].as_str().cmp(&b["appid"].as_str()));
-    Json(json!({"accounts": accounts, "menu": world.menu, "notice": shared.settings.system_notice,
+    let accounts = crate::control::accounts_json(&shared);
+    Json(json!({"accounts": accounts, "menu": shared.world().menu, "notice": shared.settings.system_notice,
                 "push_timeout_ms": shared.settings.push_timeout.as_millis() as u64}))
 }
 

@@ -42,20 +42,26 @@ fn sim_failure(e: SimError) -> Response {
     failure(status, e)
 }
 
-async fn accounts(State(shared): State<Arc<Shared>>) -> Json<Value> {
+/// The accounts (no secrets) with their known users, sorted, as `GET /sim/accounts` and the console show them.
+pub(crate) fn accounts_json(shared: &Shared) -> Value {
     let world = shared.world();
     let mut list: Vec<Value> = world
         .accounts
         .values()
         .map(|a| {
             let acc = &a.account;
+            let mut users: Vec<&String> = a.users.keys().collect();
+            users.sort();
             json!({"appid": acc.appid, "original_id": acc.original_id, "mode": acc.mode, "format": acc.format,
-                   "kind": acc.kind, "delivery": acc.delivery, "token_free": acc.token_free,
-                   "users": a.users.keys().collect::<Vec<_>>()})
+                   "kind": acc.kind, "delivery": acc.delivery, "token_free": acc.token_free, "users": users})
         })
         .collect();
     list.sort_by(|a, b| a["appid"].as_str().cmp(&b["appid"].as_str()));
-    Json(Value::Array(list))
+    Value::Array(list)
+}
+
+async fn accounts(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(accounts_json(&shared))
 }
 
 async fn send(

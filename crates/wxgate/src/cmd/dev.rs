@@ -232,7 +232,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             println!(
                 "  config: {origin}; gateway on {gateway_addr}; store: in memory (the config's store is not used)"
             );
-            let delivery = if args.cloud { "Cloud Hosting JSON".to_owned() } else { format!("{:?} mode", args.mode) };
+            let delivery = match (args.cloud, args.mode) {
+                (true, _) => "Cloud Hosting JSON",
+                (false, DevMode::Plain) => "plain (明文) mode",
+                (false, DevMode::Compat) => "compatible (兼容) mode",
+                (false, DevMode::Safe) => "safe (安全) mode",
+            };
             let llm = match (&model, outline.accounts().first().and_then(|a| outline.llm(a.name()))) {
                 (Some(_), _) => format!("the built-in fake model ({} ms)", args.fake_model_delay_ms),
                 (None, Some(llm)) => format!("{} at {}", llm.model, llm.base_url),
