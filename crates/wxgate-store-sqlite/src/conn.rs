@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 use wxgate_store::StoreError;
 
+use crate::group::GroupCommit;
 use crate::schema;
 
 /// How hard SQLite works to survive power loss (`PRAGMA synchronous`).
@@ -22,6 +23,8 @@ pub enum Durability {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) conn: Arc<Mutex<Connection>>,
+    /// Accepts waiting for the next group commit.
+    pub(crate) accepts: GroupCommit,
 }
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -52,7 +55,7 @@ impl SqliteStore {
             conn.execute_batch(tables).map_err(backend)?;
         }
         schema::upgrade(&conn).map_err(backend)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), accepts: GroupCommit::default() })
     }
 
     /// Runs `f` with the connection on the blocking pool.

@@ -5,6 +5,7 @@
 
 mod conn;
 mod conversation;
+mod group;
 mod media;
 mod outbox;
 mod schema;

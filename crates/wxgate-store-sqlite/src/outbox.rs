@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params, params_from_iter};
+use rusqlite::{Row, Transaction, TransactionBehavior, params, params_from_iter};
 use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 
 use crate::conn::{SqliteStore, backend};
@@ -61,30 +61,7 @@ impl SqliteStore {
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn accept(&self, j: NewJob) -> Result<i64, StoreError> {
-        self.run(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            let existing: Option<i64> = tx
-                .query_row("SELECT id FROM outbox WHERE dedup_key = ?1", [&j.dedup_key], |r| r.get(0))
-                .optional()
-                .map_err(backend)?;
-            let id = match existing {
-                Some(id) => id,
-                None => {
-                    let (owner, until) = j.lease.map(|l| (l.owner, l.until)).unzip();
-                    tx.execute(
-                        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until,
-                                             from_appid)
-                         VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7, ?8)",
-                        params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at, owner, until, j.from_appid],
-                    )
-                    .map_err(backend)?;
-                    tx.last_insert_rowid()
-                }
-            };
-            tx.commit().map_err(backend)?;
-            Ok(id)
-        })
-        .await
+        self.accepts.accept(&self.conn, j).await
     }
 
     async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError> {
