@@ -25,6 +25,9 @@ struct Args {
     /// Measured seconds (after a one-second warm-up).
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Stop after this many requests in all (warm-up included), if sooner; 0 = no limit.
+    #[arg(long, default_value_t = 0)]
+    requests: u64,
     /// Encrypt the pushes (safe mode).
     #[arg(long)]
     safe: bool,
@@ -52,6 +55,8 @@ struct Args {
 #[derive(Clone, Copy)]
 struct Plan {
     connections: usize,
+    /// Requests per connection (`u64::MAX`: no limit).
+    per_connection: u64,
     start: Instant,
     warmup: Duration,
     measure: Duration,
@@ -60,6 +65,8 @@ struct Plan {
 struct ConnResult {
     latencies_us: Vec<u32>,
     errors: u64,
+    /// When the connection stopped (early, with `--requests`).
+    finished: Instant,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -78,7 +85,9 @@ async fn main() {
     let warmup = Duration::from_secs(1);
     let measure = Duration::from_secs(args.seconds);
     let start = Instant::now() + Duration::from_millis(200);
-    let plan = Plan { connections: args.connections, start, warmup, measure };
+    let per_connection =
+        if args.requests == 0 { u64::MAX } else { args.requests.div_ceil(args.connections.max(1) as u64) };
+    let plan = Plan { connections: args.connections, per_connection, start, warmup, measure };
     let mut tasks = Vec::new();
     for c in 0..args.connections {
         let pushes = pushes.clone();
@@ -88,13 +97,16 @@ async fn main() {
     }
     let mut all = Vec::new();
     let mut errors = 0;
+    let mut last = start + warmup;
     for t in tasks {
         let r = t.await.expect("connection task");
         all.extend(r.latencies_us);
         errors += r.errors;
+        last = last.max(r.finished);
     }
     all.sort_unstable();
-    let rps = all.len() as f64 / measure.as_secs_f64();
+    let measured = last.saturating_duration_since(start + warmup).max(Duration::from_millis(1));
+    let rps = all.len() as f64 / measured.as_secs_f64();
     println!(
         "label={} rps={:.0} p50_us={} p99_us={} max_us={} requests={} errors={}",
         args.label,
@@ -108,8 +120,8 @@ async fn main() {
 }
 
 async fn run_connection(c: usize, plan: Plan, target: &str, pushes: &PushFactory, expect: &str) -> ConnResult {
-    let Plan { connections, start, warmup, measure } = plan;
-    let mut result = ConnResult { latencies_us: Vec::with_capacity(100_000), errors: 0 };
+    let Plan { connections, per_connection, start, warmup, measure } = plan;
+    let mut result = ConnResult { latencies_us: Vec::with_capacity(100_000), errors: 0, finished: Instant::now() };
     let stream = tokio::net::TcpStream::connect(target).await.expect("connect to the target");
     stream.set_nodelay(true).ok();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
@@ -119,11 +131,13 @@ async fn run_connection(c: usize, plan: Plan, target: &str, pushes: &PushFactory
     let end = measure_from + measure;
     let stride = connections.max(1);
     let mut i = c;
+    let mut sent_here = 0u64;
     loop {
         let now = Instant::now();
-        if now >= end {
+        if now >= end || sent_here >= per_connection {
             break;
         }
+        sent_here += 1;
         let p = pushes.push(i as u64);
         i += stride;
         let req = Request::post(p.path_and_query.as_str())
@@ -151,5 +165,6 @@ async fn run_connection(c: usize, plan: Plan, target: &str, pushes: &PushFactory
             break;
         }
     }
+    result.finished = Instant::now().min(end);
     result
 }
