@@ -17,20 +17,7 @@ BARE_ADDR=127.0.0.1:18081
 WX_ADDR=127.0.0.1:18082
 
 cargo build --release -q -p wxgate -p wxgate-bench
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-BIN="$TARGET_DIR/release"
-
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-wait_port() {
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "server on $1 did not start" >&2; exit 1
-}
+. bench/lib.sh
 
 "$BIN/bare" --listen "$BARE_ADDR" 2>/dev/null & pids+=($!)
 RUST_LOG=warn WXGATE_LISTEN="$WX_ADDR" "$BIN/wxgate" serve --config examples/echo.toml 2>/dev/null & pids+=($!)

@@ -17,12 +17,8 @@ TRICKLE=${TRICKLE:-0}
 ADDR=127.0.0.1:18085
 
 cargo build --release -q -p wxgate -p wxgate-bench --bin wxgate --bin loadgen
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-BIN="$TARGET_DIR/release"
-dir=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
-trap cleanup EXIT
+. bench/lib.sh
+dir=$(mktemp -d); cleanup_paths+=("$dir")
 
 cat >"$dir/memory.toml" <<TOML
 [server]
@@ -48,7 +44,7 @@ reply = { type = "text", content = "even" }
 TOML
 
 RUST_LOG=warn "$BIN/wxgate" serve --config "$dir/memory.toml" 2>"$dir/log" & server=$!; pids+=($server)
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR#*:}") 2>/dev/null && break; sleep 0.1; done
+wait_port "$ADDR"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 sleep 1
 before=$(rss)
