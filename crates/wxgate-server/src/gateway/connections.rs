@@ -7,9 +7,12 @@
 //! one instead keeps the server answering: to crowd a request out, a flood must close it in the moment between
 //! its connection and its request head. Only when every connection is in the middle of a request is a new one
 //! refused (closed at once, so the accept loop never waits).
+//!
+//! It also knows which connections have not sent their first request yet: a drain waits for them (briefly)
+//! before closing idle connections, since a client that just connected has a request on its way.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -19,12 +22,16 @@ use tokio::sync::Notify;
 pub(super) struct Connections {
     cap: usize,
     state: Mutex<State>,
+    /// Notified when the last connection still waiting for its first request starts it or ends.
+    none_fresh: Notify,
 }
 
 #[derive(Debug, Default)]
 struct State {
     /// Connections admitted and not yet ended.
     open: usize,
+    /// Connections admitted that have not started their first request.
+    fresh: usize,
     /// The next idle number: the smallest idle number has been idle longest.
     next: u64,
     /// The idle connections by idle number, each with its way to be closed.
@@ -39,12 +46,14 @@ pub(super) struct Slot {
     idle_since: AtomicU64,
     /// Notified when it must close to make room.
     close: Arc<Notify>,
+    /// No request has started on it yet.
+    fresh: AtomicBool,
 }
 
 impl Connections {
     /// Serves at most `cap` connections at once.
     pub(super) fn new(cap: usize) -> Arc<Self> {
-        Arc::new(Connections { cap, state: Mutex::new(State::default()) })
+        Arc::new(Connections { cap, state: Mutex::new(State::default()), none_fresh: Notify::new() })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -61,11 +70,25 @@ impl Connections {
             longest_idle.notify_one();
         }
         s.open += 1;
+        s.fresh += 1;
         let close = Arc::new(Notify::new());
         let idle_since = s.next;
         s.next += 1;
         s.idle.insert(idle_since, close.clone());
-        Some(Slot { connections: self.clone(), idle_since: AtomicU64::new(idle_since), close })
+        Some(Slot { connections: self.clone(), idle_since: AtomicU64::new(idle_since), close, fresh: true.into() })
+    }
+
+    /// Resolves once every connection admitted so far has started its first request or ended.
+    pub(super) async fn first_requests_started(&self) {
+        loop {
+            let notified = self.none_fresh.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.lock().fresh == 0 {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Connections admitted and not yet ended.
@@ -80,6 +103,16 @@ impl Slot {
     pub(super) fn busy(&self) {
         let mut s = self.connections.lock();
         s.idle.remove(&self.idle_since.load(Ordering::Relaxed));
+        self.no_longer_fresh(&mut s);
+    }
+
+    fn no_longer_fresh(&self, s: &mut State) {
+        if self.fresh.swap(false, Ordering::Relaxed) {
+            s.fresh -= 1;
+            if s.fresh == 0 {
+                self.connections.none_fresh.notify_waiters();
+            }
+        }
     }
 
     /// The request is answered: idle again, newest of the idle.
@@ -102,6 +135,7 @@ impl Drop for Slot {
         let mut s = self.connections.lock();
         s.idle.remove(&self.idle_since.load(Ordering::Relaxed));
         s.open -= 1;
+        self.no_longer_fresh(&mut s);
     }
 }
 
@@ -129,5 +163,27 @@ mod tests {
         let d = conns.admit().expect("c makes room");
         drop((a, c, d));
         assert_eq!(conns.open(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_drain_waits_for_first_requests_not_for_idle_connections() {
+        let conns = Connections::new(4);
+        let kept_alive = conns.admit().expect("room");
+        kept_alive.busy();
+        kept_alive.idle();
+        let (starts, ends) = (conns.admit().expect("room"), conns.admit().expect("room"));
+        let waiting = tokio::spawn({
+            let conns = conns.clone();
+            async move { conns.first_requests_started().await }
+        });
+        tokio::task::yield_now().await;
+        starts.busy();
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "one connection has not sent its first request yet");
+        drop(ends);
+        tokio::time::timeout(std::time::Duration::from_secs(1), waiting).await.expect("no fresh one left").unwrap();
+        // A kept-alive connection between requests does not hold a drain back.
+        tokio::time::timeout(std::time::Duration::from_secs(1), conns.first_requests_started()).await.unwrap();
+        drop((kept_alive, starts));
     }
 }

@@ -24,8 +24,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 
-/// How long a drain lets just-accepted connections start their first request before closing idle ones.
-const FIRST_REQUEST_WAIT: Duration = Duration::from_millis(250);
+/// How long at most a drain lets just-accepted connections start their first request before closing idle ones.
+const FIRST_REQUEST_WAIT: Duration = Duration::from_secs(2);
 
 /// File descriptors kept free for what is not a client connection (the store, the platform, the model, logs).
 const SPARE_FILES: u64 = 64;
@@ -92,9 +92,11 @@ pub(super) async fn serve(
     }
     drop(listener);
     // A graceful shutdown closes at once a connection with no request in progress, even one whose request is
-    // on its way: give the connections accepted a moment ago the time to start theirs.
-    tokio::time::sleep(FIRST_REQUEST_WAIT.min(limits.drain)).await;
+    // on its way: let the connections accepted a moment ago start theirs (a busy machine may take a while to
+    // read them), but not let a client that connected and sends nothing hold the drain for long.
     let deadline = tokio::time::Instant::from_std(began + limits.drain);
+    let first_requests = tokio::time::Instant::now() + FIRST_REQUEST_WAIT.min(limits.header_timeout);
+    let _ = tokio::time::timeout_at(first_requests.min(deadline), connections.first_requests_started()).await;
     if tokio::time::timeout_at(deadline, graceful.shutdown()).await.is_err() {
         tracing::warn!("requests still in flight at the end of the drain");
     }
