@@ -234,6 +234,27 @@ impl KfBody {
     }
 }
 
+/// A body on its own is the message without its recipient: `{"msgtype": "text", "text": {…}}`.
+impl Serialize for KfBody {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let payload = self.payload().map_err(serde::ser::Error::custom)?;
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("msgtype", self.msg_type())?;
+        map.serialize_entry(self.msg_type(), &payload)?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for KfBody {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut v = serde_json::Map::deserialize(d)?;
+        let msg_type = v.get("msgtype").and_then(|t| t.as_str()).ok_or_else(|| D::Error::missing_field("msgtype"))?;
+        let msg_type = msg_type.to_owned();
+        let payload = v.remove(&msg_type).ok_or_else(|| D::Error::custom(format!("missing object {msg_type:?}")))?;
+        KfBody::from_payload(&msg_type, payload).map_err(D::Error::custom)
+    }
+}
+
 /// `customservice`: send as this agent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KfAccount {
@@ -396,5 +417,19 @@ mod tests {
     fn typing_body() {
         let t = TypingRequest { touser: "o1".into(), command: TypingCommand::CancelTyping };
         assert_eq!(serde_json::to_string(&t).unwrap(), r#"{"touser":"o1","command":"CancelTyping"}"#);
+    }
+
+    #[test]
+    fn a_body_round_trips_without_its_recipient() {
+        let body = KfBody::Link(Link {
+            title: "标题".into(),
+            description: "d".into(),
+            url: "https://example.com".into(),
+            thumb_url: "https://example.com/t.png".into(),
+        });
+        let json = serde_json::to_string(&body).unwrap();
+        assert!(json.starts_with(r#"{"msgtype":"link","link":{"#), "{json}");
+        assert_eq!(serde_json::from_str::<KfBody>(&json).unwrap(), body);
+        assert!(serde_json::from_str::<KfBody>(r#"{"msgtype":"text"}"#).is_err());
     }
 }

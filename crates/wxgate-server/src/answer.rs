@@ -24,7 +24,8 @@ use wxgate_proto::{Inbound, Reply, ReplyBody};
 use crate::account::AccountKind;
 
 /// What a push is answered with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Answer {
     /// One reply of a passive type: given passively where the account may and it fits, else sent as
     /// customer-service messages.
@@ -34,7 +35,7 @@ pub enum Answer {
 }
 
 /// Customer-service messages answering one push.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Messages {
     /// The messages, in order.
     pub bodies: Vec<KfBody>,

@@ -74,6 +74,7 @@ pub(crate) struct Metrics {
     pub(crate) answers: Family<Labelled, Counter>,
     pub(crate) retries_joined: Family<AccountLabel, Counter>,
     pub(crate) handler_runs: Family<AccountLabel, Counter>,
+    pub(crate) claims_followed: Family<AccountLabel, Counter>,
     pub(crate) sends: Family<Labelled, Counter>,
     pub(crate) dead_letters: Family<AccountLabel, Counter>,
     pub(crate) quota_waits: Family<AccountLabel, Counter>,
@@ -99,6 +100,7 @@ impl Metrics {
             answers: Family::default(),
             retries_joined: Family::default(),
             handler_runs: Family::default(),
+            claims_followed: Family::default(),
             sends: Family::default(),
             dead_letters: Family::default(),
             quota_waits: Family::default(),
@@ -128,6 +130,11 @@ impl Metrics {
             "handler_runs",
             "Handlers (rules with late answers, routes, the model) started",
             m.handler_runs.clone(),
+        );
+        r.register(
+            "claims_followed",
+            "Pushes whose work another replica had claimed: this one waited for its result instead of running it",
+            m.claims_followed.clone(),
         );
         r.register(
             "sends",

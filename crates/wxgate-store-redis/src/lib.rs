@@ -1,6 +1,6 @@
 //! The Redis backend: several wxgate replicas share one outbox, one access token per account, one media cache, the
-//! users' conversations, their customer-service windows and the count of WeChat's attempts at each push through
-//! one Redis server.
+//! users' conversations, their customer-service windows, the count of WeChat's attempts at each push and the
+//! claim on its work through one Redis server.
 //!
 //! Every change that reads before it writes (accepting a push, claiming jobs, put-if-newer, leases) is one Lua
 //! script, which Redis runs atomically: two replicas never claim the same job or overwrite a fresher token.
@@ -15,6 +15,7 @@
 //! leaves it out.
 
 mod attempts;
+mod claims;
 mod conn;
 mod conversation;
 mod keys;

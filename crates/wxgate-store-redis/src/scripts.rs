@@ -282,6 +282,32 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 "#;
 
+/// KEYS: a push's lease, its result. ARGV: owner, lease in ms. `{2, result}` when finished, `{1}` when another
+/// owner's lease lives, else takes (or renews) the lease: `{0}`.
+const WORK_CLAIM: &str = r#"
+local result = redis.call('GET', KEYS[2])
+if result then return {2, result} end
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return {1} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {0}
+"#;
+
+/// KEYS: a push's lease. ARGV: owner, lease in ms. 1 when the owner held it and it is extended.
+const WORK_RENEW: &str = r#"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"#;
+
+/// KEYS: a push's lease, its result. ARGV: owner, result, time to live in ms. Keeps the first result; ends the
+/// owner's lease.
+const WORK_FINISH: &str = r#"
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX')
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"#;
+
 /// KEYS: a signed query. ARGV: body hash, time to live in ms. Keeps the first body; 1 when `ARGV[1]` is it.
 const FIRST_BODY: &str = r#"
 local first = redis.call('GET', KEYS[1])
@@ -321,6 +347,9 @@ pub(crate) struct Scripts {
     pub lease_release: Script,
     pub media_remove: Script,
     pub count_attempt: Script,
+    pub work_claim: Script,
+    pub work_renew: Script,
+    pub work_finish: Script,
     pub first_body: Script,
     pub spend: Script,
 }
@@ -351,6 +380,9 @@ impl Scripts {
             lease_release: Script::new(LEASE_RELEASE),
             media_remove: Script::new(MEDIA_REMOVE),
             count_attempt: Script::new(COUNT_ATTEMPT),
+            work_claim: Script::new(WORK_CLAIM),
+            work_renew: Script::new(WORK_RENEW),
+            work_finish: Script::new(WORK_FINISH),
             first_body: Script::new(FIRST_BODY),
             spend: Script::new(SPEND),
         }

@@ -35,6 +35,7 @@ async fn conforms() {
     let (a, b) = (store(&redis, "shared").await, store(&redis, "shared").await);
     conformance::token_store_shared(&a, &b).await;
     conformance::attempt_counter(&store(&redis, "attempts").await).await;
+    conformance::work_claims(&store(&redis, "claims").await).await;
     conformance::windows(&store(&redis, "windows").await).await;
     conformance::replay_guard(&store(&redis, "replay").await).await;
 }

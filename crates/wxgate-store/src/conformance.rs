@@ -266,6 +266,34 @@ pub async fn media_cache(cache: &dyn crate::MediaCache) {
     assert_eq!(cache.get(&key("wxA", "image"), 0).await.unwrap(), None);
 }
 
+/// The claim rules: the first owner wins and others find it held; the owner may claim again (renewing); a lease
+/// renewed lives on, one not renewed is taken over; a result ends the lease, is seen by everyone, and is kept once.
+pub async fn work_claims(claims: &dyn crate::WorkClaims) {
+    use crate::Claim;
+    assert_eq!(claims.claim("conf:c1", "a", 300).await.unwrap(), Claim::Won, "the first claim wins");
+    assert_eq!(claims.claim("conf:c1", "b", 300).await.unwrap(), Claim::Held, "another owner finds it held");
+    assert_eq!(claims.claim("conf:c1", "a", 300).await.unwrap(), Claim::Won, "the owner may claim again");
+    assert_eq!(claims.claim("conf:c2", "b", 300).await.unwrap(), Claim::Won, "pushes are apart");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(claims.renew_claim("conf:c1", "a", 300).await.unwrap(), "the owner renews");
+    assert!(!claims.renew_claim("conf:c1", "b", 300).await.unwrap(), "another owner cannot renew");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(claims.claim("conf:c1", "b", 300).await.unwrap(), Claim::Held, "a renewed lease lives on");
+    assert_eq!(claims.claim("conf:c2", "a", 300).await.unwrap(), Claim::Won, "a lease not renewed is taken over");
+    assert!(!claims.renew_claim("conf:c2", "b", 300).await.unwrap(), "the old owner has lost it");
+    claims.finish_claim("conf:c1", "a", "result one", 300).await.unwrap();
+    assert_eq!(claims.claim("conf:c1", "b", 300).await.unwrap(), Claim::Finished("result one".into()));
+    assert!(!claims.renew_claim("conf:c1", "a", 300).await.unwrap(), "a result ends the lease");
+    claims.finish_claim("conf:c1", "b", "result two", 300).await.unwrap();
+    assert_eq!(
+        claims.claim("conf:c1", "a", 300).await.unwrap(),
+        Claim::Finished("result one".into()),
+        "the first result stays"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(claims.claim("conf:c1", "b", 300).await.unwrap(), Claim::Won, "a result is forgotten after its time");
+}
+
 /// The attempt counter rules: numbers count up from 1 per key, keys are apart, and a count is forgotten after
 /// its time to live (the suite waits for that, so keep `ttl_ms` short: it uses 300 ms).
 pub async fn attempt_counter(counter: &dyn crate::AttemptCounter) {

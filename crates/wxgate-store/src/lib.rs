@@ -8,6 +8,7 @@
 //! their `[dev-dependencies]`), so the default build does not carry it.
 
 pub mod attempts;
+pub mod claims;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod conversation;
@@ -21,6 +22,7 @@ pub mod token;
 pub mod window;
 
 pub use attempts::AttemptCounter;
+pub use claims::{Claim, WorkClaims};
 pub use conversation::{ConversationStore, Turn};
 pub use error::StoreError;
 pub use media::{CachedMedia, MediaCache, MediaKey};

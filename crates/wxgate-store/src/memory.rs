@@ -76,13 +76,21 @@ pub(crate) struct TokenRow {
     pub(crate) invalidated_at_ms: Option<u64>,
 }
 
-/// The maps behind the in-memory token store, media cache, attempt counter and windows.
+/// A push's claim: the lease (owner, until) while its work runs, then the result (until forgotten).
+#[derive(Debug, Default)]
+pub(crate) struct ClaimRow {
+    pub(crate) lease: Option<(String, std::time::Instant)>,
+    pub(crate) result: Option<(String, std::time::Instant)>,
+}
+
+/// The maps behind the in-memory token store, media cache, attempt counter, claims and windows.
 #[derive(Debug, Default)]
 pub(crate) struct KvState {
     pub(crate) tokens: Mutex<HashMap<String, TokenRow>>,
     pub(crate) leases: Mutex<HashMap<String, (String, u64)>>,
     pub(crate) media: Mutex<HashMap<crate::MediaKey, crate::CachedMedia>>,
     pub(crate) attempts: Mutex<HashMap<String, (u32, std::time::Instant)>>,
+    pub(crate) claims: Mutex<HashMap<String, ClaimRow>>,
     pub(crate) windows: Mutex<HashMap<(String, String), crate::StoredWindow>>,
     pub(crate) replays: Mutex<HashMap<String, (String, std::time::Instant)>>,
 }

@@ -1,4 +1,4 @@
-//! [`TokenStore`], [`MediaCache`], [`AttemptCounter`], [`WindowStore`] and [`ReplayGuard`] for the in-memory
+//! [`TokenStore`], [`MediaCache`], [`AttemptCounter`], [`WorkClaims`], [`WindowStore`] and [`ReplayGuard`] for the in-memory
 //! store: plain maps behind a mutex, with the same rules as every backend (put-if-newer via
 //! [`crate::token::replaces`], compare-and-invalidate, expiring leases and counts). The maps themselves are declared with the store, which does not depend on this module.
 
@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use crate::memory::{MemoryStore, TokenRow};
 use crate::token::replaces;
 use crate::{
-    AttemptCounter, CachedMedia, MediaCache, MediaKey, ReplayGuard, StoreError, StoredToken, StoredWindow, TokenStore,
-    WindowStore,
+    AttemptCounter, CachedMedia, Claim, MediaCache, MediaKey, ReplayGuard, StoreError, StoredToken, StoredWindow,
+    TokenStore, WindowStore, WorkClaims,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -95,6 +95,55 @@ impl AttemptCounter for MemoryStore {
 }
 
 #[async_trait]
+impl WorkClaims for MemoryStore {
+    async fn claim(&self, key: &str, owner: &str, lease_ms: u64) -> Result<Claim, StoreError> {
+        let now = std::time::Instant::now();
+        let mut claims = lock(&self.kv.claims);
+        claims.retain(|_, row| {
+            row.lease.as_ref().is_some_and(|(_, until)| *until > now)
+                || row.result.as_ref().is_some_and(|(_, until)| *until > now)
+        });
+        let row = claims.entry(key.to_owned()).or_default();
+        if let Some((result, _)) = &row.result {
+            return Ok(Claim::Finished(result.clone()));
+        }
+        if let Some((holder, until)) = &row.lease
+            && holder != owner
+            && *until > now
+        {
+            return Ok(Claim::Held);
+        }
+        row.lease = Some((owner.to_owned(), now + std::time::Duration::from_millis(lease_ms)));
+        Ok(Claim::Won)
+    }
+
+    async fn renew_claim(&self, key: &str, owner: &str, lease_ms: u64) -> Result<bool, StoreError> {
+        let now = std::time::Instant::now();
+        let mut claims = lock(&self.kv.claims);
+        match claims.get_mut(key).and_then(|row| row.lease.as_mut()) {
+            Some((holder, until)) if holder == owner && *until > now => {
+                *until = now + std::time::Duration::from_millis(lease_ms);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn finish_claim(&self, key: &str, owner: &str, result: &str, ttl_ms: u64) -> Result<(), StoreError> {
+        let now = std::time::Instant::now();
+        let mut claims = lock(&self.kv.claims);
+        let row = claims.entry(key.to_owned()).or_default();
+        if row.result.as_ref().is_none_or(|(_, until)| *until <= now) {
+            row.result = Some((result.to_owned(), now + std::time::Duration::from_millis(ttl_ms)));
+        }
+        if row.lease.as_ref().is_some_and(|(holder, _)| holder == owner) {
+            row.lease = None;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
 impl ReplayGuard for MemoryStore {
     async fn first_body(&self, query: &str, body: &str, ttl_ms: u64) -> Result<bool, StoreError> {
         let now = std::time::Instant::now();
@@ -142,6 +191,7 @@ mod tests {
         crate::conformance::media_cache(&store).await;
         crate::conformance::token_store_shared(&store, &store).await;
         crate::conformance::attempt_counter(&store).await;
+        crate::conformance::work_claims(&store).await;
         crate::conformance::windows(&store).await;
         crate::conformance::replay_guard(&store).await;
     }

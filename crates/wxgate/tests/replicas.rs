@@ -163,6 +163,7 @@ async fn a_push_whose_attempts_are_spread_over_replicas_is_answered_once() {
     let got = answers(&sim, APPID, user);
     assert_eq!(got.len(), 1, "one answer: {got:?}");
     assert!(got[0].starts_with("echo: a slow question"), "{got:?}");
+    assert_eq!(model.requests().len(), 1, "B waited for A's work instead of asking the model again");
     std::fs::remove_dir_all(&pair.dir).ok();
 }
 

@@ -43,6 +43,7 @@ impl Early {
         let mut sent = self.sent.lock().await;
         let current = match self.entry.delivery() {
             Delivery::Streaming(ticket) | Delivery::HandedOff(ticket) => ticket,
+            Delivery::Elsewhere => return false,
             Delivery::Open => match self.late.accept(ctx).await {
                 Ok(accepted) => accepted.ticket,
                 Err(e) => {

@@ -4,8 +4,8 @@
 //! Per attempt (WeChat waits 5 s per attempt and makes 3):
 //! 1. the first attempt starts the work ([`crate::work`]); retries join it ([`table::InFlightTable`]). Replicas
 //!    sharing a store count the attempts there ([`attempts`]), so the last is known even when a load balancer
-//!    spreads them; a replica that receives a retry of work running elsewhere runs it too (the outbox still sends
-//!    one answer);
+//!    spreads them, and claim the work there ([`claims`]): a replica that receives a retry of work running
+//!    elsewhere waits for that work's result instead of running it again;
 //! 2. every attempt waits up to the account's budget (4.5 s from its arrival) and replies passively if the result
 //!    is there and fits one passive reply ([`crate::answer`]) — a passive reply costs no customer-service quota;
 //! 3. otherwise an attempt that is not the last keeps holding the connection without answering, so WeChat retries
@@ -16,6 +16,7 @@
 //! While the work runs past a second, the user sees the typing status ([`typing`]); a handler may send the first parts of a long answer before it has finished ([`early`]).
 
 mod attempts;
+mod claims;
 mod early;
 mod parking;
 mod running;
@@ -29,10 +30,12 @@ use wxgate_proto::ReplyBody;
 use wxgate_store::AttemptCounter;
 
 pub(crate) use attempts::{ENTRY_TTL, SHARED_STATE_WAIT};
+pub(crate) use claims::Claims;
 pub(crate) use parking::ParkingLot;
 pub(crate) use running::Running;
 pub(crate) use table::InFlightTable;
 
+use self::claims::{Decision, Followed, Held};
 use self::early::Early;
 use self::table::{Arrival, Delivery, Entry};
 use crate::account::dedup_key;
@@ -58,6 +61,8 @@ pub(crate) struct Services<'a> {
     pub(crate) media: &'a Arc<dyn MediaUploader>,
     /// Attempt numbers shared with other replicas, when several serve the account.
     pub(crate) attempts: Option<&'a Arc<dyn AttemptCounter>>,
+    /// Claims on pushes' work shared with other replicas, when several serve the account.
+    pub(crate) claims: Option<&'a Arc<Claims>>,
     /// Work running, and whether the process drains.
     pub(crate) running: &'a Arc<Running>,
 }
@@ -75,8 +80,9 @@ pub(crate) struct Answered {
 pub(crate) async fn answer(ctx: &Arc<Context>, services: Services<'_>) -> Answered {
     let mut entry = None;
     let reply = attempt(ctx, services, &mut entry).await;
-    let handed_off =
-        entry.is_some_and(|e: Arc<Entry>| matches!(e.delivery(), Delivery::HandedOff(_) | Delivery::Streaming(_)));
+    let handed_off = entry.is_some_and(|e: Arc<Entry>| {
+        matches!(e.delivery(), Delivery::HandedOff(_) | Delivery::Streaming(_) | Delivery::Elsewhere)
+    });
     Answered { reply, handed_off }
 }
 
@@ -101,10 +107,10 @@ async fn attempt(ctx: &Arc<Context>, services: Services<'_>, seen: &mut Option<A
     count_arrival(&account.name, &arrival);
     *seen = Some(arrival.entry.clone());
     if kind.is_mini_program() {
-        return actively(ctx, &arrival, rule, services).await;
+        return actively(ctx, &arrival, rule, key.as_deref(), services).await;
     }
     if arrival.is_first() {
-        start(ctx, &arrival.entry, rule.unwrap_or_else(|| work::by_router(ctx, services.router)), services);
+        begin(ctx, &arrival.entry, rule, key.as_deref(), services).await;
     }
     let entry = &arrival.entry;
     if let Some(parked) = parked {
@@ -118,7 +124,7 @@ async fn attempt(ctx: &Arc<Context>, services: Services<'_>, seen: &mut Option<A
         }
         return Some(parked);
     }
-    if let Delivery::HandedOff(_) | Delivery::Streaming(_) = entry.delivery() {
+    if let Delivery::HandedOff(_) | Delivery::Streaming(_) | Delivery::Elsewhere = entry.delivery() {
         return None;
     }
     // Counted now, read only if the answer is not ready within the budget: a passive answer never waits for it.
@@ -183,6 +189,7 @@ async fn actively(
     ctx: &Arc<Context>,
     arrival: &Arrival,
     rule: Option<Work>,
+    key: Option<&str>,
     services: Services<'_>,
 ) -> Option<ReplyBody> {
     match services.late.accept(ctx).await {
@@ -190,7 +197,7 @@ async fn actively(
             if arrival.is_first() {
                 // Nothing has run yet, so the hand-off always takes: the result goes to the outbox job.
                 let _ = arrival.entry.hand_off(accepted.ticket);
-                start(ctx, &arrival.entry, rule.unwrap_or_else(|| work::by_router(ctx, services.router)), services);
+                begin(ctx, &arrival.entry, rule, key, services).await;
             }
         }
         Err(e) => {
@@ -248,28 +255,102 @@ fn arrive(key: Option<&str>, table: &InFlightTable) -> Arrival {
     }
 }
 
-/// Starts the work for a new entry: an answer known at once completes it; running work goes on in its own task,
-/// and its result completes the entry (and goes to late delivery if the entry was handed off meanwhile).
-fn start(ctx: &Arc<Context>, entry: &Arc<Entry>, work: Work, services: Services<'_>) {
-    Metrics::inc_account(&metrics::get().handler_runs, &ctx.account.name);
-    let running = match work {
-        Work::Ready(outcome) => {
-            if let Some(ticket) = entry.complete(outcome.clone()) {
-                let (ctx, late) = (ctx.clone(), services.late.clone());
-                tokio::spawn(async move { late.complete(ticket, ctx, outcome).await });
+/// Starts the work for a push this process sees first, unless another replica claimed it: then this process
+/// follows that replica's claim, and takes the work over if the replica dies. A rule's work is not claimed: it
+/// answers at once, the same way wherever it runs.
+async fn begin(ctx: &Arc<Context>, entry: &Arc<Entry>, rule: Option<Work>, key: Option<&str>, services: Services<'_>) {
+    let starter = Starter::of(services);
+    let (Some(claims), Some(key), None) = (services.claims, key, rule.as_ref()) else {
+        return starter.start(ctx, entry, rule.unwrap_or_else(|| work::by_router(ctx, services.router)), None);
+    };
+    match claims.decide(&ctx.account.name, key).await {
+        Decision::Run(held) => starter.start(ctx, entry, work::by_router(ctx, services.router), held),
+        Decision::Finished(outcome, delivered) => starter.take_result(ctx, entry, outcome, delivered),
+        Decision::Follow => {
+            Metrics::inc_account(&metrics::get().claims_followed, &ctx.account.name);
+            let (claims, key, ctx, entry) = (claims.clone(), key.to_owned(), ctx.clone(), entry.clone());
+            let (router, counted) = (services.router.clone(), services.running.enter());
+            tokio::spawn(async move {
+                let _counted = counted;
+                match claims.follow(&ctx.account.name, &key).await {
+                    Followed::Finished(outcome, delivered) => starter.take_result(&ctx, &entry, outcome, delivered),
+                    Followed::TakenOver(held) => {
+                        let work = work::by_router(&ctx, &router);
+                        starter.start(&ctx, &entry, work, Some(held));
+                    }
+                    Followed::GaveUp => {}
+                }
+            });
+        }
+    }
+}
+
+/// What starting work needs, owned (work may start later, in another task, when a claim is taken over).
+struct Starter {
+    late: Arc<dyn LateDelivery>,
+    typing: Arc<dyn CustomerService>,
+    running: Arc<Running>,
+}
+
+impl Starter {
+    fn of(services: Services<'_>) -> Starter {
+        Starter { late: services.late.clone(), typing: services.typing.clone(), running: services.running.clone() }
+    }
+
+    /// Starts the work for a new entry: an answer known at once completes it; running work goes on in its own
+    /// task, and its result completes the entry (and goes to late delivery if the entry was handed off
+    /// meanwhile). A claim held on the push records the result for the other replicas.
+    fn start(&self, ctx: &Arc<Context>, entry: &Arc<Entry>, work: Work, held: Option<Held>) {
+        Metrics::inc_account(&metrics::get().handler_runs, &ctx.account.name);
+        let running = match work {
+            Work::Ready(outcome) => {
+                let ticket = entry.complete(outcome.clone());
+                if ticket.is_some() || held.is_some() {
+                    let (ctx, late) = (ctx.clone(), self.late.clone());
+                    tokio::spawn(async move { finish(&ctx, &late, held, ticket, outcome).await });
+                }
+                return;
             }
+            Work::Running(running) => running,
+        };
+        typing::spawn(ctx.clone(), entry.clone(), self.typing.clone());
+        ctx.set_early(Arc::new(Early::new(entry.clone(), self.late.clone())));
+        let (ctx, entry, late, counted) = (ctx.clone(), entry.clone(), self.late.clone(), self.running.enter());
+        tokio::spawn(async move {
+            let _counted = counted;
+            let outcome = running.await;
+            let ticket = entry.complete(outcome.clone());
+            finish(&ctx, &late, held, ticket, outcome).await;
+        });
+    }
+
+    /// Takes the result another replica recorded: the answer it delivers itself is not this process's to send;
+    /// otherwise the result completes the entry as if the work had run here.
+    fn take_result(&self, ctx: &Arc<Context>, entry: &Arc<Entry>, outcome: Outcome, delivered: bool) {
+        if delivered {
+            entry.elsewhere();
             return;
         }
-        Work::Running(running) => running,
-    };
-    typing::spawn(ctx.clone(), entry.clone(), services.typing.clone());
-    ctx.set_early(Arc::new(Early::new(entry.clone(), services.late.clone())));
-    let (ctx, entry, late, counted) = (ctx.clone(), entry.clone(), services.late.clone(), services.running.enter());
-    tokio::spawn(async move {
-        let _counted = counted;
-        let outcome = running.await;
         if let Some(ticket) = entry.complete(outcome.clone()) {
-            late.complete(ticket, ctx, outcome).await;
+            let (ctx, late) = (ctx.clone(), self.late.clone());
+            tokio::spawn(async move { late.complete(ticket, ctx, outcome).await });
         }
-    });
+    }
+}
+
+/// What follows a finished piece of work: the claim records the outcome (and whether this process delivers it
+/// late), then the late answer goes to its ticket.
+async fn finish(
+    ctx: &Arc<Context>,
+    late: &Arc<dyn LateDelivery>,
+    held: Option<Held>,
+    ticket: Option<u64>,
+    outcome: Outcome,
+) {
+    if let Some(held) = held {
+        held.finish(&ctx.account.name, &outcome, ticket.is_some()).await;
+    }
+    if let Some(ticket) = ticket {
+        late.complete(ticket, ctx.clone(), outcome).await;
+    }
 }

@@ -26,6 +26,9 @@ pub(crate) enum Delivery {
     /// The answer is going out in parts while the work still runs (see [`super::early`]); every attempt answers
     /// `success`, and the rest of the result goes to this ticket, queued after the parts already sent.
     Streaming(u64),
+    /// Another replica ran the work and sends the answer through late delivery itself (see [`super::claims`]):
+    /// every attempt here answers `success`, and nothing here completes a ticket.
+    Elsewhere,
 }
 
 /// One logical message.
@@ -54,7 +57,7 @@ impl Entry {
         self.result_tx.send_replace(Some(outcome));
         match *delivery {
             Delivery::HandedOff(ticket) | Delivery::Streaming(ticket) => Some(ticket),
-            Delivery::Open => None,
+            Delivery::Open | Delivery::Elsewhere => None,
         }
     }
 
@@ -89,7 +92,7 @@ impl Entry {
         if let Some(outcome) = self.result_tx.borrow().clone() {
             return Err(outcome);
         }
-        if !matches!(*delivery, Delivery::Streaming(_)) {
+        if !matches!(*delivery, Delivery::Streaming(_) | Delivery::Elsewhere) {
             *delivery = Delivery::HandedOff(ticket);
         }
         Ok(())
@@ -99,6 +102,12 @@ impl Entry {
     /// attempt (they answer `success`).
     pub(crate) fn stream(&self, ticket: u64) {
         *self.delivery.lock().expect("entry lock") = Delivery::Streaming(ticket);
+        self.streaming_tx.send_replace(true);
+    }
+
+    /// Records that another replica delivers the answer; wakes every waiting attempt (they answer `success`).
+    pub(crate) fn elsewhere(&self) {
+        *self.delivery.lock().expect("entry lock") = Delivery::Elsewhere;
         self.streaming_tx.send_replace(true);
     }
 

@@ -18,7 +18,7 @@ use super::stores::Stores;
 use crate::account::LateStrategy;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::deadline::{ENTRY_TTL, InFlightTable, ParkingLot, Running};
+use crate::deadline::{Claims, ENTRY_TTL, InFlightTable, ParkingLot, Running};
 use crate::llm::LlmResponder;
 use crate::outbox::{
     AutoDelivery, Interactions, Outbox, Recovery, RecoveryParts, Windows, Worker, WorkerConfig, WorkerParts,
@@ -182,6 +182,7 @@ impl GatewayBuilder {
             typing: cs,
             media,
             attempts: stores.attempts.clone(),
+            claims: stores.claims.clone().map(|store| Claims::new(store, worker_config.name.clone())),
             extensions: Arc::new(router.extensions()),
             router,
             timestamp_window: config.timestamp_window,

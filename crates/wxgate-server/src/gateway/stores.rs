@@ -1,12 +1,14 @@
 //! The storage a gateway runs on, as the capabilities it uses: the outbox, shared access tokens and media ids,
-//! model conversations, and — for several replicas — attempt counts and customer-service windows.
+//! model conversations, and — for several replicas — attempt counts, claims on work and customer-service windows.
 //!
 //! The server never names a backend: the binary opens SQLite or Redis and hands them over here. What is not given
 //! is kept in this process's memory.
 
 use std::sync::Arc;
 
-use wxgate_store::{AttemptCounter, ConversationStore, MediaCache, OutboxStore, ReplayGuard, TokenStore, WindowStore};
+use wxgate_store::{
+    AttemptCounter, ConversationStore, MediaCache, OutboxStore, ReplayGuard, TokenStore, WindowStore, WorkClaims,
+};
 
 /// The stores a gateway uses; each `None` is kept in memory.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +23,8 @@ pub struct Stores {
     pub conversations: Option<Arc<dyn ConversationStore>>,
     /// WeChat's attempts at a push, counted across replicas.
     pub attempts: Option<Arc<dyn AttemptCounter>>,
+    /// Claims on pushes' work, so one replica runs a push whichever replicas its attempts reach.
+    pub claims: Option<Arc<dyn WorkClaims>>,
     /// Users' customer-service windows and quotas, shared by replicas.
     pub windows: Option<Arc<dyn WindowStore>>,
     /// The first body of each signed plaintext query, shared by replicas (a replay to another replica is
@@ -40,6 +44,7 @@ impl Stores {
             media: Some(store.clone()),
             conversations: Some(store),
             attempts: None,
+            claims: None,
             windows: None,
             replays: None,
         }
@@ -53,12 +58,14 @@ impl Stores {
             + MediaCache
             + ConversationStore
             + AttemptCounter
+            + WorkClaims
             + WindowStore
             + ReplayGuard
             + 'static,
     {
         Stores {
             attempts: Some(store.clone()),
+            claims: Some(store.clone()),
             windows: Some(store.clone()),
             replays: Some(store.clone()),
             ..Stores::single(store)

@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     pub(crate) media: Arc<dyn MediaUploader>,
     /// Attempt numbers shared with other replicas, when several serve the accounts.
     pub(crate) attempts: Option<Arc<dyn wxgate_store::AttemptCounter>>,
+    /// Claims on pushes' work shared with other replicas, when several serve the accounts.
+    pub(crate) claims: Option<Arc<deadline::Claims>>,
     /// The router's extensions, shared into every context.
     pub(crate) extensions: Arc<Extensions>,
     /// Allowed clock difference.
@@ -248,6 +250,7 @@ async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &st
         typing: &shared.typing,
         media: &shared.media,
         attempts: shared.attempts.as_ref(),
+        claims: shared.claims.as_ref(),
         running: &shared.running,
     };
     let answered = deadline::answer(ctx, services).await;
