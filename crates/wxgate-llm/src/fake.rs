@@ -3,7 +3,8 @@
 //! It answers `POST /v1/chat/completions` with `echo: <last user text> (turn <n>)` where `n` counts the user
 //! messages it was sent (so a test sees whether history was carried), or with a fixed answer; it honours
 //! `"stream": true` with server-sent events (optionally paced, like a model writing), can be slowed down or made to
-//! fail, and records every request body.
+//! fail, and records every request body. A question holding `think <N>ms` is answered after N milliseconds
+//! instead of the set delay, so one test can mix fast and slow answers.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -83,6 +84,15 @@ impl FakeModel {
     }
 }
 
+/// The delay a question asks for with `think <N>ms` in its last user message.
+fn asked_delay(body: &Value) -> Option<Duration> {
+    let messages = body["messages"].as_array()?;
+    let last = text_of(&messages.iter().rev().find(|m| m["role"] == "user")?["content"]);
+    let (_, rest) = last.split_once("think ")?;
+    let (ms, _) = rest.split_once("ms")?;
+    ms.trim().parse().ok().map(Duration::from_millis)
+}
+
 async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<Value>) -> Response {
     let (delay, chunk_delay, answer, failure) = {
         let mut b = state.lock().expect("fake lock");
@@ -90,7 +100,7 @@ async fn complete(State(state): State<Arc<Mutex<Behaviour>>>, Json(body): Json<V
         let failure = (!b.failures.is_empty()).then(|| b.failures.remove(0));
         (b.delay, b.chunk_delay, b.answer.clone(), failure)
     };
-    tokio::time::sleep(delay).await;
+    tokio::time::sleep(asked_delay(&body).unwrap_or(delay)).await;
     if let Some(status) = failure {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (status, Json(json!({"error": {"message": "injected failure"}}))).into_response();

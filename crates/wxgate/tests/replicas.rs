@@ -7,6 +7,10 @@
 //! count is kept in Redis) and hands the slow answer over: no system notice, one answer. A long answer uses the
 //! user's quota of 5 messages whichever replica sends it, and the rest follows the user's next message even
 //! when that message reaches the other replica.
+//!
+//! With every attempt alternating between the replicas and answers taking 0.1 to 20 s, each push's work runs
+//! once (the replica that saw it first claims it in Redis; the other waits for its result), and when a replica is
+//! killed mid-run only the pushes it held run again.
 
 mod common;
 
@@ -70,6 +74,7 @@ fn url(port: u16) -> String {
 /// Replicas A and B of the account, running on one Redis, and the directory of their configs and logs.
 struct Pair {
     dir: std::path::PathBuf,
+    config_a: std::path::PathBuf,
     port_a: u16,
     port_b: u16,
     a: Server,
@@ -83,7 +88,7 @@ impl Pair {
         let (port_a, config_a) = replica_config(&dir, "a", sim, model, redis, deadline);
         let (port_b, config_b) = replica_config(&dir, "b", sim, model, redis, deadline);
         let (a, _b) = (start(&config_a, port_a).await, start(&config_b, port_b).await);
-        Pair { dir, port_a, port_b, a, _b }
+        Pair { dir, config_a, port_a, port_b, a, _b }
     }
 }
 
@@ -208,6 +213,104 @@ async fn the_rest_of_a_long_answer_follows_a_next_message_sent_to_the_other_repl
         assert!(got.starts_with(part.as_str()), "part {i} in order");
     }
     assert!(got[4].ends_with(wxgate_server::CONTINUE_HINT), "the fifth says how to continue");
+    std::fs::remove_dir_all(&pair.dir).ok();
+}
+
+/// How long the model thinks about each question, in turn: passive in the first attempt, in a retry, handed off
+/// on the last attempt, and long after it.
+const THINK_MS: [u64; 6] = [100, 1500, 3000, 5000, 9000, 20_000];
+
+/// Every answer a user saw, passive or by customer service, in order.
+fn all_answers(sim: &Simulator, user: &str) -> Vec<String> {
+    sim.transcript(APPID, user)
+        .iter()
+        .filter_map(|e| match &e.item {
+            Item::PassiveReply { text: Some(t), .. } | Item::CustomerService { text: Some(t), .. } => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `users` each send `MESSAGES` questions one after another (the next once WeChat is done with the previous),
+/// all users at once, through a balancer alternating between the replicas; `meanwhile` runs beside them.
+async fn alternating_run(sim: &Simulator, users: &[String], meanwhile: impl std::future::Future<Output = ()>) {
+    let sending = users.iter().enumerate().map(|(u, user)| async move {
+        for m in 0..MESSAGES {
+            let think = THINK_MS[(u + m) % THINK_MS.len()];
+            sim.user(APPID, user).send_text(&format!("question {m} think {think}ms")).await.unwrap();
+        }
+    });
+    tokio::join!(futures_util::future::join_all(sending), meanwhile);
+    for user in users {
+        sim.user(APPID, user)
+            .wait_for(Duration::from_secs(60), |t| {
+                t.iter().filter(|e| matches!(e.item, Item::PassiveReply { .. } | Item::CustomerService { .. })).count()
+                    >= MESSAGES
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{user}: {e}"));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for user in users {
+        let transcript = sim.transcript(APPID, user);
+        assert!(transcript.iter().all(|e| !matches!(e.item, Item::SystemNotice { .. })), "{user}: no notice");
+        let mut got = all_answers(sim, user);
+        got.sort();
+        assert_eq!(got.len(), MESSAGES, "{user}: one answer per message: {got:?}");
+        for (m, answer) in got.iter().enumerate() {
+            assert!(answer.starts_with(&format!("echo: question {m} ")), "{user}: every message answered: {got:?}");
+        }
+    }
+}
+
+/// Two replicas behind an alternating balancer; returns them, the balancer's simulator account, and the users.
+async fn alternating_pair(name: &str, sim: &Simulator, model: &FakeModel, redis: &str) -> (Pair, Vec<String>) {
+    let pair = Pair::start(name, sim, model, redis, "budget_ms = 1200, attempts = 3").await;
+    let balancer = round_robin(vec![pair.port_a, pair.port_b]).await;
+    let account = Account::new(APPID, "replica-secret", GH, TOKEN).with_url(format!("http://127.0.0.1:{balancer}/wx"));
+    sim.add_account(account).unwrap();
+    let users: Vec<String> = (0..THINK_MS.len()).map(|u| format!("oAlternate{name}{u:08}")).collect();
+    for u in &users {
+        sim.add_user(APPID, u).unwrap();
+    }
+    (pair, users)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_alternating_between_replicas_run_each_push_once() {
+    let Some(redis) = TestRedis::start() else { return };
+    let model = FakeModel::start().await.unwrap();
+    let settings = Settings { push_timeout: Duration::from_secs(2), ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let (pair, users) = alternating_pair("once", &sim, &model, redis.url()).await;
+
+    alternating_run(&sim, &users, async {}).await;
+    let asked = model.requests().len();
+    assert_eq!(asked, users.len() * MESSAGES, "the model was asked once per message");
+    std::fs::remove_dir_all(&pair.dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_run_costs_reruns_only_for_the_pushes_it_held() {
+    let Some(redis) = TestRedis::start() else { return };
+    let model = FakeModel::start().await.unwrap();
+    let settings = Settings { push_timeout: Duration::from_secs(2), ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let (mut pair, users) = alternating_pair("killed", &sim, &model, redis.url()).await;
+
+    let in_flight_at_kill = std::sync::Mutex::new(0);
+    let kill_and_restart = async {
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        pair.a.kill();
+        *in_flight_at_kill.lock().unwrap() = model.requests().len() - model.completed();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        pair.a = start(&pair.config_a, pair.port_a).await;
+    };
+    alternating_run(&sim, &users, kill_and_restart).await;
+    let (asked, in_flight) = (model.requests().len(), *in_flight_at_kill.lock().unwrap());
+    let reruns = asked - users.len() * MESSAGES;
+    eprintln!("{asked} model calls: {reruns} reruns; {in_flight} questions in flight when A was killed");
+    assert!(reruns <= in_flight, "only pushes in flight when A died ran again: {reruns} reruns, {in_flight} in flight");
     std::fs::remove_dir_all(&pair.dir).ok();
 }
 

@@ -99,7 +99,7 @@ pub fn answers(sim: &Simulator, appid: &str, openid: &str) -> Vec<String> {
 }
 
 /// A load balancer on a free port that sends each request to the next of `backends` in turn, as one spreading a
-/// push's retries over replicas does. Returns its port.
+/// push's retries over replicas does, skipping a backend that refuses the connection. Returns its port.
 pub async fn round_robin(backends: Vec<u16>) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -109,19 +109,30 @@ pub async fn round_robin(backends: Vec<u16>) -> u16 {
         while let Ok((stream, _)) = listener.accept().await {
             let (next, http, backends) = (next.clone(), http.clone(), backends.clone());
             let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let backend = backends[next.fetch_add(1, Ordering::SeqCst) % backends.len()];
-                let http = http.clone();
+                let first = next.fetch_add(1, Ordering::SeqCst);
+                let (http, backends) = (http.clone(), backends.clone());
                 async move {
                     let (parts, body) = req.into_parts();
                     let body = body.collect().await?.to_bytes();
                     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                    let sent = http
-                        .request(parts.method, format!("http://127.0.0.1:{backend}{path}"))
-                        .headers(parts.headers)
-                        .body(body)
-                        .send()
-                        .await;
-                    let (status, bytes) = match sent {
+                    // A backend that refuses the connection (down) is skipped, as nginx's `proxy_next_upstream
+                    // error` does; any other failure is the client's 502.
+                    let mut sent = None;
+                    for i in 0..backends.len() {
+                        let backend = backends[(first + i) % backends.len()];
+                        let attempt = http
+                            .request(parts.method.clone(), format!("http://127.0.0.1:{backend}{path}"))
+                            .headers(parts.headers.clone())
+                            .body(body.clone())
+                            .send()
+                            .await;
+                        let refused = matches!(&attempt, Err(e) if e.is_connect());
+                        sent = Some(attempt);
+                        if !refused {
+                            break;
+                        }
+                    }
+                    let (status, bytes) = match sent.expect("at least one backend") {
                         Ok(resp) => (resp.status(), resp.bytes().await.unwrap_or_default()),
                         Err(_) => (hyper::StatusCode::BAD_GATEWAY, bytes::Bytes::new()),
                     };
