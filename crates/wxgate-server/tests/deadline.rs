@@ -237,3 +237,40 @@ async fn a_hanging_shared_store_does_not_hold_up_the_answers() {
     let sent = deliver(&s, &text_xml("slow", fresh_id()), 2, Duration::from_secs(2)).await.expect("the last answers");
     assert_eq!((sent.status, sent.body.as_str()), (200, "success"));
 }
+
+/// A shared attempt counter that is down.
+#[derive(Debug)]
+struct Down;
+
+#[async_trait::async_trait]
+impl AttemptCounter for Down {
+    async fn count_attempt(&self, _key: &str, _ttl_ms: u64) -> Result<u32, wxgate_store::StoreError> {
+        Err(wxgate_store::StoreError::Backend("connection refused".into()))
+    }
+}
+
+/// With the shared count down, a replica that sees one attempt of a push WeChat sent 10 s ago (its earlier
+/// attempts went to other replicas) takes it for the last by its age and hands the slow answer over, instead of
+/// holding it for a retry that will not come; a fresh push is still held.
+#[tokio::test(start_paused = true)]
+async fn without_the_shared_count_the_push_s_age_tells_the_last_attempt() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let gateway = Gateway::builder(config::load_str(&cfg("budget_ms = 300, attempts = 3"), "t", Vec::new()).unwrap())
+        .router(slow_router(calls.clone(), Duration::from_millis(5000)))
+        .stores(Stores {
+            attempts: Some(Arc::new(Down)),
+            outbox: Some(Arc::new(MemoryStore::new())),
+            ..Stores::default()
+        })
+        .customer_service(Arc::new(Phone::default()))
+        .build()
+        .unwrap();
+    let s = InProcess::new(gateway);
+    let mut fields = text_fields("an old push", fresh_id());
+    fields.set_text("CreateTime", (now() - 10).to_string());
+    let old = wxgate_proto::write::fields_to_xml(&fields);
+    let sent = deliver(&s, &old, 1, Duration::from_secs(2)).await.expect("the last attempt answers");
+    assert_eq!((sent.status, sent.body.as_str()), (200, "success"));
+    // A fresh push with the same one attempt seen here is a first attempt: held for WeChat's retry.
+    assert!(deliver(&s, &text_xml("a new push", fresh_id()), 1, Duration::from_secs(2)).await.is_none(), "held");
+}

@@ -61,6 +61,9 @@ pub(crate) struct Deadline {
     pub(crate) attempts: u32,
     /// How long a non-last attempt may hold its connection after the budget.
     pub(crate) hold: Duration,
+    /// How long WeChat waits for an attempt before it retries (the attempt is judged by the push's age against
+    /// it when the shared count cannot be read).
+    pub(crate) retry_after: Duration,
     /// Where late answers go.
     pub(crate) strategy: LateStrategy,
     /// Passive-only: the text answered on the last attempt while the answer is parked.
@@ -73,6 +76,7 @@ impl Default for Deadline {
             budget: Duration::from_millis(4500),
             attempts: 3,
             hold: Duration::from_secs(20),
+            retry_after: Duration::from_secs(5),
             strategy: LateStrategy::CustomerService,
             placeholder: None,
         }

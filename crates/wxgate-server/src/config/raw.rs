@@ -244,6 +244,9 @@ pub struct DeadlineConfig {
     /// How long an attempt that is not the last may hold its connection waiting for the answer after its budget,
     /// in milliseconds (WeChat drops it at 5 s and retries; this only bounds a connection nobody closes).
     pub hold_ms: u64,
+    /// How long WeChat waits for an attempt before it retries, in milliseconds. Default 5000. When the attempt
+    /// count shared by replicas cannot be read, the attempt is judged by the push's age against this.
+    pub retry_after_ms: u64,
     /// Late answers: `customer_service`, `passive_only` or `auto`.
     pub strategy: LateStrategy,
     /// Passive-only: the text answered on the last attempt while the real answer is parked. Empty = `success`.
@@ -256,6 +259,7 @@ impl Default for DeadlineConfig {
             budget_ms: 4500,
             attempts: 3,
             hold_ms: 20_000,
+            retry_after_ms: 5_000,
             strategy: LateStrategy::CustomerService,
             placeholder: "正在处理，请稍后发送任意消息获取结果".into(),
         }

@@ -190,6 +190,13 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
                 "use 1..=15000 (default 4500; WeChat waits 5000 per attempt)",
             ));
         }
+        if !(500..=60_000).contains(&a.deadline.retry_after_ms) {
+            return Err(invalid(
+                key("deadline.retry_after_ms"),
+                format!("{} is out of range", a.deadline.retry_after_ms),
+                "use 500..=60000 (default 5000: WeChat retries a push it got no answer to after 5 s)",
+            ));
+        }
         if !(1..=10).contains(&a.deadline.attempts) {
             return Err(invalid(
                 key("deadline.attempts"),
@@ -247,6 +254,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
                 budget: Duration::from_millis(a.deadline.budget_ms),
                 attempts: a.deadline.attempts,
                 hold: Duration::from_millis(a.deadline.hold_ms),
+                retry_after: Duration::from_millis(a.deadline.retry_after_ms),
                 strategy: a.deadline.strategy,
                 placeholder: (!placeholder.is_empty()).then(|| placeholder.to_owned()),
             },

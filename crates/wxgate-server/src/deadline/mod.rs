@@ -40,6 +40,7 @@ use self::early::Early;
 use self::table::{Arrival, Delivery, Entry};
 use crate::account::dedup_key;
 use crate::answer::{self, Outcome};
+use crate::clock::Clock;
 use crate::context::Context;
 use crate::metrics::{self, Metrics};
 use crate::ports::{Accepted, CustomerService, LateDelivery, MediaUploader};
@@ -65,6 +66,8 @@ pub(crate) struct Services<'a> {
     pub(crate) claims: Option<&'a Arc<Claims>>,
     /// Work running, and whether the process drains.
     pub(crate) running: &'a Arc<Running>,
+    /// Wall time, to judge a push's age.
+    pub(crate) clock: Clock,
 }
 
 /// How one attempt was answered.
@@ -141,7 +144,15 @@ async fn attempt(ctx: &Arc<Context>, services: Services<'_>, seen: &mut Option<A
         },
         () = &mut draining => {}
     }
-    let attempt = counting.attempt(&account.name, arrival.attempt).await;
+    let aged = || {
+        let arrived_ms = services.clock.now_ms() - ctx.received_at.elapsed().as_millis() as i64;
+        attempts::by_age(
+            arrived_ms - ctx.inbound.create_time * 1000,
+            account.deadline.retry_after,
+            account.deadline.attempts,
+        )
+    };
+    let attempt = counting.attempt(&account.name, arrival.attempt, aged).await;
     if attempt < account.deadline.attempts && !services.running.is_draining() {
         // Not the last attempt: stay silent so WeChat retries; answer if the result turns up meanwhile.
         tracing::debug!(account = %account.name, attempt, "holding the attempt for a retry");

@@ -252,6 +252,7 @@ async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &st
         attempts: shared.attempts.as_ref(),
         claims: shared.claims.as_ref(),
         running: &shared.running,
+        clock: shared.clock,
     };
     let answered = deadline::answer(ctx, services).await;
     count_push(ctx, &answered, shared.clock.instant() - ctx.received_at);
