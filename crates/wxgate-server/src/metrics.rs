@@ -87,6 +87,9 @@ pub(crate) struct Metrics {
     pub(crate) outbox_jobs: Family<StateLabel, Gauge>,
     pub(crate) outbox_oldest_ready: Gauge<f64, std::sync::atomic::AtomicU64>,
     pub(crate) draining: Gauge,
+    pub(crate) spooled: Counter,
+    pub(crate) spool_jobs: Gauge,
+    pub(crate) spooling: Gauge,
 }
 
 impl Metrics {
@@ -113,6 +116,9 @@ impl Metrics {
             outbox_jobs: Family::default(),
             outbox_oldest_ready: Gauge::default(),
             draining: Gauge::default(),
+            spooled: Counter::default(),
+            spool_jobs: Gauge::default(),
+            spooling: Gauge::default(),
             registry: Registry::default(),
         };
         r.register("pushes", "Pushes answered, by delivery, mode and outcome", m.pushes.clone());
@@ -165,6 +171,21 @@ impl Metrics {
             m.outbox_oldest_ready.clone(),
         );
         r.register("draining", "1 while the process drains before it exits", m.draining.clone());
+        r.register(
+            "spooled",
+            "Late answers (and answers to record) written to the local spool because the shared store did not answer",
+            m.spooled.clone(),
+        );
+        r.register(
+            "spool_jobs",
+            "Jobs in the local spool waiting to be forwarded to the shared store",
+            m.spool_jobs.clone(),
+        );
+        r.register(
+            "spooling",
+            "1 while late answers go to the local spool (the shared store did not answer, or the spool is draining)",
+            m.spooling.clone(),
+        );
         Metrics { registry: r, ..m }
     }
 

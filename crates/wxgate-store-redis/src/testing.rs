@@ -1,5 +1,6 @@
 //! A throwaway `redis-server` for tests (this crate's, the server's and the binary's): started on a free port
-//! with persistence off, stopped when dropped.
+//! with persistence off, stopped when dropped; or, for outage tests, one that writes every change to an
+//! append-only file and can be killed and started again from it.
 //!
 //! Without a Redis the tests that need one say so on stderr and pass, so `cargo test` works on a machine that
 //! has none; with `WXGATE_TEST_REQUIRE_REDIS=1` (as in CI) a missing Redis fails them instead. `WXGATE_TEST_REDIS_URL`
@@ -15,6 +16,9 @@ use std::time::{Duration, Instant};
 pub struct TestRedis {
     child: Option<Child>,
     url: String,
+    /// The port and the arguments it was started with, to start it again.
+    port: u16,
+    args: Vec<String>,
 }
 
 impl TestRedis {
@@ -24,31 +28,75 @@ impl TestRedis {
     /// When `WXGATE_TEST_REQUIRE_REDIS` is set and no Redis can be started, or a started one does not answer.
     pub fn start() -> Option<TestRedis> {
         if let Ok(url) = std::env::var("WXGATE_TEST_REDIS_URL") {
-            return Some(TestRedis { child: None, url });
+            return Some(TestRedis { child: None, url, port: 0, args: Vec::new() });
         }
+        TestRedis::spawn(&["--save", "", "--appendonly", "no"])
+    }
+
+    /// Starts `redis-server` writing every change to an append-only file in `dir` before answering
+    /// (`appendfsync always`), so [`TestRedis::kill`] loses nothing and [`TestRedis::restart`] finds it all.
+    /// Never a server named by `WXGATE_TEST_REDIS_URL` (it could not be killed): `None` then.
+    pub fn start_durable(dir: &std::path::Path) -> Option<TestRedis> {
+        if std::env::var("WXGATE_TEST_REDIS_URL").is_ok() {
+            eprintln!("SKIPPED: an outage test needs a redis-server of its own (WXGATE_TEST_REDIS_URL is set)");
+            return None;
+        }
+        let dir = dir.to_str().expect("a UTF-8 directory");
+        TestRedis::spawn(&["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir])
+    }
+
+    fn spawn(args: &[&str]) -> Option<TestRedis> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let spawned = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
+        let mut redis = TestRedis {
+            child: None,
+            url: format!("redis://127.0.0.1:{port}/"),
+            port,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        };
+        match redis.run() {
+            Ok(()) => Some(redis),
             Err(e) => {
                 let why = format!("cannot start redis-server ({e}): install it (apt-get install redis-server)");
                 let required = std::env::var("WXGATE_TEST_REQUIRE_REDIS").is_ok_and(|v| !v.is_empty() && v != "0");
                 assert!(!required, "{why}; WXGATE_TEST_REQUIRE_REDIS is set");
                 eprintln!("SKIPPED: {why} or set WXGATE_TEST_REDIS_URL");
-                return None;
+                None
             }
-        };
-        let redis = TestRedis { child: Some(child), url: format!("redis://127.0.0.1:{port}/") };
+        }
+    }
+
+    /// Starts the server process on its port and waits until it answers.
+    fn run(&mut self) -> std::io::Result<()> {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !ping(port) {
-            assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING");
+        while !ping(self.port) {
+            assert!(Instant::now() < deadline, "redis-server on port {} did not answer PING", self.port);
             std::thread::sleep(Duration::from_millis(20));
         }
-        Some(redis)
+        Ok(())
+    }
+
+    /// Kills the server (`kill -9`): clients get refused connections until [`TestRedis::restart`].
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the killed server again on the same port (from its append-only file, if durable).
+    ///
+    /// # Panics
+    /// When it cannot be started.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.run().expect("restart redis-server");
     }
 
     /// The server's URL.

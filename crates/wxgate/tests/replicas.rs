@@ -47,11 +47,13 @@ fn replica_config(
         &config,
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nbackend = \"redis\"\nurl = \"{redis}\"\nprefix = \"{}\"\nwork_lease_ms = 2000\n\
+             spool = \"{}\"\n\
              [[accounts]]\nname = \"acct\"\npath = \"/wx\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\n\
              secret = \"replica-secret\"\napi_base = \"{}\"\ndeadline = {{ {deadline} }}\n\
              [accounts.llm]\nbase_url = \"{}\"\nmodel = \"fake\"\nstream = false\nrate_per_minute = 100\n\
              [[accounts.rules]]\nkeyword = \"继续\"\nreply = {{ type = \"text\", content = \"好的\" }}\n",
             TestRedis::prefix("replicas"),
+            dir.join(format!("{name}-spool.sqlite")).display(),
             sim.base_url(),
             model.base_url()
         ),
@@ -232,7 +234,8 @@ fn all_answers(sim: &Simulator, user: &str) -> Vec<String> {
 }
 
 /// `users` each send `MESSAGES` questions one after another (the next once WeChat is done with the previous),
-/// all users at once, through a balancer alternating between the replicas; `meanwhile` runs beside them.
+/// all users at once, through a balancer alternating between the replicas; `meanwhile` runs beside them. Every
+/// question is answered exactly once, and no user sees the system notice.
 async fn alternating_run(sim: &Simulator, users: &[String], meanwhile: impl std::future::Future<Output = ()>) {
     let sending = users.iter().enumerate().map(|(u, user)| async move {
         for m in 0..MESSAGES {
@@ -265,7 +268,7 @@ async fn alternating_run(sim: &Simulator, users: &[String], meanwhile: impl std:
 
 /// Two replicas behind an alternating balancer; returns them, the balancer's simulator account, and the users.
 async fn alternating_pair(name: &str, sim: &Simulator, model: &FakeModel, redis: &str) -> (Pair, Vec<String>) {
-    let pair = Pair::start(name, sim, model, redis, "budget_ms = 1200, attempts = 3").await;
+    let pair = Pair::start(name, sim, model, redis, "budget_ms = 1200, attempts = 3, retry_after_ms = 2000").await;
     let balancer = round_robin(vec![pair.port_a, pair.port_b]).await;
     let account = Account::new(APPID, "replica-secret", GH, TOKEN).with_url(format!("http://127.0.0.1:{balancer}/wx"));
     sim.add_account(account).unwrap();
@@ -312,6 +315,58 @@ async fn a_replica_killed_mid_run_costs_reruns_only_for_the_pushes_it_held() {
     eprintln!("{asked} model calls: {reruns} reruns; {in_flight} questions in flight when A was killed");
     assert!(reruns <= in_flight, "only pushes in flight when A died ran again: {reruns} reruns, {in_flight} in flight");
     std::fs::remove_dir_all(&pair.dir).ok();
+}
+
+/// The value of the counter `name` in the `/metrics` of the server on `port`.
+async fn counter(port: u16, name: &str) -> f64 {
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')).map(|v| v.trim().parse().unwrap()))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_shows_no_notice_and_loses_no_answer() {
+    let data = std::env::temp_dir().join(format!("wxgate-outage-redis-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    let Some(mut redis) = TestRedis::start_durable(&data) else { return };
+    let model = FakeModel::start().await.unwrap();
+    let settings = Settings { push_timeout: Duration::from_secs(2), ..Settings::default() };
+    let sim = Simulator::builder().settings(settings).start().await.unwrap();
+    let (pair, users) = alternating_pair("outage", &sim, &model, redis.url()).await;
+
+    // Redis is killed 3 s into the run and started again from its append-only file 20 s later.
+    let restarted = std::sync::Mutex::new(None);
+    let outage = async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        redis.kill();
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        redis.restart();
+        *restarted.lock().unwrap() = Some(std::time::Instant::now());
+    };
+    let drained = async {
+        while restarted.lock().unwrap().is_none() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        while counter(pair.port_a, "wxgate_spooling").await + counter(pair.port_b, "wxgate_spooling").await > 0.0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        restarted.lock().unwrap().expect("restarted").elapsed()
+    };
+    let (drained, ()) = tokio::join!(drained, alternating_run(&sim, &users, outage));
+    let spooled =
+        counter(pair.port_a, "wxgate_spooled_total").await + counter(pair.port_b, "wxgate_spooled_total").await;
+    eprintln!(
+        "{spooled} writes spooled during the outage; both spools drained {:.1} s after Redis came back",
+        drained.as_secs_f64()
+    );
+    assert!(spooled > 0.0, "the outage made the replicas spool");
+    let store = RedisStore::connect(redis.url(), &TestRedis::prefix("replicas")).await.unwrap();
+    for state in [JobState::Awaiting, JobState::Ready] {
+        assert!(store.list(state, 100).await.unwrap().is_empty(), "nothing left {state:?}");
+    }
+    drop(pair);
+    std::fs::remove_dir_all(&data).ok();
 }
 
 #[test]

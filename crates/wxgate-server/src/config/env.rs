@@ -26,6 +26,7 @@ pub(crate) const SHORT_FORMS: &[(&str, &str)] = &[
     ("WXGATE_STORE", "store.path"),
     ("WXGATE_STORE_BACKEND", "store.backend"),
     ("WXGATE_REDIS_URL", "store.url"),
+    ("WXGATE_SPOOL", "store.spool"),
     ("WXGATE_INSTANCE", "server.instance"),
     ("WXGATE_API_BASE", "accounts.0.api_base"),
     ("WXGATE_LLM_BASE_URL", "accounts.0.llm.base_url"),

@@ -65,6 +65,10 @@ pub struct StoreConfig {
     /// How long a push being worked out stays with its process unless renewed; when a process dies, another
     /// sharing the store adopts its pushes after this long. Default 30000.
     pub work_lease_ms: u64,
+    /// Redis only: the local SQLite file where late answers wait while Redis does not answer, forwarded to it in
+    /// order once it answers again. Default `wxgate-spool-<server.instance>.sqlite` in the working directory
+    /// (`WXGATE_SPOOL`).
+    pub spool: String,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -76,6 +80,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("url", &redacted(&self.url))
             .field("prefix", &self.prefix)
             .field("work_lease_ms", &self.work_lease_ms)
+            .field("spool", &self.spool)
             .finish()
     }
 }
@@ -89,6 +94,7 @@ impl Default for StoreConfig {
             url: String::new(),
             prefix: "wxgate:".into(),
             work_lease_ms: 30_000,
+            spool: String::new(),
         }
     }
 }

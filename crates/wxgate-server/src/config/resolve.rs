@@ -266,7 +266,11 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
         }));
     }
     check_shared_paths(&accounts)?;
-    let store = store::resolve(&raw.store)?;
+    let instance = match raw.server.instance.trim() {
+        "" => format!("{}/{listen}", host_name()),
+        name => name.to_owned(),
+    };
+    let store = store::resolve(&raw.store, &instance)?;
     if !(1_000..=600_000).contains(&raw.store.work_lease_ms) {
         return Err(invalid(
             "store.work_lease_ms",
@@ -274,10 +278,6 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
             "use 1000 to 600000 (milliseconds; default 30000)",
         ));
     }
-    let instance = match raw.server.instance.trim() {
-        "" => format!("{}/{listen}", host_name()),
-        name => name.to_owned(),
-    };
     Ok(Config {
         llm,
         media_limits,

@@ -19,6 +19,8 @@ pub enum StoreChoice {
         url: RedisUrl,
         /// Prefix of every key.
         prefix: String,
+        /// The local SQLite file late answers are spooled to while Redis does not answer.
+        spool: std::path::PathBuf,
     },
 }
 
@@ -32,7 +34,7 @@ impl std::fmt::Debug for RedisUrl {
     }
 }
 
-pub(crate) fn resolve(raw: &StoreConfig) -> Result<StoreChoice, ConfigError> {
+pub(crate) fn resolve(raw: &StoreConfig, instance: &str) -> Result<StoreChoice, ConfigError> {
     match raw.backend.as_str() {
         "sqlite" => {
             let full_sync = match raw.durability.as_str() {
@@ -61,7 +63,15 @@ pub(crate) fn resolve(raw: &StoreConfig) -> Result<StoreChoice, ConfigError> {
                     "give the Redis URL, e.g. redis://127.0.0.1:6379/ (or WXGATE_REDIS_URL)",
                 ));
             }
-            Ok(StoreChoice::Redis { url: RedisUrl(raw.url.clone()), prefix: raw.prefix.clone() })
+            let spool = match raw.spool.trim() {
+                "" => {
+                    let name: String =
+                        instance.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+                    format!("wxgate-spool-{name}.sqlite")
+                }
+                path => path.to_owned(),
+            };
+            Ok(StoreChoice::Redis { url: RedisUrl(raw.url.clone()), prefix: raw.prefix.clone(), spool: spool.into() })
         }
         other => Err(invalid(
             "store.backend",

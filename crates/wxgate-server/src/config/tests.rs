@@ -142,11 +142,19 @@ fn the_store_backend_is_chosen_by_config_or_environment() {
     let one = "[[accounts]]\ntoken = \"t\"\n";
     let cfg = config::load_str(one, "f", Vec::new()).unwrap();
     assert_eq!(cfg.store, StoreChoice::Sqlite { path: "wxgate.sqlite".into(), full_sync: true }, "SQLite by default");
-    let vars = [("WXGATE_STORE_BACKEND", "redis"), ("WXGATE_REDIS_URL", "redis://127.0.0.1:6379/")];
+    let vars = [
+        ("WXGATE_STORE_BACKEND", "redis"),
+        ("WXGATE_REDIS_URL", "redis://127.0.0.1:6379/"),
+        ("WXGATE_INSTANCE", "replica 1"),
+    ];
     let cfg = config::load_str(one, "f", env(&vars)).unwrap();
     assert_eq!(
         cfg.store,
-        StoreChoice::Redis { url: config::RedisUrl("redis://127.0.0.1:6379/".into()), prefix: "wxgate:".into() }
+        StoreChoice::Redis {
+            url: config::RedisUrl("redis://127.0.0.1:6379/".into()),
+            prefix: "wxgate:".into(),
+            spool: "wxgate-spool-replica_1.sqlite".into()
+        }
     );
     let e = err(one, &[("WXGATE_STORE_BACKEND", "redis")]);
     assert!(e.contains("store.url") && e.contains("WXGATE_REDIS_URL"), "{e}");

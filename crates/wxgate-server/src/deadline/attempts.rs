@@ -3,7 +3,8 @@
 //! Each process counts the attempts it sees in its in-flight table. Replicas behind a load balancer that spreads
 //! a push's attempts also count them in the store they share, so the last attempt is known wherever it lands.
 //! The shared count is started as the attempt arrives and read only when the budget has run out: a passive
-//! answer never waits for it, and a slow or hanging store costs at most [`SHARED_STATE_WAIT`].
+//! answer never waits for it, and a slow or hanging store costs at most [`COUNT_GRACE`] after the budget (the
+//! count has had the whole budget to come back; the attempt must still be answered within WeChat's 5 s).
 //!
 //! When the shared count cannot be read (the store is down or slow), the attempt is judged by the push's age
 //! ([`by_age`]) as well as by this process's own count: with attempts spread over replicas, a replica that saw
@@ -19,6 +20,9 @@ use wxgate_store::{AttemptCounter, StoreError};
 /// How long a push may wait for state shared with other replicas (its attempt number, the user's window) before
 /// it goes on with what this process knows: the answer must still reach WeChat within 5 seconds.
 pub(crate) const SHARED_STATE_WAIT: Duration = Duration::from_millis(500);
+
+/// How long a count not back when the attempt's budget has run out is waited for still.
+const COUNT_GRACE: Duration = Duration::from_millis(50);
 
 /// How long an entry stays joinable at least (and at most twice that): all of WeChat's attempts (~15 s), with room.
 pub(crate) const ENTRY_TTL: Duration = Duration::from_secs(30);
@@ -39,11 +43,11 @@ impl Counting {
     /// read, the later of `local` and the attempt `aged` (see [`by_age`]).
     pub(crate) async fn attempt(self, account: &str, local: u32, aged: impl FnOnce() -> u32) -> u32 {
         let Some(counting) = self.0 else { return local };
-        let reason = match tokio::time::timeout(SHARED_STATE_WAIT, counting).await {
+        let reason = match tokio::time::timeout(COUNT_GRACE, counting).await {
             Ok(Ok(Ok(n))) => return n.max(local),
             Ok(Ok(Err(e))) => e.to_string(),
             Ok(Err(e)) => e.to_string(),
-            Err(_) => format!("no answer within {} ms", SHARED_STATE_WAIT.as_millis()),
+            Err(_) => "no answer within the attempt's budget".to_owned(),
         };
         let attempt = local.max(aged());
         tracing::warn!(account, error = %reason, attempt, "cannot count the attempt in the store; judged by the push's age");

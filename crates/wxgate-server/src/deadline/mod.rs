@@ -164,13 +164,31 @@ async fn attempt(ctx: &Arc<Context>, services: Services<'_>, seen: &mut Option<A
             return passive_or_late(ctx, entry, late, outcome).await;
         }
     }
+    // The hand-off runs in a task of its own: were WeChat to close the connection meanwhile (the store slow to
+    // accept), the push is still accepted and its answer still delivered.
+    let (ctx, entry, late) = (ctx.clone(), entry.clone(), late.clone());
+    tokio::spawn(async move { hand_off(&ctx, &entry, &late, attempt).await }).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the hand-off to late delivery failed");
+        None
+    })
+}
+
+/// The last attempt's hand-off: accepts the push for late delivery (durably) and hands the answer over, unless it
+/// turned up meanwhile; answers the placeholder, `success`, or the answer itself.
+async fn hand_off(
+    ctx: &Arc<Context>,
+    entry: &Arc<Entry>,
+    late: &Arc<dyn LateDelivery>,
+    attempt: u32,
+) -> Option<ReplyBody> {
+    let account = &ctx.account;
     match late.accept(ctx).await {
         Ok(Accepted { ticket, placeholder }) => match entry.hand_off(ticket) {
             Ok(()) => {
                 tracing::info!(account = %account.name, attempt, "answer handed to late delivery");
                 placeholder
             }
-            Err(Some(answer)) => match answer::into_passive(kind, answer) {
+            Err(Some(answer)) => match answer::into_passive(account.kind, answer) {
                 Ok(reply) => {
                     late.cancel(ticket).await;
                     Some(reply)

@@ -1,5 +1,6 @@
 //! The work a gateway does besides answering requests: the outbox worker sends late answers, the recovery renews
-//! this process's leases and works again the pushes a dead process left, and the housekeeping forgets what is
+//! this process's leases and works again the pushes a dead process left, the spool's forwarder moves late
+//! answers spooled while the shared store did not answer on to it, and the housekeeping forgets what is
 //! due to be forgotten even when no request comes (in-flight entries past their time, closed customer-service
 //! windows) and sums up the refusals that were not logged one by one. All start with the gateway
 //! ([`Gateway::serve`](super::Gateway::serve), [`Gateway::into_axum`](super::Gateway::into_axum)) and stop with
@@ -13,10 +14,13 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::deadline::InFlightTable;
-use crate::outbox::{Recovery, Windows, Worker};
+use crate::outbox::{Recovery, Spooled, Windows, Worker};
 
 /// How often the in-flight table is looked at: an entry then lives at most twice its time to live and a second.
 const SWEEP: Duration = Duration::from_secs(1);
+
+/// How often the spool is looked at while it holds something (and the shared store tried again).
+const FORWARD_EVERY: Duration = Duration::from_millis(500);
 
 /// How often closed windows are forgotten (a pass over all of them).
 const PRUNE_EVERY: u32 = 60;
@@ -30,6 +34,8 @@ pub(crate) struct Background {
     pub(crate) table: Arc<InFlightTable>,
     /// The windows to prune.
     pub(crate) windows: Arc<Windows>,
+    /// The local spool to forward, when the outbox has one.
+    pub(crate) spool: Option<Arc<Spooled>>,
     pub(crate) clock: Clock,
     /// Turns `true`, or closes, when the gateway stops.
     pub(crate) stopped: watch::Receiver<bool>,
@@ -38,7 +44,10 @@ pub(crate) struct Background {
 impl Background {
     /// Starts the tasks on the current tokio runtime; returns the recovery's and the outbox worker's tasks.
     pub(crate) fn spawn(self) -> (JoinHandle<()>, JoinHandle<()>) {
-        let Background { worker, recovery, table, windows, clock, stopped } = self;
+        let Background { worker, recovery, table, windows, spool, clock, stopped } = self;
+        if let Some(spool) = spool {
+            tokio::spawn(forward(spool, stop(stopped.clone())));
+        }
         let recovering = tokio::spawn(recovery.run(stop(stopped.clone())));
         let working = tokio::spawn(worker.run(stop(stopped.clone())));
         tokio::spawn(async move {
@@ -65,4 +74,23 @@ impl Background {
 /// Resolves when `true` is sent or the sender is dropped.
 async fn stop(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|s| *s).await;
+}
+
+/// Forwards what the spool holds to the shared store, whenever writes go to the spool, until `stopped`.
+async fn forward(spool: Arc<Spooled>, stopped: impl std::future::Future<Output = ()>) {
+    let mut tick = tokio::time::interval(FORWARD_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = tick.tick() => {}
+        }
+        if !spool.state().spooling {
+            continue;
+        }
+        if let Err(e) = spool.forward().await {
+            tracing::debug!(error = %e, "the spool cannot be forwarded yet");
+        }
+    }
 }

@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::deadline::{Claims, ENTRY_TTL, InFlightTable, ParkingLot, Running};
 use crate::llm::LlmResponder;
 use crate::outbox::{
-    AutoDelivery, Interactions, Outbox, Recovery, RecoveryParts, Windows, Worker, WorkerConfig, WorkerParts,
+    AutoDelivery, Interactions, Outbox, Recovery, RecoveryParts, Spooled, Windows, Worker, WorkerConfig, WorkerParts,
 };
 use crate::platform::PlatformSender;
 use crate::ports::{CustomerService, LateDelivery, MediaUploader};
@@ -134,6 +134,20 @@ impl GatewayBuilder {
             work_lease: config.work_lease,
             ..WorkerConfig::for_instance(&config.instance)
         });
+        let spooled = match (&stores.outbox, &stores.spool) {
+            (Some(shared), Some(spool)) => Some(Spooled::new(
+                shared.clone(),
+                spool.clone(),
+                worker_config.name.clone(),
+                worker_config.work_lease,
+                clock,
+            )),
+            _ => None,
+        };
+        let outbox_store = match &spooled {
+            Some(spooled) => spooled.clone() as Arc<dyn wxgate_store::OutboxStore>,
+            None => outbox_store,
+        };
         let wake = Arc::new(Notify::new());
         let windows = Arc::new(Windows::new(stores.windows.clone()));
         let sink =
@@ -172,6 +186,7 @@ impl GatewayBuilder {
         let health = Arc::new(Health {
             running: running.clone(),
             store: outbox_store.clone(),
+            spool: spooled.clone(),
             worker: std::sync::Mutex::new(None),
             clock,
         });
@@ -204,7 +219,7 @@ impl GatewayBuilder {
             .into_iter()
             .map(|(path, accounts)| (path, Arc::new(PathGroup { accounts, shared: shared.clone() })))
             .collect();
-        let background = Background { worker, recovery, table, windows, clock, stopped };
+        let background = Background { worker, recovery, table, windows, spool: spooled, clock, stopped };
         Ok(Gateway::new(config, paths, background, health, worker_config.name))
     }
 }

@@ -1,6 +1,7 @@
 //! What probes and Prometheus ask of a running gateway: `/healthz` (the process answers), `/readyz` (it can take
-//! work: not draining, the outbox worker running, the store answering) and `/metrics` (the counters, with the
-//! outbox's gauges read from the store at each scrape).
+//! work: not draining, the outbox worker running, the store answering — or, with a local spool, the replica
+//! spooling while the shared store does not answer) and `/metrics` (the counters, with the outbox's gauges read
+//! from the store at each scrape).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +14,10 @@ use wxgate_store::OutboxStore;
 use crate::clock::Clock;
 use crate::deadline::Running;
 use crate::metrics::{self, StateLabel};
+use crate::outbox::Spooled;
+
+/// The reason `/readyz` gives when the store does not answer.
+const STORE_DOWN: &str = "the store does not answer";
 
 /// How long a probe or a scrape waits for the store.
 const STORE_WAIT: Duration = Duration::from_secs(2);
@@ -24,6 +29,8 @@ pub(crate) struct Health {
     pub(crate) running: Arc<Running>,
     /// The outbox's store.
     pub(crate) store: Arc<dyn OutboxStore>,
+    /// The local spool in front of a shared store, when there is one.
+    pub(crate) spool: Option<Arc<Spooled>>,
     /// The outbox worker's task, once started.
     pub(crate) worker: Mutex<Option<JoinHandle<()>>>,
     pub(crate) clock: Clock,
@@ -35,10 +42,14 @@ impl Health {
         text(StatusCode::OK, "ok")
     }
 
-    /// `GET /readyz`: 200 `ready`, or 503 with the reason.
+    /// `GET /readyz`: 200 `ready`, or 503 with the reason. A replica with a local spool stays ready while the
+    /// shared store does not answer (its late answers are spooled, nothing is lost): 200 `ready (spooling: …)`.
     pub(crate) async fn ready(&self) -> Response {
         match self.check().await {
             Ok(()) => text(StatusCode::OK, "ready"),
+            Err(reason) if self.spool.is_some() && reason.starts_with(STORE_DOWN) => {
+                text(StatusCode::OK, &format!("ready (spooling: {reason})"))
+            }
             Err(reason) => text(StatusCode::SERVICE_UNAVAILABLE, &reason),
         }
     }
@@ -52,7 +63,7 @@ impl Health {
             Some(_) => return Err("the outbox worker stopped".into()),
             None => return Err("the outbox worker has not started".into()),
         }
-        self.refresh().await.map_err(|e| format!("the store does not answer: {e}"))
+        self.refresh().await.map_err(|e| format!("{STORE_DOWN}: {e}"))
     }
 
     /// Reads the outbox's gauges from the store.

@@ -30,6 +30,9 @@ pub struct Stores {
     /// The first body of each signed plaintext query, shared by replicas (a replay to another replica is
     /// refused too).
     pub replays: Option<Arc<dyn ReplayGuard>>,
+    /// A local durable outbox (SQLite) where late answers wait while the shared store does not answer; they go
+    /// on to the shared outbox, in order, once it answers again.
+    pub spool: Option<Arc<dyn OutboxStore>>,
 }
 
 impl Stores {
@@ -47,6 +50,7 @@ impl Stores {
             claims: None,
             windows: None,
             replays: None,
+            spool: None,
         }
     }
 

@@ -5,12 +5,14 @@
 //! answer is recorded when the work finishes (as its customer-service messages, [`crate::answer::parts`]), and the
 //! [`Worker`] sends it — in order per user, with back-off on retryable errors, within the user's window and quota
 //! ([`Windows`]). Pushes whose answers were still being worked out when their process died are worked again
-//! ([`Recovery`]). [`AutoDelivery`] switches an `auto` account to passive-only on 48001.
+//! ([`Recovery`]). Replicas on a shared store spool late answers locally while it does not answer ([`Spooled`]).
+//! [`AutoDelivery`] switches an `auto` account to passive-only on 48001.
 
 mod auto;
 mod interactions;
 mod recover;
 mod sink;
+mod spool;
 mod window;
 mod worker;
 
@@ -18,6 +20,7 @@ pub(crate) use auto::AutoDelivery;
 pub(crate) use interactions::Interactions;
 pub(crate) use recover::{Recovery, RecoveryParts};
 pub(crate) use sink::Outbox;
+pub(crate) use spool::Spooled;
 pub(crate) use window::Windows;
 pub use worker::WorkerConfig;
 pub(crate) use worker::{Worker, WorkerParts};

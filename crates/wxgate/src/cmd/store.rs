@@ -19,12 +19,15 @@ pub async fn open(config: &Config) -> anyhow::Result<Stores> {
                 .with_context(|| format!("cannot open the store {} (store.path / WXGATE_STORE)", path.display()))?;
             Ok(Stores::single(Arc::new(store)))
         }
-        StoreChoice::Redis { url, prefix } => {
+        StoreChoice::Redis { url, prefix, spool } => {
             let store = RedisStore::connect(&url.0, prefix)
                 .await
                 .with_context(|| format!("cannot reach Redis at {url:?} (store.url / WXGATE_REDIS_URL)"))?;
-            tracing::info!(prefix = %prefix, "store: redis");
-            Ok(Stores::replicated(Arc::new(store)))
+            let spooled = SqliteStore::open(spool, Durability::Full).with_context(|| {
+                format!("cannot open the local spool {} (store.spool / WXGATE_SPOOL)", spool.display())
+            })?;
+            tracing::info!(prefix = %prefix, spool = %spool.display(), "store: redis, with a local spool for when it does not answer");
+            Ok(Stores { spool: Some(Arc::new(spooled)), ..Stores::replicated(Arc::new(store)) })
         }
     }
 }
