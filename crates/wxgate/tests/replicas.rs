@@ -235,7 +235,8 @@ fn all_answers(sim: &Simulator, user: &str) -> Vec<String> {
 
 /// `users` each send `MESSAGES` questions one after another (the next once WeChat is done with the previous),
 /// all users at once, through a balancer alternating between the replicas; `meanwhile` runs beside them. Every
-/// question is answered exactly once, and no user sees the system notice.
+/// question is answered exactly once, the answers sent late in the order of the questions, and no user sees the
+/// system notice.
 async fn alternating_run(sim: &Simulator, users: &[String], meanwhile: impl std::future::Future<Output = ()>) {
     let sending = users.iter().enumerate().map(|(u, user)| async move {
         for m in 0..MESSAGES {
@@ -257,6 +258,9 @@ async fn alternating_run(sim: &Simulator, users: &[String], meanwhile: impl std:
     for user in users {
         let transcript = sim.transcript(APPID, user);
         assert!(transcript.iter().all(|e| !matches!(e.item, Item::SystemNotice { .. })), "{user}: no notice");
+        // Answers sent by customer service keep the order of the questions (a passive one may come between).
+        let late = answers(sim, APPID, user);
+        assert!(late.is_sorted(), "{user}: late answers in order: {late:?}");
         let mut got = all_answers(sim, user);
         got.sort();
         assert_eq!(got.len(), MESSAGES, "{user}: one answer per message: {got:?}");
