@@ -1,5 +1,6 @@
 //! Fault rules for the API side: per endpoint path (or `*`), an errcode (including `-1`), an HTTP status,
-//! added latency or a dropped connection, fired always, for the next N requests, or at a rate.
+//! added latency, a dropped connection (before the request is handled), or a connection dropped after the request
+//! was handled (the message was sent, the caller cannot know), fired always, for the next N requests, or at a rate.
 //!
 //! Only the rules live here (the simulator's state holds them); the server applies them to each request.
 
@@ -14,8 +15,11 @@ pub enum FaultKind {
     HttpStatus(u16),
     /// Wait this long, then handle the request normally.
     Latency(Duration),
-    /// Close the connection without an answer.
+    /// Close the connection without an answer; the request is not handled.
     Drop,
+    /// Handle the request (a message is shown and counted), then close the connection without the answer: the
+    /// caller cannot tell this from [`FaultKind::Drop`].
+    DropAfter,
 }
 
 /// When a fault fires.
@@ -51,8 +55,8 @@ impl FaultRule {
         self.path == "*" || self.path == path
     }
 
-    /// Decides whether the rule fires now, consuming a count.
-    pub(crate) fn fire(&mut self) -> bool {
+    /// Decides whether the rule fires now, consuming a count; a rate is drawn from `rng` when given.
+    pub(crate) fn fire(&mut self, rng: Option<&mut rand::rngs::StdRng>) -> bool {
         match &mut self.trigger {
             Trigger::Always => true,
             Trigger::Count(0) => false,
@@ -60,7 +64,10 @@ impl FaultRule {
                 *n -= 1;
                 true
             }
-            Trigger::Rate(p) => rand::random::<f64>() < *p,
+            Trigger::Rate(p) => match rng {
+                Some(rng) => rand::Rng::random::<f64>(rng) < *p,
+                None => rand::random::<f64>() < *p,
+            },
         }
     }
 }

@@ -47,6 +47,10 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, shared: Arc<Sha
                         }
                         Outcome::Respond(resp) => Ok(resp),
                         Outcome::Drop => Err(std::io::Error::other("injected dropped connection")),
+                        Outcome::DropAfter => {
+                            let _handled = router.oneshot(req.map(axum::body::Body::new)).await;
+                            Err(std::io::Error::other("injected dropped connection, after the request was handled"))
+                        }
                     }
                 }
             });
@@ -66,6 +70,8 @@ enum Outcome {
     Respond(Response),
     /// Close the connection.
     Drop,
+    /// Handle the request, then close the connection without the answer.
+    DropAfter,
 }
 
 /// Applies the rules for `path`: latencies add up and the request goes on; the first terminal fault ends it.
@@ -73,15 +79,16 @@ async fn apply_faults(shared: &Shared, path: &str) -> Outcome {
     let mut delay = Duration::ZERO;
     let mut terminal = None;
     {
-        let mut world = shared.world();
+        let mut guard = shared.world();
+        let world = &mut *guard;
         let mut fired = 0;
         for rule in world.faults.iter_mut().filter(|r| r.matches(path)) {
             if let FaultKind::Latency(d) = rule.kind {
-                if rule.fire() {
+                if rule.fire(world.fault_rng.as_mut()) {
                     delay += d;
                     fired += 1;
                 }
-            } else if terminal.is_none() && rule.fire() {
+            } else if terminal.is_none() && rule.fire(world.fault_rng.as_mut()) {
                 terminal = Some(rule.kind.clone());
                 fired += 1;
             }
@@ -102,5 +109,6 @@ async fn apply_faults(shared: &Shared, path: &str) -> Outcome {
             axum::http::StatusCode::from_u16(s).unwrap_or(axum::http::StatusCode::BAD_GATEWAY).into_response(),
         ),
         Some(FaultKind::Drop) => Outcome::Drop,
+        Some(FaultKind::DropAfter) => Outcome::DropAfter,
     }
 }

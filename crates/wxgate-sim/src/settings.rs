@@ -54,6 +54,9 @@ pub struct Settings {
     pub passive_max_articles: Option<usize>,
     /// The notice a Mini Program user sees instead, default 「该小程序客服暂时无法提供服务，请稍后再试」.
     pub mini_program_notice: String,
+    /// Seeds the draw of rate-triggered faults, so a run's faults are the same draw each time (given the same
+    /// order of requests); `None` (default) draws from the thread's generator.
+    pub fault_seed: Option<u64>,
 }
 
 /// Per-type media size limits (新增临时素材; the documentation's variants disagree, the defaults are the lenient
@@ -106,6 +109,7 @@ impl Default for Settings {
             system_notice: SYSTEM_NOTICE.to_owned(),
             passive_max_articles: None,
             mini_program_notice: MINI_PROGRAM_NOTICE.to_owned(),
+            fault_seed: None,
         }
     }
 }

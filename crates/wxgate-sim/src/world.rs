@@ -83,6 +83,8 @@ pub(crate) struct World {
     pub media: HashMap<String, MediaItem>,
     pub counters: Counters,
     pub faults: Vec<FaultRule>,
+    /// Decides whether rate-triggered faults fire (seeded by [`Settings::fault_seed`] when given).
+    pub fault_rng: Option<rand::rngs::StdRng>,
     /// Menu buttons the console offers.
     pub menu: Vec<crate::menu::MenuButton>,
 }
@@ -113,8 +115,9 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn new(settings: Settings, clock: Clock, http: reqwest::Client) -> Arc<Self> {
+        let world = World { fault_rng: settings.fault_seed.map(rand::SeedableRng::seed_from_u64), ..World::default() };
         Arc::new(Shared {
-            world: Mutex::default(),
+            world: Mutex::new(world),
             clock,
             settings,
             transcripts: Transcripts::default(),

@@ -139,6 +139,14 @@ impl Windows {
         }
     }
 
+    /// The platform answered 45047 (quota used up): it counted more sends than this process did — a send whose
+    /// answer was lost had gone through. The window has nothing left until the user's next message.
+    pub(crate) async fn use_up(&self, account: &str, openid: &str, now: i64) {
+        if let Some(w) = self.get(account, openid).await {
+            self.put(account, openid, Window { until: w.until, remaining: 0 }, now).await;
+        }
+    }
+
     /// Notes that a user has an answer waiting for their next message.
     pub(crate) fn sleep(&self, account: &str, openid: &str) {
         self.sleeping.lock().expect("windows lock").entry(account.to_owned()).or_default().insert(openid.to_owned());

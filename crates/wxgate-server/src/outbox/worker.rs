@@ -5,6 +5,13 @@
 //! `concurrency`. Retryable failures back off exponentially with jitter; permanent ones and jobs out of attempts
 //! are dead-lettered with the reason. Progress through a multi-part answer is recorded after every part, so a
 //! crash never sends a part twice.
+//!
+//! A user's quota (5 messages per window) is counted here as the platform counts it: a send is spent when the
+//! platform confirms it, a failed one is not. A send whose outcome is unknown — the connection closed or timed
+//! out after the request left — is taken as not sent and sent again (at least once: the user may see that part
+//! twice when the platform had taken it, rather than never). The platform then counted one send more than this
+//! process; when its 45047 (quota used up) comes, the window is taken as used up and the rest of the answer
+//! waits for the user's next message, as any answer beyond the quota does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +30,9 @@ use crate::answer::{self, pack};
 use crate::clock::Clock;
 use crate::metrics::{self, Metrics};
 use crate::ports::{CustomerService, Retry};
+
+/// The platform's errcode for a customer-service quota used up.
+const QUOTA_USED_UP: i64 = 45047;
 
 /// Tuning of the outbox worker (and the names it leases jobs under).
 #[derive(Debug, Clone)]
@@ -227,6 +237,17 @@ impl Worker {
                             return;
                         }
                     }
+                }
+                Err(e) if e.code == Some(QUOTA_USED_UP) => {
+                    // The platform counted a send this process could not confirm (its answer was lost on the
+                    // way): the quota is used up after all, and this part and the rest wait for the next message.
+                    tracing::warn!(
+                        job = job.id,
+                        "45047: the platform counted more sends than confirmed here; the rest waits"
+                    );
+                    self.windows.use_up(&job.account, &job.openid, self.clock.now_ms()).await;
+                    rest = std::iter::once(part).chain(pending.drain(..)).chain(rest.drain(..)).collect();
+                    break;
                 }
                 Err(e) if e.retry == Retry::Later && job.attempts + 1 < self.config.max_attempts => {
                     let delay = self.backoff(job.attempts);

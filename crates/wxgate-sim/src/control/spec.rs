@@ -29,6 +29,7 @@ impl FaultSpec {
             "http_status" => FaultKind::HttpStatus(u16::try_from(self.value).map_err(|_| "bad HTTP status")?),
             "latency_ms" => FaultKind::Latency(Duration::from_millis(self.value.max(0) as u64)),
             "drop" => FaultKind::Drop,
+            "drop_after" => FaultKind::DropAfter,
             other => return Err(format!("unknown fault kind {other:?}")),
         };
         let trigger = match (self.count, self.rate) {
