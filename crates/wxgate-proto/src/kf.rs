@@ -311,14 +311,12 @@ impl<'de> Deserialize<'de> for KfMessage {
         let mut v = serde_json::Map::deserialize(d)?;
         let touser = v.get("touser").and_then(|t| t.as_str()).ok_or_else(|| D::Error::missing_field("touser"))?;
         let touser = touser.to_owned();
-        let msg_type = v.get("msgtype").and_then(|t| t.as_str()).ok_or_else(|| D::Error::missing_field("msgtype"))?;
-        let msg_type = msg_type.to_owned();
-        let payload = v.remove(&msg_type).ok_or_else(|| D::Error::custom(format!("missing object {msg_type:?}")))?;
-        let body = KfBody::from_payload(&msg_type, payload).map_err(D::Error::custom)?;
         let customservice = match v.remove("customservice") {
             Some(cs) => Some(serde_json::from_value(cs).map_err(D::Error::custom)?),
             None => None,
         };
+        // What is left is the body on its own: `msgtype` and its object.
+        let body = KfBody::deserialize(serde_json::Value::Object(v)).map_err(D::Error::custom)?;
         Ok(KfMessage { touser, body, customservice })
     }
 }

@@ -86,45 +86,47 @@ fn numbers(shown: &[String]) -> Vec<usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_random_platform_faults_every_user_sees_min_quota_parts_once_each() {
-    for seed in [1, 2, 3] {
-        let s = setup(seed).await;
-        for (kind, rate) in
-            [(FaultKind::Errcode(-1), 0.12), (FaultKind::HttpStatus(500), 0.12), (FaultKind::Drop, 0.11)]
-        {
-            s.sim.inject(FaultRule::new("*", kind, Trigger::Rate(rate)));
-        }
-        s.sim.inject(FaultRule::new("*", FaultKind::Latency(Duration::from_millis(300)), Trigger::Always));
-        s.sim.inject(FaultRule::new("*", FaultKind::Latency(Duration::from_millis(300)), Trigger::Rate(0.5)));
-        let users: Vec<String> = (0..PARTS.len()).map(|u| format!("oFaultUser{seed}x{u:015}")).collect();
-        for u in &users {
-            s.sim.add_user(APPID, u).unwrap();
-        }
-        let asking = users.iter().zip(PARTS).map(|(u, n)| {
-            let sim = &s.sim;
-            async move { sim.user(APPID, u).send_text(&format!("parts {n}")).await.unwrap() }
-        });
-        futures_util::future::join_all(asking).await;
-        for (u, n) in users.iter().zip(PARTS) {
-            let want = n.min(QUOTA);
-            s.sim
-                .user(APPID, u)
-                .wait_for(Duration::from_secs(90), |t| {
-                    t.iter().filter(|e| matches!(e.item, Item::CustomerService { .. })).count() >= want
-                })
-                .await
-                .unwrap_or_else(|e| panic!("seed {seed}, {u}: {e}: saw {:?}", numbers(&shown(&s.sim, u))));
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        for (u, n) in users.iter().zip(PARTS) {
-            let seen = numbers(&shown(&s.sim, u));
-            let want: Vec<usize> = (0..n.min(QUOTA)).collect();
-            assert_eq!(seen, want, "seed {seed}, {u} ({n} parts): min(quota, parts), in order, none twice");
-        }
-        assert!(s.store.list(JobState::Dead, 10).await.unwrap().is_empty(), "seed {seed}: no dead letter");
-        let faults = s.sim.counters().faults_injected;
-        eprintln!("seed {seed}: {faults} faults injected; every user saw min(quota, parts) once each");
-        assert!(faults > 0);
+    // Each seed is a platform and a gateway of its own; they run side by side.
+    futures_util::future::join_all([1, 2, 3].map(one_seed)).await;
+}
+
+/// One run of the property with the faults drawn from `seed`.
+async fn one_seed(seed: u64) {
+    let s = setup(seed).await;
+    for (kind, rate) in [(FaultKind::Errcode(-1), 0.12), (FaultKind::HttpStatus(500), 0.12), (FaultKind::Drop, 0.11)] {
+        s.sim.inject(FaultRule::new("*", kind, Trigger::Rate(rate)));
     }
+    s.sim.inject(FaultRule::new("*", FaultKind::Latency(Duration::from_millis(300)), Trigger::Always));
+    s.sim.inject(FaultRule::new("*", FaultKind::Latency(Duration::from_millis(300)), Trigger::Rate(0.5)));
+    let users: Vec<String> = (0..PARTS.len()).map(|u| format!("oFaultUser{seed}x{u:015}")).collect();
+    for u in &users {
+        s.sim.add_user(APPID, u).unwrap();
+    }
+    let asking = users.iter().zip(PARTS).map(|(u, n)| {
+        let sim = &s.sim;
+        async move { sim.user(APPID, u).send_text(&format!("parts {n}")).await.unwrap() }
+    });
+    futures_util::future::join_all(asking).await;
+    for (u, n) in users.iter().zip(PARTS) {
+        let want = n.min(QUOTA);
+        s.sim
+            .user(APPID, u)
+            .wait_for(Duration::from_secs(90), |t| {
+                t.iter().filter(|e| matches!(e.item, Item::CustomerService { .. })).count() >= want
+            })
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed}, {u}: {e}: saw {:?}", numbers(&shown(&s.sim, u))));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for (u, n) in users.iter().zip(PARTS) {
+        let seen = numbers(&shown(&s.sim, u));
+        let want: Vec<usize> = (0..n.min(QUOTA)).collect();
+        assert_eq!(seen, want, "seed {seed}, {u} ({n} parts): min(quota, parts), in order, none twice");
+    }
+    assert!(s.store.list(JobState::Dead, 10).await.unwrap().is_empty(), "seed {seed}: no dead letter");
+    let faults = s.sim.counters().faults_injected;
+    eprintln!("seed {seed}: {faults} faults injected; every user saw min(quota, parts) once each");
+    assert!(faults > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -142,11 +142,23 @@ impl OutboxStore for RedisStore {
     }
 
     async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
-        let later: Vec<i64> = self
-            .conn()
-            .zrangebyscore_limit(self.user_key(account, openid), format!("({id}"), "+inf", 0, 1)
-            .await
-            .map_err(backend)?;
+        let user = self.user_key(account, openid);
+        // The user's order is by place (acceptance time, then id: see ACCEPT); a job's place is its score, or
+        // for a job no longer in the user's queue, computed from its acceptance time. A job gone altogether was
+        // accepted before anything still queued.
+        let place: Option<f64> = self.conn().zscore(&user, id).await.map_err(backend)?;
+        let place = match place {
+            Some(place) => place as i64,
+            None => {
+                let accepted: Option<i64> = self.conn().hget(self.job_key(id), "accepted_at").await.map_err(backend)?;
+                match accepted {
+                    Some(at) => at * 1000 + id % 1000,
+                    None => i64::MIN,
+                }
+            }
+        };
+        let later: Vec<i64> =
+            self.conn().zrangebyscore_limit(&user, format!("({place}"), "+inf", 0, 1).await.map_err(backend)?;
         Ok(!later.is_empty())
     }
 

@@ -13,6 +13,9 @@ const PRELUDE: &str = r#"
 local P = ARGV[1]
 local function job(id) return P .. 'job:' .. id end
 local function user(account, openid) return P .. 'user:' .. account .. '\31' .. openid end
+-- A job's place in its user's order: when it was accepted (ms), then its id. A job accepted while Redis was away
+-- and forwarded from a replica's spool later takes its place by its acceptance time.
+local function place(accepted_at, id) return tonumber(accepted_at) * 1000 + tonumber(id) % 1000 end
 local function due(id)
   local not_before = tonumber(redis.call('HGET', job(id), 'not_before'))
   if not_before > 0 then
@@ -65,7 +68,7 @@ if ARGV[7] ~= '' then redis.call('HSET', job(id), 'lease_owner', ARGV[7], 'lease
 if ARGV[9] ~= '' then redis.call('HSET', job(id), 'from_appid', ARGV[9]) end
 redis.call('SET', P .. 'key:' .. ARGV[4], id)
 redis.call('ZADD', P .. 'state:awaiting', id, id)
-redis.call('ZADD', user(ARGV[2], ARGV[3]), id, id)
+redis.call('ZADD', user(ARGV[2], ARGV[3]), place(ARGV[6], id), id)
 return id
 "#;
 
@@ -211,11 +214,11 @@ return 1
 /// ARGV: prefix, id. A dead job is queued again (in its place in the user's order).
 const REVIVE: &str = r#"
 local id = ARGV[2]
-local f = redis.call('HMGET', job(id), 'state', 'account', 'openid')
+local f = redis.call('HMGET', job(id), 'state', 'account', 'openid', 'accepted_at')
 if f[1] ~= 'dead' then return 0 end
 redis.call('HSET', job(id), 'not_before', 0)
 move(id, 'dead', 'ready')
-redis.call('ZADD', user(f[2], f[3]), id, id)
+redis.call('ZADD', user(f[2], f[3]), place(f[4], id), id)
 return 1
 "#;
 

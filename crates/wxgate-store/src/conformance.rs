@@ -270,28 +270,33 @@ pub async fn media_cache(cache: &dyn crate::MediaCache) {
 /// renewed lives on, one not renewed is taken over; a result ends the lease, is seen by everyone, and is kept once.
 pub async fn work_claims(claims: &dyn crate::WorkClaims) {
     use crate::Claim;
-    assert_eq!(claims.claim("conf:c1", "a", 300).await.unwrap(), Claim::Won, "the first claim wins");
-    assert_eq!(claims.claim("conf:c1", "b", 300).await.unwrap(), Claim::Held, "another owner finds it held");
-    assert_eq!(claims.claim("conf:c1", "a", 300).await.unwrap(), Claim::Won, "the owner may claim again");
-    assert_eq!(claims.claim("conf:c2", "b", 300).await.unwrap(), Claim::Won, "pushes are apart");
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(claims.renew_claim("conf:c1", "a", 300).await.unwrap(), "the owner renews");
-    assert!(!claims.renew_claim("conf:c1", "b", 300).await.unwrap(), "another owner cannot renew");
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(claims.claim("conf:c1", "b", 300).await.unwrap(), Claim::Held, "a renewed lease lives on");
-    assert_eq!(claims.claim("conf:c2", "a", 300).await.unwrap(), Claim::Won, "a lease not renewed is taken over");
-    assert!(!claims.renew_claim("conf:c2", "b", 300).await.unwrap(), "the old owner has lost it");
-    claims.finish_claim("conf:c1", "a", "result one", 300).await.unwrap();
-    assert_eq!(claims.claim("conf:c1", "b", 300).await.unwrap(), Claim::Finished("result one".into()));
-    assert!(!claims.renew_claim("conf:c1", "a", 300).await.unwrap(), "a result ends the lease");
-    claims.finish_claim("conf:c1", "b", "result two", 300).await.unwrap();
+    use std::time::Duration;
+    // Leases of 1 s, looked at 0.6 s apart: each check holds with 0.4 s to spare for a slow machine.
+    const LEASE: u64 = 1000;
+    let pause = || tokio::time::sleep(Duration::from_millis(600));
+    assert_eq!(claims.claim("conf:c1", "a", LEASE).await.unwrap(), Claim::Won, "the first claim wins");
+    assert_eq!(claims.claim("conf:c1", "b", LEASE).await.unwrap(), Claim::Held, "another owner finds it held");
+    assert_eq!(claims.claim("conf:c1", "a", LEASE).await.unwrap(), Claim::Won, "the owner may claim again");
+    assert_eq!(claims.claim("conf:c2", "b", LEASE).await.unwrap(), Claim::Won, "pushes are apart");
+    pause().await;
+    assert!(claims.renew_claim("conf:c1", "a", LEASE).await.unwrap(), "the owner renews");
+    assert!(!claims.renew_claim("conf:c1", "b", LEASE).await.unwrap(), "another owner cannot renew");
+    pause().await;
+    assert_eq!(claims.claim("conf:c1", "b", LEASE).await.unwrap(), Claim::Held, "a renewed lease lives on");
+    assert_eq!(claims.claim("conf:c2", "a", LEASE).await.unwrap(), Claim::Won, "a lease not renewed is taken over");
+    assert!(!claims.renew_claim("conf:c2", "b", LEASE).await.unwrap(), "the old owner has lost it");
+    claims.finish_claim("conf:c1", "a", "result one", LEASE).await.unwrap();
+    assert_eq!(claims.claim("conf:c1", "b", LEASE).await.unwrap(), Claim::Finished("result one".into()));
+    assert!(!claims.renew_claim("conf:c1", "a", LEASE).await.unwrap(), "a result ends the lease");
+    claims.finish_claim("conf:c1", "b", "result two", LEASE).await.unwrap();
     assert_eq!(
-        claims.claim("conf:c1", "a", 300).await.unwrap(),
+        claims.claim("conf:c1", "a", LEASE).await.unwrap(),
         Claim::Finished("result one".into()),
         "the first result stays"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert_eq!(claims.claim("conf:c1", "b", 300).await.unwrap(), Claim::Won, "a result is forgotten after its time");
+    pause().await;
+    pause().await;
+    assert_eq!(claims.claim("conf:c1", "b", LEASE).await.unwrap(), Claim::Won, "a result is forgotten after its time");
 }
 
 /// The attempt counter rules: numbers count up from 1 per key, keys are apart, and a count is forgotten after

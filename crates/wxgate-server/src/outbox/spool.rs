@@ -315,3 +315,155 @@ impl OutboxStore for Spooled {
         self.shared.counts().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use wxgate_store::memory::MemoryStore;
+
+    /// A shared store that can be taken down: every call fails while `down`.
+    #[derive(Debug, Default)]
+    struct Flaky {
+        store: MemoryStore,
+        down: AtomicBool,
+    }
+
+    impl Flaky {
+        fn up(&self) -> Result<(), StoreError> {
+            match self.down.load(Ordering::SeqCst) {
+                true => Err(StoreError::Backend("connection refused".into())),
+                false => Ok(()),
+            }
+        }
+    }
+
+    #[async_trait]
+    impl OutboxStore for Flaky {
+        async fn accept(&self, job: NewJob) -> Result<i64, StoreError> {
+            self.up()?;
+            self.store.accept(job).await
+        }
+        async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError> {
+            self.up()?;
+            self.store.set_answer(id, answer).await
+        }
+        async fn renew(&self, owner: &str, until: i64) -> Result<u64, StoreError> {
+            self.up()?;
+            self.store.renew(owner, until).await
+        }
+        async fn adopt(
+            &self,
+            owner: &str,
+            previous: Option<&str>,
+            now: i64,
+            lease_ms: i64,
+            limit: usize,
+        ) -> Result<Vec<Job>, StoreError> {
+            self.up()?;
+            self.store.adopt(owner, previous, now, lease_ms, limit).await
+        }
+        async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
+            self.up()?;
+            self.store.claim(worker, now, lease_ms, limit).await
+        }
+        async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+            self.up()?;
+            self.store.ack(id, worker).await
+        }
+        async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
+            self.up()?;
+            self.store.set_remaining(id, worker, answer).await
+        }
+        async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
+            self.up()?;
+            self.store.has_later(account, openid, id).await
+        }
+        async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
+            self.up()?;
+            self.store.wake(account, openid).await
+        }
+        async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError> {
+            self.up()?;
+            self.store.retry(id, worker, not_before, error).await
+        }
+        async fn sleep(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+            self.up()?;
+            self.store.sleep(id, worker).await
+        }
+        async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError> {
+            self.up()?;
+            self.store.kill(id, worker, reason).await
+        }
+        async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError> {
+            self.up()?;
+            self.store.list(state, limit).await
+        }
+        async fn revive(&self, id: i64) -> Result<bool, StoreError> {
+            self.up()?;
+            self.store.revive(id).await
+        }
+        async fn remove(&self, id: i64) -> Result<bool, StoreError> {
+            self.up()?;
+            self.store.remove(id).await
+        }
+        async fn counts(&self) -> Result<OutboxCounts, StoreError> {
+            self.up()?;
+            self.store.counts().await
+        }
+    }
+
+    fn job(key: &str) -> NewJob {
+        NewJob {
+            account: "acct".into(),
+            openid: "o1".into(),
+            dedup_key: key.into(),
+            push: key.as_bytes().to_vec(),
+            accepted_at: 1,
+            lease: None,
+            from_appid: None,
+        }
+    }
+
+    /// The keys of the shared store's jobs in `state`, oldest first.
+    async fn keys(shared: &Flaky, state: JobState) -> Vec<String> {
+        shared.store.list(state, 100).await.unwrap().into_iter().map(|j| j.dedup_key).collect()
+    }
+
+    #[tokio::test]
+    async fn a_spool_keeps_what_the_shared_store_refused_and_forwards_it_in_order() {
+        let shared = Arc::new(Flaky::default());
+        let spool = Arc::new(MemoryStore::new());
+        let outbox = Spooled::new(shared.clone(), spool, "me".into(), Duration::from_secs(30), Clock::system());
+        assert_eq!(outbox.forward().await.unwrap(), 0, "nothing left from an earlier life");
+        assert!(outbox.accept(job("before")).await.unwrap() > 0, "written to the shared store");
+
+        shared.down.store(true, Ordering::SeqCst);
+        let answered = outbox.accept(job("answered")).await.unwrap();
+        assert!(answered < 0, "spooled");
+        outbox.set_answer(answered, Some("\"a\"".into())).await.unwrap();
+        let working = outbox.accept(job("working")).await.unwrap();
+        assert!(outbox.forward().await.is_err(), "the shared store still refuses");
+
+        // Back up, but the spool still holds the user's earlier answers: a new push queues behind them.
+        shared.down.store(false, Ordering::SeqCst);
+        let after = outbox.accept(job("after")).await.unwrap();
+        assert!(after < 0, "spooled behind the earlier ones");
+        assert_eq!(outbox.forward().await.unwrap(), 3);
+        assert!(!outbox.state().spooling);
+        assert_eq!(keys(&shared, JobState::Ready).await, ["answered"]);
+        assert_eq!(keys(&shared, JobState::Awaiting).await, ["before", "working", "after"]);
+
+        // The work still running here finds its job where it went; a new push goes straight to the shared store.
+        outbox.set_answer(working, Some("\"w\"".into())).await.unwrap();
+        assert_eq!(keys(&shared, JobState::Ready).await, ["answered", "working"]);
+        assert!(outbox.accept(job("later")).await.unwrap() > 0);
+
+        // An answer the shared store refuses is spooled as a note and recorded once it answers again.
+        shared.down.store(true, Ordering::SeqCst);
+        outbox.set_answer(after, Some("\"f\"".into())).await.unwrap();
+        shared.down.store(false, Ordering::SeqCst);
+        assert_eq!(outbox.forward().await.unwrap(), 1);
+        assert_eq!(keys(&shared, JobState::Ready).await, ["answered", "working", "after"]);
+    }
+}

@@ -63,13 +63,9 @@ pub(crate) async fn record(State(shared): State<Arc<Shared>>, req: Request, next
 /// The calling account: the access token's owner, or the `from_appid` of a token-free call.
 fn appid_of(shared: &Shared, query: &HashMap<String, String>) -> Option<String> {
     let world = shared.world();
-    match query.get("access_token") {
-        Some(token) => world.tokens.get(token).map(|t| t.appid.clone()),
-        None => query.get("from_appid").cloned().or_else(|| {
-            let mut free: Vec<&String> =
-                world.accounts.values().filter(|a| a.account.token_free).map(|a| &a.account.appid).collect();
-            free.sort();
-            free.first().map(|s| (*s).clone())
-        }),
+    if let Ok(caller) = shared.caller(&world, query) {
+        return Some(caller.appid);
     }
+    // A call the platform refused (an expired token, say) still names its account in the journal.
+    query.get("access_token").and_then(|token| world.tokens.get(token)).map(|t| t.appid.clone())
 }

@@ -142,8 +142,9 @@ pub(crate) async fn push(
         None => action.msg_type().to_owned(),
     };
     shared.world().counters.pushes += 1;
-    shared.remember_action(appid, openid, action.to_json());
-    let extra = serde_json::json!({"action": action.to_json(), "plaintext": sign::encode(&fields, account.format)});
+    let action_json = action.to_json();
+    let extra = serde_json::json!({"action": action_json.clone(), "plaintext": sign::encode(&fields, account.format)});
+    shared.remember_action(appid, openid, action_json);
     let push_seq = shared.show_with(appid, openid, Item::Sent { msg_type, fields: fields.to_json() }, extra);
     shared.record_interaction(appid, openid, action.interaction(), matches!(action, UserAction::Unsubscribe));
 

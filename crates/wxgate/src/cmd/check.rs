@@ -139,7 +139,9 @@ async fn store(report: &mut Report, config: &Config) {
 fn describe(config: &Config) -> String {
     match config.store() {
         config::StoreChoice::Sqlite { path, .. } => format!("SQLite {}", path.display()),
-        config::StoreChoice::Redis { prefix, .. } => format!("Redis (prefix {prefix})"),
+        config::StoreChoice::Redis { prefix, spool, .. } => {
+            format!("Redis (prefix {prefix}; spool {} while it does not answer)", spool.display())
+        }
     }
 }
 
