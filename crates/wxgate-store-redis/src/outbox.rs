@@ -143,23 +143,21 @@ impl OutboxStore for RedisStore {
 
     async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
         let user = self.user_key(account, openid);
-        // The user's order is by place (acceptance time, then id: see ACCEPT); a job's place is its score, or
-        // for a job no longer in the user's queue, computed from its acceptance time. A job gone altogether was
-        // accepted before anything still queued.
+        // The user's order is by place (acceptance time: see ACCEPT); a job's place is its score, or for a job no
+        // longer in the user's queue, the place it was given. A job gone altogether came before anything queued.
         let place: Option<f64> = self.conn().zscore(&user, id).await.map_err(backend)?;
         let place = match place {
             Some(place) => place as i64,
             None => {
-                let accepted: Option<i64> = self.conn().hget(self.job_key(id), "accepted_at").await.map_err(backend)?;
-                match accepted {
-                    Some(at) => at * 1000 + id % 1000,
-                    None => i64::MIN,
-                }
+                let kept: Option<f64> = self.conn().hget(self.job_key(id), "place").await.map_err(backend)?;
+                kept.map_or(i64::MIN, |p| p as i64)
             }
         };
-        let later: Vec<i64> =
-            self.conn().zrangebyscore_limit(&user, format!("({place}"), "+inf", 0, 1).await.map_err(backend)?;
-        Ok(!later.is_empty())
+        // After it: a later place, or the same place (a job of another user, accepted in the same ms) and a
+        // later id.
+        let from: Vec<(i64, f64)> =
+            self.conn().zrangebyscore_limit_withscores(&user, place, "+inf", 0, 64).await.map_err(backend)?;
+        Ok(from.iter().any(|&(other, at)| at as i64 > place || other > id))
     }
 
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {

@@ -13,9 +13,15 @@ const PRELUDE: &str = r#"
 local P = ARGV[1]
 local function job(id) return P .. 'job:' .. id end
 local function user(account, openid) return P .. 'user:' .. account .. '\31' .. openid end
--- A job's place in its user's order: when it was accepted (ms), then its id. A job accepted while Redis was away
--- and forwarded from a replica's spool later takes its place by its acceptance time.
-local function place(accepted_at, id) return tonumber(accepted_at) * 1000 + tonumber(id) % 1000 end
+-- A new job's place in its user's order: when it was accepted (ms × 1000), after the user's jobs accepted in the
+-- same millisecond. A job accepted while Redis was away and forwarded from a replica's spool later takes its
+-- place by its acceptance time.
+local function place(key, accepted_at)
+  local base = tonumber(accepted_at) * 1000
+  local last = redis.call('ZREVRANGEBYSCORE', key, base + 999, base, 'WITHSCORES', 'LIMIT', 0, 1)
+  if last[2] then return math.min(tonumber(last[2]) + 1, base + 999) end
+  return base
+end
 local function due(id)
   local not_before = tonumber(redis.call('HGET', job(id), 'not_before'))
   if not_before > 0 then
@@ -68,7 +74,9 @@ if ARGV[7] ~= '' then redis.call('HSET', job(id), 'lease_owner', ARGV[7], 'lease
 if ARGV[9] ~= '' then redis.call('HSET', job(id), 'from_appid', ARGV[9]) end
 redis.call('SET', P .. 'key:' .. ARGV[4], id)
 redis.call('ZADD', P .. 'state:awaiting', id, id)
-redis.call('ZADD', user(ARGV[2], ARGV[3]), place(ARGV[6], id), id)
+local at = place(user(ARGV[2], ARGV[3]), ARGV[6])
+redis.call('HSET', job(id), 'place', at)
+redis.call('ZADD', user(ARGV[2], ARGV[3]), at, id)
 return id
 "#;
 
@@ -214,11 +222,11 @@ return 1
 /// ARGV: prefix, id. A dead job is queued again (in its place in the user's order).
 const REVIVE: &str = r#"
 local id = ARGV[2]
-local f = redis.call('HMGET', job(id), 'state', 'account', 'openid', 'accepted_at')
+local f = redis.call('HMGET', job(id), 'state', 'account', 'openid', 'place')
 if f[1] ~= 'dead' then return 0 end
 redis.call('HSET', job(id), 'not_before', 0)
 move(id, 'dead', 'ready')
-redis.call('ZADD', user(f[2], f[3]), place(f[4], id), id)
+redis.call('ZADD', user(f[2], f[3]), tonumber(f[4]) or 0, id)
 return 1
 "#;
 

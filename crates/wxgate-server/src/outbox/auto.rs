@@ -20,6 +20,12 @@ use crate::ports::{Accepted, BoxFut, LateDelivery, SinkError};
 /// Tickets of parked answers carry this bit, so they never collide with outbox job ids.
 const PARKED: u64 = 1 << 62;
 
+/// Whether a ticket is a parked answer's: the bit set on a non-negative id (a job spooled while the shared store
+/// did not answer has a negative id, every high bit set).
+fn parked(ticket: u64) -> bool {
+    (ticket as i64) >= 0 && ticket & PARKED != 0
+}
+
 /// Customer service with a passive-only fallback, for one account.
 #[derive(Debug)]
 pub(crate) struct AutoDelivery {
@@ -63,7 +69,7 @@ impl LateDelivery for AutoDelivery {
     }
 
     fn complete(&self, ticket: u64, ctx: Arc<Context>, outcome: Outcome) -> BoxFut<'_, ()> {
-        if ticket & PARKED != 0 {
+        if parked(ticket) {
             self.lot.complete(ticket, ctx, outcome)
         } else {
             self.outbox.complete(ticket, ctx, outcome)
@@ -82,7 +88,7 @@ impl LateDelivery for AutoDelivery {
     }
 
     fn cancel(&self, ticket: u64) -> BoxFut<'_, ()> {
-        if ticket & PARKED != 0 { self.lot.cancel(ticket) } else { self.outbox.cancel(ticket) }
+        if parked(ticket) { self.lot.cancel(ticket) } else { self.outbox.cancel(ticket) }
     }
 
     fn take_parked<'a>(&'a self, account: &'a str, openid: &'a str) -> BoxFut<'a, Option<ReplyBody>> {

@@ -130,40 +130,55 @@ impl Spooled {
         Ok(())
     }
 
-    /// Forwards everything spooled to the shared store, oldest first; stops at the first failure (the shared
-    /// store still does not answer) and returns how many jobs were forwarded. Once the spool is empty, writes go
-    /// to the shared store again.
+    /// Forwards everything spooled to the shared store, oldest first; stops at the first failure of the shared
+    /// store (it still does not answer) and returns how many jobs were forwarded. A job the shared store cannot
+    /// take whatever is tried (an answer for a job it no longer has, a row that cannot be read) is logged and
+    /// dropped, so it never holds the rest back. Once the spool is empty, writes go to the shared store again.
     pub(crate) async fn forward(&self) -> Result<usize, StoreError> {
         let mut moved = 0;
         loop {
-            let mut jobs = self.spool.list(JobState::Awaiting, BATCH).await?;
-            jobs.extend(self.spool.list(JobState::Ready, BATCH).await?);
-            jobs.sort_by_key(|j| j.id);
-            jobs.truncate(BATCH);
-            metrics::get().spool_jobs.set(jobs.len() as i64);
-            if jobs.is_empty() {
-                let _exclusive = self.mode.write().await;
-                // No accept is between its choice and its write now: if the spool is still empty, it stays so.
-                if self.spool.list(JobState::Awaiting, 1).await?.is_empty()
-                    && self.spool.list(JobState::Ready, 1).await?.is_empty()
-                {
-                    metrics::get().spooling.set(0);
-                    if self.spooling.swap(false, Ordering::SeqCst) && moved > 0 {
-                        tracing::info!(forwarded = moved, "the spool is drained; writing to the shared store again");
+            {
+                // Listed and moved under one lock: no answer or removal lands on a row between the two.
+                let _moving = self.moving.lock().await;
+                let mut jobs = self.spool.list(JobState::Awaiting, BATCH).await?;
+                jobs.extend(self.spool.list(JobState::Ready, BATCH).await?);
+                jobs.sort_by_key(|j| j.id);
+                jobs.truncate(BATCH);
+                metrics::get().spool_jobs.set(jobs.len() as i64);
+                if !jobs.is_empty() {
+                    for job in jobs {
+                        let id = job.id;
+                        match self.forward_one(job).await {
+                            Ok(()) => {}
+                            Err(e @ StoreError::Backend(_)) => return Err(e),
+                            Err(e) => {
+                                tracing::error!(spooled = id, error = %e, "a spooled job cannot be forwarded; dropped");
+                                self.live.lock().expect("spool lock").remove(&id);
+                                self.spool.remove(id).await?;
+                            }
+                        }
+                        moved += 1;
                     }
-                    return Ok(moved);
+                    continue;
                 }
-                continue;
             }
-            for job in jobs {
-                self.forward_one(job).await?;
-                moved += 1;
+            let _exclusive = self.mode.write().await;
+            // No accept or spooled answer is between its choice and its write now: if the spool is still empty,
+            // it stays so.
+            if self.spool.list(JobState::Awaiting, 1).await?.is_empty()
+                && self.spool.list(JobState::Ready, 1).await?.is_empty()
+            {
+                metrics::get().spooling.set(0);
+                if self.spooling.swap(false, Ordering::SeqCst) && moved > 0 {
+                    tracing::info!(forwarded = moved, "the spool is drained; writing to the shared store again");
+                }
+                return Ok(moved);
             }
         }
     }
 
+    /// Moves one spooled job to the shared store; the caller holds `moving`.
     async fn forward_one(&self, job: Job) -> Result<(), StoreError> {
-        let _moving = self.moving.lock().await;
         if let Some(shared_id) = job.dedup_key.strip_prefix(ANSWER_NOTE) {
             let shared_id: i64 = shared_id.parse().map_err(|_| StoreError::Corrupt(job.dedup_key.clone()))?;
             let answer: Option<String> =
@@ -213,8 +228,9 @@ impl Spooled {
     async fn answer_shared(&self, shared_id: i64, answer: Option<String>) -> Result<(), StoreError> {
         match self.shared.set_answer(shared_id, answer.clone()).await {
             Err(StoreError::Backend(e)) => {
-                let error = StoreError::Backend(e);
-                self.start_spooling("an answer", &error);
+                // Under `mode`, like an accept: the forwarder cannot find the spool empty between the two.
+                let _shared_mode = self.mode.read().await;
+                self.start_spooling("an answer", &StoreError::Backend(e));
                 self.spool_answer_note(shared_id, answer).await
             }
             other => other,
