@@ -23,8 +23,8 @@ pub enum Durability {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) conn: Arc<Mutex<Connection>>,
-    /// Accepts waiting for the next group commit.
-    pub(crate) accepts: GroupCommit,
+    /// Outbox writes waiting for the next group commit.
+    pub(crate) writes: GroupCommit,
 }
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -55,7 +55,7 @@ impl SqliteStore {
             conn.execute_batch(tables).map_err(backend)?;
         }
         schema::upgrade(&conn).map_err(backend)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), accepts: GroupCommit::default() })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), writes: GroupCommit::default() })
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -71,5 +71,14 @@ impl SqliteStore {
         })
         .await
         .map_err(backend)?
+    }
+
+    /// Runs the write `f` in the next group commit (see `group`), returning once it is committed.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.writes.write(&self.conn, f).await
     }
 }

@@ -1,42 +1,87 @@
-//! Group commit of outbox accepts. On WeChat's last attempt the push is written to the outbox before `success`
-//! is answered, and with `durability = "full"` every commit waits for the disk. Accepts that arrive while one
-//! commit is under way queue up, and the next commit takes all of them in one transaction: one disk flush for
-//! the lot instead of one each. Nothing waits on purpose — a lone accept commits at once — so the batch is just
-//! whatever arrived meanwhile, and the busier the server the bigger it is.
+//! Group commit of outbox writes. With `durability = "full"` every commit waits for the disk, and the outbox
+//! writes often: an accept on WeChat's last attempt (before `success` is answered), then a claim, the parts sent
+//! and an acknowledgement per job. Writes that arrive while one commit is under way queue up, and the next
+//! commit takes all of them in one transaction: one disk flush for the lot instead of one each. Nothing waits on
+//! purpose — a lone write commits at once — so the batch is just whatever arrived meanwhile, and the busier the
+//! store the bigger it is.
 //!
-//! A batch that fails is retried job by job, so one bad job cannot fail the others.
+//! Each write runs under a savepoint of its own inside the batch's transaction, in the order the writes arrived:
+//! it sees what the writes before it did, and one that fails is rolled back alone. Its caller hears the result
+//! only once the transaction is committed (or the commit's error when it is not).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
-use wxgate_store::{NewJob, StoreError};
+use wxgate_store::StoreError;
 
-type Reply = oneshot::Sender<Result<i64, StoreError>>;
+use crate::conn::backend;
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// Tells a write's caller how it ended, given the outcome of the batch's commit.
+type Tell = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// A queued write.
+trait Queued: Send {
+    /// Runs inside the batch's transaction; returns how to tell the caller once the commit is known.
+    fn run(self: Box<Self>, tx: &mut rusqlite::Transaction<'_>) -> Tell;
+    /// The batch could not start: tells the caller why.
+    fn fail(self: Box<Self>, why: &str);
 }
 
-/// Accepts waiting for the next commit, and whether a committer is running.
-#[derive(Debug, Default)]
-struct AcceptQueue {
-    waiting: Vec<(NewJob, Reply)>,
+/// A write and where its result goes.
+struct Pending<T, F> {
+    f: F,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Queued for Pending<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    fn run(self: Box<Self>, tx: &mut rusqlite::Transaction<'_>) -> Tell {
+        let Pending { f, reply } = *self;
+        let result = isolated(tx, f);
+        Box::new(move |committed| {
+            let _ = reply.send(committed.map_err(StoreError::Backend).and(result));
+        })
+    }
+
+    fn fail(self: Box<Self>, why: &str) {
+        let _ = self.reply.send(Err(StoreError::Backend(why.to_owned())));
+    }
+}
+
+type Write = Box<dyn Queued>;
+
+/// Writes waiting for the next commit, and whether a committer is running.
+#[derive(Default)]
+struct WriteQueue {
+    waiting: Vec<Write>,
     committing: bool,
+}
+
+impl std::fmt::Debug for WriteQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteQueue")
+            .field("waiting", &self.waiting.len())
+            .field("committing", &self.committing)
+            .finish()
+    }
 }
 
 /// The group committer of one database connection. Cloning shares the queue.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct GroupCommit {
-    queue: Arc<Mutex<AcceptQueue>>,
+    queue: Arc<Mutex<WriteQueue>>,
 }
 
-fn lock(queue: &Mutex<AcceptQueue>) -> MutexGuard<'_, AcceptQueue> {
+fn lock(queue: &Mutex<WriteQueue>) -> MutexGuard<'_, WriteQueue> {
     queue.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Resets the queue if the committer unwinds, so later accepts start a new one (the waiting ones get an error).
-struct Committing<'a>(&'a Mutex<AcceptQueue>);
+/// Resets the queue if the committer unwinds, so later writes start a new one (the waiting ones get an error).
+struct Committing<'a>(&'a Mutex<WriteQueue>);
 
 impl Drop for Committing<'_> {
     fn drop(&mut self) {
@@ -49,23 +94,27 @@ impl Drop for Committing<'_> {
 }
 
 impl GroupCommit {
-    /// Accepts `job` on `conn` in the next group commit; the job's id (the first job's, for a dedup key seen
-    /// before).
-    pub(crate) async fn accept(&self, conn: &Arc<Mutex<Connection>>, job: NewJob) -> Result<i64, StoreError> {
+    /// Runs `f` on `conn` in the next group commit and returns its result once that commit is on disk.
+    pub(crate) async fn write<T, F>(&self, conn: &Arc<Mutex<Connection>>, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
+        let write: Write = Box::new(Pending { f, reply });
         let start = {
             let mut q = lock(&self.queue);
-            q.waiting.push((job, reply));
+            q.waiting.push(write);
             !std::mem::replace(&mut q.committing, true)
         };
         if start {
             let (me, conn) = (self.clone(), conn.clone());
             tokio::task::spawn_blocking(move || me.commit_all(&conn));
         }
-        answer.await.map_err(|_| StoreError::Backend("the accept was dropped by its committer".into()))?
+        answer.await.map_err(|_| StoreError::Backend("the write was dropped by its committer".into()))?
     }
 
-    /// Commits queued accepts, batch after batch, until the queue is empty.
+    /// Commits queued writes, batch after batch, until the queue is empty.
     fn commit_all(&self, conn: &Mutex<Connection>) {
         let _guard = Committing(&self.queue);
         loop {
@@ -77,63 +126,43 @@ impl GroupCommit {
                 }
                 std::mem::take(&mut q.waiting)
             };
-            let (jobs, replies): (Vec<NewJob>, Vec<Reply>) = batch.into_iter().unzip();
             let mut conn = match conn.lock() {
                 Ok(c) => c,
                 Err(_) => {
-                    for reply in replies {
-                        let _ = reply.send(Err(StoreError::Backend("connection lock poisoned".into())));
-                    }
+                    fail(batch, "connection lock poisoned");
                     continue;
                 }
             };
-            match insert(&mut conn, &jobs) {
-                Ok(ids) => {
-                    for (reply, id) in replies.into_iter().zip(ids) {
-                        let _ = reply.send(Ok(id));
-                    }
+            let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+                Ok(tx) => tx,
+                Err(e) => {
+                    fail(batch, &e.to_string());
+                    continue;
                 }
-                Err(e) if jobs.len() == 1 => {
-                    let _ = replies.into_iter().next().map(|r| r.send(Err(e)));
-                }
-                Err(_) => {
-                    for (job, reply) in jobs.iter().zip(replies) {
-                        let _ = reply.send(insert(&mut conn, std::slice::from_ref(job)).map(|ids| ids[0]));
-                    }
-                }
+            };
+            let tells: Vec<Tell> = batch.into_iter().map(|write| write.run(&mut tx)).collect();
+            let committed = tx.commit().map_err(|e| e.to_string());
+            for tell in tells {
+                tell(committed.clone());
             }
         }
     }
 }
 
-/// Accepts `jobs` in one transaction: each gets a new `awaiting` job, or the id of the job of its dedup key.
-fn insert(conn: &mut Connection, jobs: &[NewJob]) -> Result<Vec<i64>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-    let mut ids = Vec::with_capacity(jobs.len());
-    for j in jobs {
-        let existing: Option<i64> = tx
-            .prepare_cached("SELECT id FROM outbox WHERE dedup_key = ?1")
-            .map_err(backend)?
-            .query_row([&j.dedup_key], |r| r.get(0))
-            .optional()
-            .map_err(backend)?;
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                let (owner, until) = j.lease.as_ref().map(|l| (l.owner.as_str(), l.until)).unzip();
-                tx.prepare_cached(
-                    "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until,
-                                         from_appid)
-                     VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7, ?8)",
-                )
-                .map_err(backend)?
-                .execute(params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at, owner, until, j.from_appid])
-                .map_err(backend)?;
-                tx.last_insert_rowid()
-            }
-        };
-        ids.push(id);
+/// Runs `f` under a savepoint: kept when it succeeds, rolled back alone when it fails.
+fn isolated<T>(
+    tx: &mut rusqlite::Transaction<'_>,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let savepoint = tx.savepoint().map_err(backend)?;
+    let result = f(&savepoint)?;
+    savepoint.commit().map_err(backend)?;
+    Ok(result)
+}
+
+/// Tells every write of a batch that could not start why.
+fn fail(batch: Vec<Write>, why: &str) {
+    for write in batch {
+        write.fail(why);
     }
-    tx.commit().map_err(backend)?;
-    Ok(ids)
 }

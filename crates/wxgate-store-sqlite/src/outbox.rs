@@ -1,12 +1,15 @@
-//! [`OutboxStore`] on SQLite. The claim is one immediate transaction: pick each user's oldest unfinished job if
-//! it is ready and due (or woken) and not leased, then lease it — so two processes never claim the same job.
+//! [`OutboxStore`] on SQLite. Every write is group-committed (see `group`): it runs inside an immediate
+//! transaction, so the claim — pick each user's oldest unfinished job if it is ready and due (or woken) and not
+//! leased, then lease it — never hands two processes the same job. The claim walks an index of the claimable
+//! jobs only, oldest first, and stops at its limit: the jobs sent, dead or asleep that a file keeps cost it
+//! nothing.
 //!
 //! A [`JobState::Sleeping`] job is stored as `sleeping` until the user's next message, then as `woken` (claimable);
 //! both read back as `Sleeping`.
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{Row, Transaction, TransactionBehavior, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 
 use crate::conn::{SqliteStore, backend};
@@ -36,9 +39,9 @@ fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
 }
 
 /// Leases job `id` to `owner` until `until` and returns it as now stored (inside the caller's transaction).
-fn lease(tx: &Transaction<'_>, id: i64, owner: &str, until: i64) -> Result<Job, StoreError> {
+fn lease(c: &Connection, id: i64, owner: &str, until: i64) -> Result<Job, StoreError> {
     let sql = format!("UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1 RETURNING {COLUMNS}");
-    tx.prepare_cached(&sql).map_err(backend)?.query_row(params![id, owner, until], job).map_err(backend)
+    c.prepare_cached(&sql).map_err(backend)?.query_row(params![id, owner, until], job).map_err(backend)
 }
 
 impl SqliteStore {
@@ -46,13 +49,16 @@ impl SqliteStore {
     /// attempt, and the lease released. False when `worker` no longer holds the job.
     async fn settle(&self, id: i64, worker: &str, set: &'static str, values: Vec<Value>) -> Result<bool, StoreError> {
         let worker = worker.to_owned();
-        self.run(move |c| {
+        self.write(move |c| {
             let sql = format!(
                 "UPDATE outbox SET {set}, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
                  WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')"
             );
             let params = [Value::from(id), Value::from(worker)].into_iter().chain(values);
-            c.execute(&sql, params_from_iter(params)).map(|n| n == 1).map_err(backend)
+            c.prepare_cached(&sql)
+                .and_then(|mut s| s.execute(params_from_iter(params)))
+                .map(|n| n == 1)
+                .map_err(backend)
         })
         .await
     }
@@ -61,11 +67,11 @@ impl SqliteStore {
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn accept(&self, j: NewJob) -> Result<i64, StoreError> {
-        self.accepts.accept(&self.conn, j).await
+        self.write(move |c| insert(c, &j)).await
     }
 
     async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError> {
-        self.run(move |c| {
+        self.write(move |c| {
             let state = if answer.is_some() { "ready" } else { "done" };
             let n = c
                 .execute(
@@ -89,7 +95,7 @@ impl OutboxStore for SqliteStore {
 
     async fn renew(&self, owner: &str, until: i64) -> Result<u64, StoreError> {
         let owner = owner.to_owned();
-        self.run(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE outbox SET lease_until = ?2 WHERE state = 'awaiting' AND lease_owner = ?1",
                 params![owner, until],
@@ -109,10 +115,9 @@ impl OutboxStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<Job>, StoreError> {
         let (owner, previous) = (owner.to_owned(), previous.map(str::to_owned));
-        self.run(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        self.write(move |c| {
             let candidates: Vec<(i64, Option<String>, Option<i64>)> = {
-                let mut stmt = tx
+                let mut stmt = c
                     .prepare_cached(
                         "SELECT id, lease_owner, lease_until FROM outbox WHERE state = 'awaiting' ORDER BY id",
                     )
@@ -129,9 +134,8 @@ impl OutboxStore for SqliteStore {
                 if !wxgate_store::outbox::adoptable(held, &owner, previous.as_deref(), now) {
                     continue;
                 }
-                jobs.push(lease(&tx, id, &owner, now + lease_ms)?);
+                jobs.push(lease(c, id, &owner, now + lease_ms)?);
             }
-            tx.commit().map_err(backend)?;
             Ok(jobs)
         })
         .await
@@ -139,13 +143,13 @@ impl OutboxStore for SqliteStore {
 
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
         let worker = worker.to_owned();
-        self.run(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        self.write(move |c| {
             let ids: Vec<i64> = {
-                let mut stmt = tx
+                let mut stmt = c
                     .prepare_cached(
-                        "SELECT j.id FROM outbox j
-                         WHERE ((j.state = 'ready' AND j.not_before <= ?1) OR j.state = 'woken')
+                        "SELECT j.id FROM outbox j INDEXED BY outbox_claimable
+                         WHERE j.state IN ('ready', 'woken')
+                           AND (j.state = 'woken' OR j.not_before <= ?1)
                            AND (j.lease_until IS NULL OR j.lease_until <= ?1)
                            AND j.id = (SELECT MIN(k.id) FROM outbox k
                                        WHERE k.account = j.account AND k.openid = j.openid
@@ -158,9 +162,8 @@ impl OutboxStore for SqliteStore {
             };
             let mut jobs = Vec::with_capacity(ids.len());
             for id in ids {
-                jobs.push(lease(&tx, id, &worker, now + lease_ms)?);
+                jobs.push(lease(c, id, &worker, now + lease_ms)?);
             }
-            tx.commit().map_err(backend)?;
             Ok(jobs)
         })
         .await
@@ -172,7 +175,7 @@ impl OutboxStore for SqliteStore {
 
     async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
         let (worker, answer) = (worker.to_owned(), answer.to_owned());
-        self.run(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE outbox SET answer = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
                 params![id, worker, answer],
@@ -199,22 +202,20 @@ impl OutboxStore for SqliteStore {
 
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
         let (account, openid) = (account.to_owned(), openid.to_owned());
-        self.run(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            let woken = tx
+        self.write(move |c| {
+            let woken = c
                 .execute(
                     "UPDATE outbox SET state = 'woken' WHERE account = ?1 AND openid = ?2 AND state = 'sleeping'",
                     params![account, openid],
                 )
                 .map_err(backend)?;
-            let due = tx
+            let due = c
                 .execute(
                     "UPDATE outbox SET not_before = 0
                      WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0",
                     params![account, openid],
                 )
                 .map_err(backend)?;
-            tx.commit().map_err(backend)?;
             Ok((woken + due) as u64)
         })
         .await
@@ -276,7 +277,7 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn revive(&self, id: i64) -> Result<bool, StoreError> {
-        self.run(move |c| {
+        self.write(move |c| {
             c.execute("UPDATE outbox SET state = 'ready', not_before = 0 WHERE id = ?1 AND state = 'dead'", [id])
                 .map(|n| n == 1)
                 .map_err(backend)
@@ -285,8 +286,30 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn remove(&self, id: i64) -> Result<bool, StoreError> {
-        self.run(move |c| c.execute("DELETE FROM outbox WHERE id = ?1", [id]).map(|n| n == 1).map_err(backend)).await
+        self.write(move |c| c.execute("DELETE FROM outbox WHERE id = ?1", [id]).map(|n| n == 1).map_err(backend)).await
     }
+}
+
+/// Accepts `j`: a new `awaiting` job, or the id of the job of its dedup key.
+fn insert(c: &Connection, j: &NewJob) -> Result<i64, StoreError> {
+    let existing: Option<i64> = c
+        .prepare_cached("SELECT id FROM outbox WHERE dedup_key = ?1")
+        .map_err(backend)?
+        .query_row([&j.dedup_key], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let (owner, until) = j.lease.as_ref().map(|l| (l.owner.as_str(), l.until)).unzip();
+    c.prepare_cached(
+        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until, from_appid)
+         VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7, ?8)",
+    )
+    .map_err(backend)?
+    .execute(params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at, owner, until, j.from_appid])
+    .map_err(backend)?;
+    Ok(c.last_insert_rowid())
 }
 
 #[cfg(test)]

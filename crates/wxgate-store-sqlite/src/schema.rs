@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_user ON outbox (account, openid, state, id);
 DROP INDEX IF EXISTS outbox_state;
 CREATE INDEX IF NOT EXISTS outbox_ready ON outbox (state, id);
+-- What a claim walks, oldest first: only jobs a worker may take, however many sent, dead or asleep the file keeps.
+CREATE INDEX IF NOT EXISTS outbox_claimable ON outbox (id) WHERE state IN ('ready', 'woken');
 -- Files written before answers could sleep kept them ready with a far due time and this error.
 UPDATE outbox SET state = 'sleeping', not_before = 0, last_error = NULL
  WHERE state = 'ready' AND last_error = 'waiting for the user''s next message (quota used)';

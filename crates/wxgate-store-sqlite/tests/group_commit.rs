@@ -1,5 +1,6 @@
-//! Group commit: many accepts at once, in one transaction per batch, give every caller its own job (or the first
-//! job of its dedup key), and the committer starts again after going idle.
+//! Group commit: many writes at once, in one transaction per batch, give every caller its own result — accepts
+//! their own job (or the first job of its dedup key), claims jobs nobody else holds, a failing write its own
+//! error without undoing the others — and the committer starts again after going idle.
 
 use std::sync::Arc;
 
@@ -41,5 +42,57 @@ async fn concurrent_accepts_commit_together_and_a_dedup_key_keeps_one_job() {
     // A lone accept after the burst still commits (the committer stopped and a new one starts).
     let late = store.accept(job(999)).await.unwrap();
     assert!(!distinct.contains(&late));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claims_and_acks_in_one_batch_never_share_a_job_and_a_failing_write_fails_alone() {
+    let dir = std::env::temp_dir().join(format!("wxgate-group-mixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Arc::new(SqliteStore::open(dir.join("g.sqlite"), Durability::Full).unwrap());
+    let mut ids = Vec::new();
+    for i in 0..140 {
+        let id = store.accept(job(i)).await.unwrap();
+        store.set_answer(id, Some("[]".into())).await.unwrap();
+        ids.push(id);
+    }
+    // Eight workers claim and acknowledge side by side, while answers for jobs that do not exist fail.
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let me = format!("w{w}");
+                let mut mine = Vec::new();
+                for _ in 0..400 {
+                    let claimed = store.claim(&me, 10, 60_000, 2).await.unwrap();
+                    for job in claimed {
+                        assert!(store.ack(job.id, &me).await.unwrap(), "the claimer holds job {}", job.id);
+                        mine.push(job.id);
+                    }
+                    if mine.len() >= 140 {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                mine
+            })
+        })
+        .collect();
+    let failing: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.set_answer(1_000_000 + i, Some("[]".into())).await })
+        })
+        .collect();
+    let mut sent = Vec::new();
+    for w in workers {
+        sent.extend(w.await.unwrap());
+    }
+    for f in failing {
+        assert!(matches!(f.await.unwrap(), Err(wxgate_store::StoreError::NotFound(_))));
+    }
+    sent.sort();
+    assert_eq!(sent, ids, "every job acknowledged exactly once");
+    assert_eq!(store.list(JobState::Done, 1000).await.unwrap().len(), 140);
     std::fs::remove_dir_all(&dir).ok();
 }
