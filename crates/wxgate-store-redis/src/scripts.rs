@@ -131,7 +131,7 @@ return out
 
 /// ARGV: prefix, worker, now, lease until, limit. Leases each user's oldest unfinished job when it is ready, due
 /// and not leased; returns the leased jobs (each as its hash's field/value pairs), in id order. Only jobs due by
-/// `now` are looked at.
+/// `now` are looked at, oldest first, a chunk at a time: a claim stops reading once it has its limit.
 const CLAIM: &str = r#"
 local worker, now, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 local out = {}
@@ -139,16 +139,23 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'later', '-inf', ARGV[3])) 
   redis.call('ZREM', P .. 'later', id)
   redis.call('ZADD', P .. 'now', id, id)
 end
-for _, id in ipairs(redis.call('ZRANGE', P .. 'now', 0, -1)) do
-  if #out >= limit then break end
-  local f = redis.call('HMGET', job(id), 'account', 'openid', 'not_before', 'lease_until')
-  if tonumber(f[3]) <= now and (not f[4] or tonumber(f[4]) <= now) then
-    local head = redis.call('ZRANGE', user(f[1], f[2]), 0, 0)
-    if head[1] == id then
-      redis.call('HSET', job(id), 'lease_owner', worker, 'lease_until', ARGV[4])
-      out[#out + 1] = redis.call('HGETALL', job(id))
+local chunk = math.max(64, limit * 4)
+local from = 0
+while #out < limit do
+  local ids = redis.call('ZRANGE', P .. 'now', from, from + chunk - 1)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    if #out >= limit then break end
+    local f = redis.call('HMGET', job(id), 'account', 'openid', 'not_before', 'lease_until')
+    if tonumber(f[3]) <= now and (not f[4] or tonumber(f[4]) <= now) then
+      local head = redis.call('ZRANGE', user(f[1], f[2]), 0, 0)
+      if head[1] == id then
+        redis.call('HSET', job(id), 'lease_owner', worker, 'lease_until', ARGV[4])
+        out[#out + 1] = redis.call('HGETALL', job(id))
+      end
     end
   end
+  from = from + chunk
 end
 return out
 "#;

@@ -13,9 +13,9 @@
 //! process; when its 45047 (quota used up) comes, the window is taken as used up and the rest of the answer
 //! waits for the user's next message, as any answer beyond the quota does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore};
@@ -128,6 +128,11 @@ impl Worker {
             }
         }
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        // Jobs claimed ahead of a free sender: while every sender is busy the next jobs are already leased here,
+        // so one starts the moment a send ends, without a round trip to the store in between, and the store is
+        // asked for several at a time.
+        let ahead = self.config.concurrency;
+        let mut queued: VecDeque<(Job, Instant)> = VecDeque::new();
         loop {
             // A busy worker goes straight on to the next claim: look at the shutdown first.
             tokio::select! {
@@ -135,25 +140,31 @@ impl Worker {
                 _ = &mut shutdown => break,
                 () = std::future::ready(()) => {}
             }
-            let free = permits.available_permits();
-            let claimed = if free == 0 {
-                Vec::new()
-            } else {
+            let room = (permits.available_permits() + ahead).saturating_sub(queued.len());
+            let mut busy = false;
+            if room > 0 {
                 let lease = self.config.lease.as_millis() as i64;
-                let started = std::time::Instant::now();
-                let claimed = self.store.claim(&self.config.name, self.clock.now_ms(), lease, free).await;
+                let started = Instant::now();
+                let claimed = self.store.claim(&self.config.name, self.clock.now_ms(), lease, room).await;
                 metrics::get().store_op("claim", started.elapsed());
                 match claimed {
-                    Ok(jobs) => jobs,
-                    Err(e) => {
-                        tracing::error!(error = %e, "outbox claim failed");
-                        Vec::new()
+                    Ok(jobs) => {
+                        busy = !jobs.is_empty();
+                        queued.extend(jobs.into_iter().map(|job| (job, Instant::now())));
                     }
+                    Err(e) => tracing::error!(error = %e, "outbox claim failed"),
                 }
-            };
-            let busy = !claimed.is_empty();
-            for job in claimed {
-                let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+            }
+            while !queued.is_empty() {
+                let Ok(permit) = permits.clone().try_acquire_owned() else { break };
+                let Some((job, claimed_at)) = queued.pop_front() else { break };
+                if claimed_at.elapsed() > self.config.lease / 2 {
+                    // Waited so long for a sender that its lease may run out mid-send: left to run out, the job
+                    // is claimed again then.
+                    tracing::warn!(job = job.id, "claimed job waited too long for a sender; it is claimed again later");
+                    continue;
+                }
+                busy = true;
                 let me = self.clone();
                 tokio::spawn(async move {
                     me.settle(job).await;
@@ -169,6 +180,10 @@ impl Worker {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.config.poll) => {}
             }
+        }
+        // Jobs claimed ahead and not started keep their leases and are claimed again once those run out.
+        if !queued.is_empty() {
+            tracing::info!(jobs = queued.len(), "claimed jobs not started before shutdown return after their lease");
         }
         // The sends in progress finish (their jobs are settled); nothing new is claimed.
         let all = self.config.concurrency.max(1) as u32;
