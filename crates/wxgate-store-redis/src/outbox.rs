@@ -194,6 +194,21 @@ impl OutboxStore for RedisStore {
         Ok(jobs?.into_iter().filter(|j| j.state == state).collect())
     }
 
+    async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn();
+        let ids: Vec<i64> = conn.zrange(self.state_key("sleeping"), 0, limit as isize - 1).await.map_err(backend)?;
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hget(self.job_key(*id), &["account", "openid"]);
+        }
+        let users: Vec<(Option<String>, Option<String>)> = pipe.query_async(&mut conn).await.map_err(backend)?;
+        // A job removed between the two reads is left out.
+        Ok(users.into_iter().filter_map(|(account, openid)| account.zip(openid)).collect())
+    }
+
     async fn counts(&self) -> Result<wxgate_store::OutboxCounts, StoreError> {
         let mut conn = self.conn();
         let (awaiting, ready, sleeping, dead, oldest): (u64, u64, u64, u64, Vec<i64>) = redis::pipe()

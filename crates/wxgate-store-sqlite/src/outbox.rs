@@ -246,6 +246,19 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
+    async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT account, openid FROM outbox WHERE state IN ('sleeping', 'woken') ORDER BY id LIMIT ?1",
+                )
+                .map_err(backend)?;
+            let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
     async fn counts(&self) -> Result<wxgate_store::OutboxCounts, StoreError> {
         self.run(|c| {
             let mut counts = wxgate_store::OutboxCounts::default();

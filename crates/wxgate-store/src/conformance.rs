@@ -122,6 +122,7 @@ pub async fn outbox(store: &dyn OutboxStore) {
     assert!(!store.sleep(a2, "w9").await.unwrap(), "only the holder puts a job to sleep");
     assert!(store.sleep(a2, "w3").await.unwrap());
     assert_eq!(ids(store.list(JobState::Sleeping, 10).await.unwrap()), [a2]);
+    assert_eq!(store.sleeping_users(10).await.unwrap(), [("acct".to_owned(), "alice".to_owned())]);
     assert!(store.claim("w3", 20_000, 1_000, 10).await.unwrap().iter().all(|j| j.id != a2), "asleep");
     assert_eq!(store.wake("acct", "alice").await.unwrap(), 1);
     let woken = store.claim("w3", 20_000, 1_000, 10).await.unwrap();

@@ -2,7 +2,7 @@
 //!
 //! The outbox keeps two indexes beside its jobs, so a claim never walks past finished jobs or answers asleep for
 //! their users: the unfinished jobs not asleep (`awake`), and each user's unfinished jobs (`users`), whose oldest
-//! is the only one of theirs a claim may take.
+//! is the only one of theirs a claim may take. The counts for metrics walk the unfinished jobs only.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,8 @@ struct State {
     awake: BTreeSet<i64>,
     /// Each user's unfinished jobs.
     users: HashMap<Arc<str>, BTreeSet<i64>>,
+    /// How many jobs are dead (the other states are counted from `users`).
+    dead: u64,
 }
 
 impl State {
@@ -316,6 +318,7 @@ impl OutboxStore for MemoryStore {
                 row.job.last_error = Some(reason.to_owned());
                 row.lease = None;
                 s.settle(id);
+                s.dead += 1;
                 true
             }
             _ => false,
@@ -324,8 +327,10 @@ impl OutboxStore for MemoryStore {
 
     async fn counts(&self) -> Result<crate::OutboxCounts, StoreError> {
         Ok(self.with(|s| {
-            let mut c = crate::OutboxCounts::default();
-            for job in s.jobs.values().map(|r| &r.job) {
+            // The unfinished jobs only: however many it has sent, the store does not walk them.
+            let mut c = crate::OutboxCounts { dead: s.dead, ..Default::default() };
+            let unfinished = s.users.values().flatten().filter_map(|id| s.jobs.get(id));
+            for job in unfinished.map(|r| &r.job) {
                 match job.state {
                     JobState::Awaiting => c.awaiting += 1,
                     JobState::Ready => {
@@ -334,8 +339,7 @@ impl OutboxStore for MemoryStore {
                             Some(c.oldest_ready_accepted_at.map_or(job.accepted_at, |t| t.min(job.accepted_at)));
                     }
                     JobState::Sleeping => c.sleeping += 1,
-                    JobState::Dead => c.dead += 1,
-                    JobState::Done => {}
+                    JobState::Dead | JobState::Done => {}
                 }
             }
             c
@@ -352,6 +356,7 @@ impl OutboxStore for MemoryStore {
                 row.job.state = JobState::Ready;
                 row.job.not_before = 0;
                 s.reopen(id);
+                s.dead -= 1;
                 true
             }
             _ => false,
@@ -363,6 +368,9 @@ impl OutboxStore for MemoryStore {
             s.settle(id);
             let Some(row) = s.jobs.remove(&id) else { return false };
             s.by_key.remove(&row.job.dedup_key);
+            if row.job.state == JobState::Dead {
+                s.dead -= 1;
+            }
             true
         }))
     }

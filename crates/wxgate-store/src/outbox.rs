@@ -163,6 +163,12 @@ pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError>;
     /// Jobs in a state, oldest first (for the CLI and for crash recovery of Awaiting jobs).
     async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError>;
+    /// The users (account, openid) with answers Sleeping, up to `limit` — what a process starting needs to know
+    /// to wake them on their next message, without reading the jobs themselves.
+    async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        let jobs = self.list(JobState::Sleeping, limit).await?;
+        Ok(jobs.into_iter().map(|j| (j.account, j.openid)).collect())
+    }
     /// Puts a Dead job back to Ready (operator retry). Returns false if it is not dead.
     async fn revive(&self, id: i64) -> Result<bool, StoreError>;
     /// Deletes a job (operator drop). Returns false if there was none.

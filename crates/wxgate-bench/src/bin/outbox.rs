@@ -2,6 +2,10 @@
 //! platform over HTTP, with the SQLite store (durability `full` and `normal`), a Redis store (a throwaway
 //! `redis-server` on this machine, persistence off, when one is installed) and, in the same run, the in-memory
 //! store as the baseline. Prints one line per store and the ratio to memory.
+//!
+//! Then the same with a backlog the worker must not be slowed by — answers asleep until their users write again,
+//! and dead letters — of each size given (`--backlogs`): one line per store and size, with the ratio to memory
+//! at that size and to the store's own figure without a backlog.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,72 +31,129 @@ struct Args {
     /// Users served at once by the worker.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Answers of other users already asleep until those users write again (quota used), which every claim
-    /// must pass over.
-    #[arg(long, default_value_t = 0)]
-    asleep: usize,
-    /// Answers of other users already given up (dead letters), which stay in the store.
-    #[arg(long, default_value_t = 0)]
-    dead: usize,
+    /// Backlog sizes to measure besides none: that many answers of other users asleep until those users write
+    /// again (quota used), then that many dead letters, kept in the store.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    backlogs: Vec<usize>,
 }
 
 const APPID: &str = "wx00000000000000b1";
+
+/// What a store holds besides the jobs timed.
+#[derive(Clone, Copy)]
+enum Backlog {
+    None,
+    Asleep(usize),
+    Dead(usize),
+}
+
+impl Backlog {
+    fn label(self) -> String {
+        match self {
+            Backlog::None => "none".into(),
+            Backlog::Asleep(n) => format!("{n}_asleep"),
+            Backlog::Dead(n) => format!("{n}_dead"),
+        }
+    }
+}
 
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
     let dir = std::env::temp_dir().join(format!("wxgate-outbox-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut results = Vec::new();
-    let mut stores: Vec<(&str, Arc<dyn OutboxStore>)> = vec![
-        ("memory", Arc::new(MemoryStore::new())),
-        ("sqlite-full", Arc::new(SqliteStore::open(dir.join("full.sqlite"), Durability::Full).expect("sqlite"))),
-        ("sqlite-normal", Arc::new(SqliteStore::open(dir.join("normal.sqlite"), Durability::Normal).expect("sqlite"))),
-    ];
     let redis = TestRedis::start();
-    if let Some(redis) = &redis {
-        let store = RedisStore::connect(redis.url(), "bench:").await.expect("redis");
-        stores.push(("redis", Arc::new(store)));
-    }
-    for (label, store) in stores {
-        let rate = run(&args, store).await;
-        results.push((label, rate));
-    }
-    let memory = results[0].1;
-    for (label, rate) in &results {
-        println!("store={label} jobs_per_s={rate:.0} ratio_to_memory={:.2}", rate / memory);
+    let mut backlogs = vec![Backlog::None];
+    backlogs.extend(args.backlogs.iter().map(|&n| Backlog::Asleep(n)));
+    backlogs.extend(args.backlogs.iter().map(|&n| Backlog::Dead(n)));
+    let mut empty: Vec<(&str, f64)> = Vec::new();
+    for (run_no, backlog) in backlogs.into_iter().enumerate() {
+        let mut stores: Vec<(&str, Arc<dyn OutboxStore>)> = vec![
+            ("memory", Arc::new(MemoryStore::new())),
+            (
+                "sqlite-full",
+                Arc::new(
+                    SqliteStore::open(dir.join(format!("full{run_no}.sqlite")), Durability::Full).expect("sqlite"),
+                ),
+            ),
+            (
+                "sqlite-normal",
+                Arc::new(
+                    SqliteStore::open(dir.join(format!("normal{run_no}.sqlite")), Durability::Normal).expect("sqlite"),
+                ),
+            ),
+        ];
+        if let Some(redis) = &redis {
+            let store = RedisStore::connect(redis.url(), &format!("bench{run_no}:")).await.expect("redis");
+            stores.push(("redis", Arc::new(store)));
+        }
+        let mut results = Vec::new();
+        for (label, store) in stores {
+            match backlog {
+                Backlog::None => {}
+                Backlog::Asleep(n) => {
+                    fill(&store, "oAsleep", n, |store, id| async move {
+                        store.sleep(id, "setup").await.expect("asleep");
+                    })
+                    .await
+                }
+                Backlog::Dead(n) => {
+                    fill(&store, "oDead", n, |store, id| async move {
+                        store.kill(id, "setup", "45015: bench").await.expect("dead");
+                    })
+                    .await
+                }
+            }
+            results.push((label, run(&args, store).await));
+        }
+        if matches!(backlog, Backlog::None) {
+            empty = results.clone();
+        }
+        let memory = results[0].1;
+        for (label, rate) in &results {
+            let own = empty.iter().find(|(l, _)| l == label).map_or(f64::NAN, |(_, r)| rate / r);
+            println!(
+                "backlog={} store={label} jobs_per_s={rate:.0} ratio_to_memory={:.2} ratio_to_empty={own:.2}",
+                backlog.label(),
+                rate / memory
+            );
+        }
     }
     std::fs::remove_dir_all(&dir).ok();
 }
 
 /// Puts `n` answers of other users (openids starting with `prefix`) in the store, claims them and settles each
-/// with `settle` (to sleep, or dead-lettered).
-async fn backlog<F, Fut>(store: &Arc<dyn OutboxStore>, prefix: &str, n: usize, settle: F)
+/// with `settle` (to sleep, or dead-lettered). Many at once, as a busy gateway would write them.
+async fn fill<F, Fut>(store: &Arc<dyn OutboxStore>, prefix: &str, n: usize, settle: F)
 where
     F: Fn(Arc<dyn OutboxStore>, i64) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    for a in 0..n {
-        let job = NewJob {
-            account: "bench".into(),
-            openid: format!("{prefix}{a:021}"),
-            dedup_key: format!("{prefix}/{a}"),
-            push: b"<xml/>".to_vec(),
-            accepted_at: 0,
-            lease: None,
-            from_appid: None,
-        };
-        let id = store.accept(job).await.expect("accept");
-        store.set_answer(id, Some("[]".into())).await.expect("answer");
-    }
+    use futures_util::stream::{self, StreamExt};
+    stream::iter(0..n)
+        .for_each_concurrent(256, |a| {
+            let store = store.clone();
+            async move {
+                let job = NewJob {
+                    account: "bench".into(),
+                    openid: format!("{prefix}{a:021}"),
+                    dedup_key: format!("{prefix}/{a}"),
+                    push: b"<xml/>".to_vec(),
+                    accepted_at: 0,
+                    lease: None,
+                    from_appid: None,
+                };
+                let id = store.accept(job).await.expect("accept");
+                store.set_answer(id, Some("[]".into())).await.expect("answer");
+            }
+        })
+        .await;
     let mut settled = 0;
     while settled < n {
-        let claimed = store.claim("setup", 0, 1, n - settled).await.expect("claim");
+        let claimed = store.claim("setup", 0, 1, (n - settled).min(5_000)).await.expect("claim");
         assert!(!claimed.is_empty(), "the backlog is claimable");
-        for job in claimed {
-            settle(store.clone(), job.id).await;
-            settled += 1;
-        }
+        settled += claimed.len();
+        stream::iter(claimed).for_each_concurrent(256, |job| settle(store.clone(), job.id)).await;
     }
 }
 
@@ -100,14 +161,6 @@ where
 async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
     let sim = Simulator::builder().start().await.expect("simulator");
     sim.add_account(Account::new(APPID, "bench-secret", "gh_00000000bench", "bench-token")).expect("account");
-    backlog(&store, "oAsleep", args.asleep, |store, id| async move {
-        store.sleep(id, "setup").await.expect("asleep");
-    })
-    .await;
-    backlog(&store, "oDead", args.dead, |store, id| async move {
-        store.kill(id, "setup", "45015: bench").await.expect("dead");
-    })
-    .await;
     let users: Vec<String> = (0..args.users).map(|u| format!("oBench{u:022}")).collect();
     for u in &users {
         sim.add_user(APPID, u).expect("user");

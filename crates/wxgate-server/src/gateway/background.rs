@@ -1,10 +1,10 @@
 //! The work a gateway does besides answering requests: the outbox worker sends late answers, the recovery renews
 //! this process's leases and works again the pushes a dead process left, the spool's forwarder moves late
 //! answers spooled while the shared store did not answer on to it, and the housekeeping forgets what is
-//! due to be forgotten even when no request comes (in-flight entries past their time, closed customer-service
-//! windows) and sums up the refusals that were not logged one by one. All start with the gateway
-//! ([`Gateway::serve`](super::Gateway::serve), [`Gateway::into_axum`](super::Gateway::into_axum)) and stop with
-//! it.
+//! due to be forgotten even when no request comes (in-flight entries past their time, queries the replay guard
+//! no longer needs, closed customer-service windows) and sums up the refusals that were not logged one by one.
+//! All start with the gateway ([`Gateway::serve`](super::Gateway::serve),
+//! [`Gateway::into_axum`](super::Gateway::into_axum)) and stop with it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::deadline::InFlightTable;
 use crate::outbox::{Recovery, Spooled, Windows, Worker};
+use crate::webhook::Replays;
 
 /// How often the in-flight table is looked at: an entry then lives at most twice its time to live and a second.
 const SWEEP: Duration = Duration::from_secs(1);
@@ -32,6 +33,8 @@ pub(crate) struct Background {
     pub(crate) recovery: Recovery,
     /// The in-flight table to sweep.
     pub(crate) table: Arc<InFlightTable>,
+    /// The replay guard's memory to sweep.
+    pub(crate) replays: Arc<Replays>,
     /// The windows to prune.
     pub(crate) windows: Arc<Windows>,
     /// The local spool to forward, when the outbox has one.
@@ -44,7 +47,7 @@ pub(crate) struct Background {
 impl Background {
     /// Starts the tasks on the current tokio runtime; returns the recovery's and the outbox worker's tasks.
     pub(crate) fn spawn(self) -> (JoinHandle<()>, JoinHandle<()>) {
-        let Background { worker, recovery, table, windows, spool, clock, stopped } = self;
+        let Background { worker, recovery, table, replays, windows, spool, clock, stopped } = self;
         if let Some(spool) = spool {
             tokio::spawn(forward(spool, stop(stopped.clone())));
         }
@@ -61,6 +64,7 @@ impl Background {
                     _ = tick.tick() => {}
                 }
                 table.sweep();
+                replays.sweep();
                 crate::webhook::flush_quiet_log();
                 if n % PRUNE_EVERY == 0 {
                     windows.prune(clock.now_ms());

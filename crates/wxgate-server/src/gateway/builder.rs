@@ -190,6 +190,10 @@ impl GatewayBuilder {
             worker: std::sync::Mutex::new(None),
             clock,
         });
+        let replays = Arc::new(Replays::new(
+            config.timestamp_window.unwrap_or(std::time::Duration::from_secs(300)),
+            stores.replays.clone(),
+        ));
         let shared = Arc::new(Shared {
             table: table.clone(),
             late: lates,
@@ -203,10 +207,7 @@ impl GatewayBuilder {
             timestamp_window: config.timestamp_window,
             limits: config.limits,
             body_reads: tokio::sync::Semaphore::new(config.limits.body_reads),
-            replays: Replays::new(
-                config.timestamp_window.unwrap_or(std::time::Duration::from_secs(300)),
-                stores.replays.clone(),
-            ),
+            replays: replays.clone(),
             clock,
             stop,
             running,
@@ -219,7 +220,7 @@ impl GatewayBuilder {
             .into_iter()
             .map(|(path, accounts)| (path, Arc::new(PathGroup { accounts, shared: shared.clone() })))
             .collect();
-        let background = Background { worker, recovery, table, windows, spool: spooled, clock, stopped };
+        let background = Background { worker, recovery, table, replays, windows, spool: spooled, clock, stopped };
         Ok(Gateway::new(config, paths, background, health, worker_config.name))
     }
 }

@@ -147,6 +147,12 @@ impl Windows {
         }
     }
 
+    /// True when every push wakes its user's waiting answers anyway (shared windows): which users have answers
+    /// asleep need not be known here.
+    pub(crate) fn wakes_every_user(&self) -> bool {
+        self.shared.is_some()
+    }
+
     /// Notes that a user has an answer waiting for their next message.
     pub(crate) fn sleep(&self, account: &str, openid: &str) {
         self.sleeping.lock().expect("windows lock").entry(account.to_owned()).or_default().insert(openid.to_owned());

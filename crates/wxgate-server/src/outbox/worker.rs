@@ -121,11 +121,17 @@ impl Worker {
     /// Runs until `shutdown` resolves, then lets the sends in progress finish.
     pub(crate) async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        // Users whose answers waited for their next message before a restart.
-        if let Ok(asleep) = self.store.list(JobState::Sleeping, 100_000).await {
-            for job in &asleep {
-                self.windows.sleep(&job.account, &job.openid);
-            }
+        // Users whose answers waited for their next message before a restart (read beside the claims: a store
+        // with many asleep does not hold up the sending; shared windows wake every user anyway).
+        if !self.windows.wakes_every_user() {
+            let (store, windows) = (self.store.clone(), self.windows.clone());
+            tokio::spawn(async move {
+                if let Ok(asleep) = store.sleeping_users(100_000).await {
+                    for (account, openid) in &asleep {
+                        windows.sleep(account, openid);
+                    }
+                }
+            });
         }
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         // Jobs claimed ahead of a free sender: while every sender is busy the next jobs are already leased here,

@@ -69,7 +69,7 @@ pub(crate) struct Shared {
     /// Bodies being read at once (a permit each).
     pub(crate) body_reads: tokio::sync::Semaphore,
     /// The first bodies of recent plaintext queries.
-    pub(crate) replays: Replays,
+    pub(crate) replays: Arc<Replays>,
     /// The clock of timestamps and replies.
     pub(crate) clock: Clock,
     /// Work running, and whether the process drains.

@@ -7,7 +7,8 @@
 //! is refused. Encrypted pushes need none of this: their signature covers the ciphertext.
 //!
 //! One process remembers in memory, in two generations of at most [`MAX_REMEMBERED`] queries each (a generation
-//! is dropped after the window, or sooner when full, so memory stays bounded under any load). Replicas ask the
+//! is dropped after the window, or sooner when full, so memory stays bounded under any load; a timer drops them
+//! too, so a burst's memory is given back when no request follows it). Replicas ask the
 //! store they share instead, where the first replica to see a query records its body; their memory decides only
 //! when the store cannot be asked.
 
@@ -88,19 +89,63 @@ impl Replays {
         }
     }
 
+    /// Forgets what is due to be forgotten even when no request comes (called on a timer: a query is then
+    /// remembered at most twice the window however sparse the traffic).
+    pub(crate) fn sweep(&self) {
+        self.local.lock().expect("replays lock").rotate_if_due(self.window, MAX_REMEMBERED);
+    }
+
     /// This process's view: true for a new query or its first body again. `settled` records `body` as the first
     /// whatever was remembered (the shared store has decided).
     fn local_first(&self, query: u64, body: u64, settled: bool) -> bool {
         let mut g = self.local.lock().expect("replays lock");
-        if g.started.elapsed() >= self.window || g.current.len() >= MAX_REMEMBERED {
-            g.previous = std::mem::take(&mut g.current);
-            g.started = Instant::now();
-        }
+        g.rotate_if_due(self.window, MAX_REMEMBERED);
         let first = match g.current.get(&query).or_else(|| g.previous.get(&query)) {
             Some(first) if !settled => *first,
             _ => body,
         };
         g.current.insert(query, first);
         first == body
+    }
+}
+
+impl Generations {
+    /// Once the current generation is `window` old, or holds `max` queries, it becomes the previous one and the
+    /// previous one is dropped.
+    fn rotate_if_due(&mut self, window: Duration, max: usize) {
+        if self.started.elapsed() >= window || self.current.len() >= max {
+            self.previous = std::mem::take(&mut self.current);
+            self.started = Instant::now();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(replays: &Replays) -> (usize, usize) {
+        let g = replays.local.lock().unwrap();
+        (g.current.len(), g.previous.len())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timer_forgets_queries_when_no_request_comes() {
+        let window = Duration::from_secs(10);
+        let replays = Replays::new(window, None);
+        assert!(replays.local_first(1, 7, false));
+        assert!(!replays.local_first(1, 8, false), "another body for the same query is a replay");
+        tokio::time::advance(window / 2).await;
+        replays.sweep();
+        assert_eq!(held(&replays), (1, 0), "not due yet");
+        tokio::time::advance(window / 2).await;
+        replays.sweep();
+        assert_eq!(held(&replays), (0, 1), "one window on: the previous generation");
+        assert!(!replays.local_first(1, 8, false), "still remembered within twice the window");
+        tokio::time::advance(window).await;
+        replays.sweep();
+        tokio::time::advance(window).await;
+        replays.sweep();
+        assert_eq!(held(&replays), (0, 0), "two sweeps a window apart forget everything");
     }
 }
