@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 use wxgate_store::StoreError;
 
+use crate::checkpoint::Checkpointer;
 use crate::group::GroupCommit;
 use crate::schema;
 
@@ -25,6 +26,8 @@ pub struct SqliteStore {
     pub(crate) conn: Arc<Mutex<Connection>>,
     /// Outbox writes waiting for the next group commit.
     pub(crate) writes: GroupCommit,
+    /// Copies the log back into the file beside the writes (none for a database in memory).
+    _checkpoints: Option<Arc<Checkpointer>>,
 }
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -35,7 +38,10 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file.
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path.as_ref()).map_err(backend)?;
-        Self::setup(conn, durability)
+        let mut store = Self::setup(conn, durability)?;
+        let checkpoints = Checkpointer::start(path.as_ref(), &store.conn.lock().expect("a new connection"));
+        store._checkpoints = checkpoints.map(Arc::new);
+        Ok(store)
     }
 
     /// A private in-memory database (tests).
@@ -55,7 +61,7 @@ impl SqliteStore {
             conn.execute_batch(tables).map_err(backend)?;
         }
         schema::upgrade(&conn).map_err(backend)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), writes: GroupCommit::default() })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), writes: GroupCommit::default(), _checkpoints: None })
     }
 
     /// Runs `f` with the connection on the blocking pool.

@@ -3,6 +3,7 @@
 //!
 //! rusqlite is blocking, so every call runs on tokio's blocking pool.
 
+mod checkpoint;
 mod conn;
 mod conversation;
 mod group;

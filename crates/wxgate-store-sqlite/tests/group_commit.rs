@@ -96,3 +96,26 @@ async fn claims_and_acks_in_one_batch_never_share_a_job_and_a_failing_write_fail
     assert_eq!(store.list(JobState::Done, 1000).await.unwrap().len(), 140);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_is_copied_back_into_the_file_beside_the_writes() {
+    let dir = std::env::temp_dir().join(format!("wxgate-group-checkpoint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("g.sqlite");
+    let store = Arc::new(SqliteStore::open(&path, Durability::Full).unwrap());
+    let empty = std::fs::metadata(&path).unwrap().len();
+    // Fewer pages than SQLite's own threshold for a checkpoint (1 000): the writes alone would leave them all in
+    // the log; the store's checkpoints carry them into the file.
+    for i in 0..100 {
+        store.accept(job(10_000 + i)).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(&path).unwrap().len() <= empty {
+        assert!(std::time::Instant::now() < deadline, "nothing was checkpointed into {}", path.display());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let reopened = SqliteStore::open(&path, Durability::Full).unwrap();
+    assert_eq!(reopened.list(JobState::Awaiting, 500).await.unwrap().len(), 100);
+    std::fs::remove_dir_all(&dir).ok();
+}
