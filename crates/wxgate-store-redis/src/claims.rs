@@ -9,6 +9,9 @@ use wxgate_store::{Claim, StoreError, WorkClaims};
 use crate::RedisStore;
 use crate::conn::backend;
 
+/// Claims renewed per script call.
+const RENEW_CHUNK: usize = 500;
+
 impl RedisStore {
     fn claim_keys(&self, key: &str) -> (String, String) {
         (self.token_key("claim", key), self.token_key("claimed", key))
@@ -39,18 +42,19 @@ impl WorkClaims for RedisStore {
         }
     }
 
-    async fn renew_claim(&self, key: &str, owner: &str, lease_ms: u64) -> Result<bool, StoreError> {
-        let (lease, _) = self.claim_keys(key);
-        let renewed: i64 = self
-            .scripts
-            .work_renew
-            .key(lease)
-            .arg(owner)
-            .arg(lease_ms)
-            .invoke_async(&mut self.conn())
-            .await
-            .map_err(backend)?;
-        Ok(renewed == 1)
+    async fn renew_claims(&self, keys: &[String], owner: &str, lease_ms: u64) -> Result<Vec<bool>, StoreError> {
+        let mut renewed = Vec::with_capacity(keys.len());
+        // A bounded number of keys per call, so one call never holds the server long.
+        for chunk in keys.chunks(RENEW_CHUNK) {
+            let mut invocation = self.scripts.work_renew.prepare_invoke();
+            for key in chunk {
+                invocation.key(self.claim_keys(key).0);
+            }
+            let these: Vec<i64> =
+                invocation.arg(owner).arg(lease_ms).invoke_async(&mut self.conn()).await.map_err(backend)?;
+            renewed.extend(these.into_iter().map(|r| r == 1));
+        }
+        Ok(renewed)
     }
 
     async fn finish_claim(&self, key: &str, owner: &str, result: &str, ttl_ms: u64) -> Result<(), StoreError> {

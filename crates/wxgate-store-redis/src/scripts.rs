@@ -311,11 +311,18 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return {0}
 "#;
 
-/// KEYS: a push's lease. ARGV: owner, lease in ms. 1 when the owner held it and it is extended.
+/// KEYS: pushes' leases. ARGV: owner, lease in ms. For each, 1 when the owner held it and it is extended.
 const WORK_RENEW: &str = r#"
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('PEXPIRE', key, ARGV[2])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
 "#;
 
 /// KEYS: a push's lease, its result. ARGV: owner, result, time to live in ms. Keeps the first result; ends the

@@ -29,8 +29,9 @@ pub trait WorkClaims: Send + Sync + std::fmt::Debug {
     /// Claims `key` for `owner` for `lease_ms`, unless another owner holds a live lease or a result is recorded.
     async fn claim(&self, key: &str, owner: &str, lease_ms: u64) -> Result<Claim, StoreError>;
 
-    /// Extends `owner`'s lease on `key` to `lease_ms` from now; false when the owner no longer holds it.
-    async fn renew_claim(&self, key: &str, owner: &str, lease_ms: u64) -> Result<bool, StoreError>;
+    /// Extends `owner`'s leases on `keys` to `lease_ms` from now, all in one call (a replica renews every claim
+    /// it holds at once); for each key, false when the owner no longer holds it.
+    async fn renew_claims(&self, keys: &[String], owner: &str, lease_ms: u64) -> Result<Vec<bool>, StoreError>;
 
     /// Records the work's `result` (kept `ttl_ms`) and ends `owner`'s lease. A result is recorded once: a later
     /// one (from a replica that took over) leaves the first in place.

@@ -280,15 +280,18 @@ pub async fn work_claims(claims: &dyn crate::WorkClaims) {
     assert_eq!(claims.claim("conf:c1", "a", LEASE).await.unwrap(), Claim::Won, "the owner may claim again");
     assert_eq!(claims.claim("conf:c2", "b", LEASE).await.unwrap(), Claim::Won, "pushes are apart");
     pause().await;
-    assert!(claims.renew_claim("conf:c1", "a", LEASE).await.unwrap(), "the owner renews");
-    assert!(!claims.renew_claim("conf:c1", "b", LEASE).await.unwrap(), "another owner cannot renew");
+    let (c1, c2, c3) = ("conf:c1".to_owned(), "conf:c2".to_owned(), "conf:c3".to_owned());
+    let both = [c1.clone(), c3.clone()];
+    assert_eq!(claims.renew_claims(&both, "a", LEASE).await.unwrap(), [true, false], "the owner renews what it holds");
+    assert_eq!(claims.renew_claims(&both, "b", LEASE).await.unwrap(), [false, false], "another owner cannot renew");
+    assert_eq!(claims.renew_claims(&[], "a", LEASE).await.unwrap(), [false; 0], "nothing to renew");
     pause().await;
     assert_eq!(claims.claim("conf:c1", "b", LEASE).await.unwrap(), Claim::Held, "a renewed lease lives on");
     assert_eq!(claims.claim("conf:c2", "a", LEASE).await.unwrap(), Claim::Won, "a lease not renewed is taken over");
-    assert!(!claims.renew_claim("conf:c2", "b", LEASE).await.unwrap(), "the old owner has lost it");
+    assert_eq!(claims.renew_claims(&[c2], "b", LEASE).await.unwrap(), [false], "the old owner has lost it");
     claims.finish_claim("conf:c1", "a", "result one", LEASE).await.unwrap();
     assert_eq!(claims.claim("conf:c1", "b", LEASE).await.unwrap(), Claim::Finished("result one".into()));
-    assert!(!claims.renew_claim("conf:c1", "a", LEASE).await.unwrap(), "a result ends the lease");
+    assert_eq!(claims.renew_claims(&[c1], "a", LEASE).await.unwrap(), [false], "a result ends the lease");
     claims.finish_claim("conf:c1", "b", "result two", LEASE).await.unwrap();
     assert_eq!(
         claims.claim("conf:c1", "a", LEASE).await.unwrap(),

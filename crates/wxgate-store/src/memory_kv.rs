@@ -117,16 +117,17 @@ impl WorkClaims for MemoryStore {
         Ok(Claim::Won)
     }
 
-    async fn renew_claim(&self, key: &str, owner: &str, lease_ms: u64) -> Result<bool, StoreError> {
+    async fn renew_claims(&self, keys: &[String], owner: &str, lease_ms: u64) -> Result<Vec<bool>, StoreError> {
         let now = std::time::Instant::now();
         let mut claims = lock(&self.kv.claims);
-        match claims.get_mut(key).and_then(|row| row.lease.as_mut()) {
+        let renew = |key: &String| match claims.get_mut(key).and_then(|row| row.lease.as_mut()) {
             Some((holder, until)) if holder == owner && *until > now => {
                 *until = now + std::time::Duration::from_millis(lease_ms);
-                Ok(true)
+                true
             }
-            _ => Ok(false),
-        }
+            _ => false,
+        };
+        Ok(keys.iter().map(renew).collect())
     }
 
     async fn finish_claim(&self, key: &str, owner: &str, result: &str, ttl_ms: u64) -> Result<(), StoreError> {

@@ -10,11 +10,12 @@
 //! When the store does not answer within [`SHARED_STATE_WAIT`], the replica runs the work itself: a second run
 //! (whose answer the outbox still sends once) is better than none.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinHandle;
 use wxgate_store::{Claim, WorkClaims};
 
 use super::attempts::{ENTRY_TTL, SHARED_STATE_WAIT};
@@ -23,7 +24,7 @@ use crate::answer::Outcome;
 /// How long a claim lives without renewal: a replica that died is taken over this long after its last renewal.
 const LEASE: Duration = Duration::from_secs(5);
 
-/// How often the owner renews its lease.
+/// How often the owner renews its leases (all in one call).
 const RENEW_EVERY: Duration = Duration::from_secs(1);
 
 /// How often a follower asks for the result while WeChat's attempts may still come (they need it at once)…
@@ -52,6 +53,10 @@ struct Recorded {
 pub(crate) struct Claims {
     store: Arc<dyn WorkClaims>,
     owner: String,
+    /// The claims held here while their work runs.
+    held: Mutex<HashSet<String>>,
+    /// Whether the task renewing them has started.
+    renewing: AtomicBool,
 }
 
 /// What to do with a push this replica sees for the first time.
@@ -78,13 +83,12 @@ pub(crate) enum Followed {
 pub(crate) struct Held {
     claims: Arc<Claims>,
     key: String,
-    renewing: JoinHandle<()>,
 }
 
 impl Claims {
     /// Claims made in `store` as `owner` (unique to this process).
     pub(crate) fn new(store: Arc<dyn WorkClaims>, owner: String) -> Arc<Self> {
-        Arc::new(Claims { store, owner })
+        Arc::new(Claims { store, owner, held: Mutex::new(HashSet::new()), renewing: AtomicBool::new(false) })
     }
 
     /// Claims the push `key`, or finds who holds it.
@@ -139,28 +143,45 @@ impl Claims {
     }
 
     fn hold(self: &Arc<Self>, key: &str) -> Held {
-        let (claims, owned) = (self.clone(), key.to_owned());
-        let renewing = tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(RENEW_EVERY).await;
-                match claims.store.renew_claim(&owned, &claims.owner, LEASE.as_millis() as u64).await {
-                    Ok(true) => {}
-                    Ok(false) => {
+        self.held().insert(key.to_owned());
+        if !self.renewing.swap(true, Ordering::SeqCst) {
+            tokio::spawn(renew(Arc::downgrade(self)));
+        }
+        Held { claims: self.clone(), key: key.to_owned() }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Renews every claim held here, all in one call, every [`RENEW_EVERY`], for as long as the claims exist.
+async fn renew(claims: Weak<Claims>) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let Some(claims) = claims.upgrade() else { return };
+        let keys: Vec<String> = claims.held().iter().cloned().collect();
+        if keys.is_empty() {
+            continue;
+        }
+        match claims.store.renew_claims(&keys, &claims.owner, LEASE.as_millis() as u64).await {
+            Ok(renewed) => {
+                for (key, _) in keys.iter().zip(renewed).filter(|(_, renewed)| !renewed) {
+                    // Finished meanwhile, or lost: only a claim still held here is news.
+                    if claims.held().remove(key) {
                         tracing::warn!("a push's claim was lost (the store was slow); another replica may run it too");
-                        return;
                     }
-                    Err(e) => tracing::warn!(error = %e, "cannot renew a push's claim; trying again"),
                 }
             }
-        });
-        Held { claims: self.clone(), key: key.to_owned(), renewing }
+            Err(e) => tracing::warn!(error = %e, "cannot renew the pushes' claims; trying again"),
+        }
     }
 }
 
 impl Held {
     /// Records the outcome (and whether this replica delivers it) for the other replicas, ending the claim.
     pub(crate) async fn finish(self, account: &str, outcome: &Outcome, delivered: bool) {
-        self.renewing.abort();
+        self.claims.held().remove(&self.key);
         let recorded = match serde_json::to_string(&RecordedRef { outcome, delivered }) {
             Ok(recorded) => recorded,
             Err(e) => {
@@ -180,7 +201,7 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.renewing.abort();
+        self.claims.held().remove(&self.key);
     }
 }
 

@@ -33,6 +33,9 @@ impl Interactions {
                 (self.store.clone(), self.wake.clone(), account.clone(), openid.clone());
             tokio::spawn(async move {
                 match store.wake(&account, &openid).await {
+                    // The worker looks again only when something became claimable: with shared windows every
+                    // push gets here, and most users have nothing waiting.
+                    Ok(0) => {}
                     Ok(_) => wake.notify_one(),
                     Err(e) => tracing::error!(error = %e, "cannot wake waiting answers"),
                 }
