@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use wxgate_proto::ReplyBody;
 use wxgate_proto::kf::KfMessage;
 use wxgate_store::{Job, JobState, OutboxStore};
@@ -134,6 +134,9 @@ impl Worker {
             });
         }
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        // Jobs between their claim and their settled outcome (a sender frees itself before the outcome is
+        // written): bounded, so a slow store holds the claims back.
+        let settling = Arc::new(Semaphore::new(4 * self.config.concurrency.max(1)));
         // Jobs claimed ahead of a free sender: while every sender is busy the next jobs are already leased here,
         // so one starts the moment a send ends, without a round trip to the store in between, and the store is
         // asked for several at a time.
@@ -163,6 +166,7 @@ impl Worker {
             }
             while !queued.is_empty() {
                 let Ok(permit) = permits.clone().try_acquire_owned() else { break };
+                let Ok(tail) = settling.clone().try_acquire_owned() else { break };
                 let Some((job, claimed_at)) = queued.pop_front() else { break };
                 if claimed_at.elapsed() > self.config.lease / 2 {
                     // Waited so long for a sender that its lease may run out mid-send: left to run out, the job
@@ -173,8 +177,8 @@ impl Worker {
                 busy = true;
                 let me = self.clone();
                 tokio::spawn(async move {
-                    me.settle(job).await;
-                    drop(permit);
+                    me.settle(job, permit).await;
+                    drop(tail);
                     me.wake.notify_one();
                 });
             }
@@ -194,14 +198,16 @@ impl Worker {
         // The sends in progress finish (their jobs are settled); nothing new is claimed.
         let all = self.config.concurrency.max(1) as u32;
         let _ = permits.acquire_many(all).await;
+        let _ = settling.acquire_many(4 * all).await;
     }
 
     /// Sends one claimed job and records the outcome.
-    async fn settle(&self, job: Job) {
+    async fn settle(&self, job: Job, sender: OwnedSemaphorePermit) {
+        let mut sender = Some(sender);
         let me = &self.config.name;
         let Some(parts) = job.answer.as_deref().and_then(|a| stored_messages(a, &job.openid)) else {
             self.dead_letter(&job.account);
-            self.finish(self.store.kill(job.id, me, "stored answer is unreadable").await, &job);
+            self.finish(&mut sender, self.store.kill(job.id, me, "stored answer is unreadable"), &job).await;
             return;
         };
         let caller = Caller { account: &job.account, from_appid: job.from_appid.as_deref() };
@@ -216,13 +222,13 @@ impl Worker {
             Some(Err(_)) if job.state == JobState::Sleeping => {
                 // Woken, but the user's window is still closed: back to sleep.
                 self.windows.sleep(&job.account, &job.openid);
-                self.finish(self.store.sleep(job.id, me).await, &job);
+                self.finish(&mut sender, self.store.sleep(job.id, me), &job).await;
                 return;
             }
             Some(Err(_)) => {
                 let reason = "45015: customer-service window closed (no interaction within 48 hours)";
                 self.dead_letter(&job.account);
-                self.finish(self.store.kill(job.id, me, reason).await, &job);
+                self.finish(&mut sender, self.store.kill(job.id, me, reason), &job).await;
                 return;
             }
             // No interaction known (e.g. after a restart): let the platform decide.
@@ -274,7 +280,7 @@ impl Worker {
                     let delay = self.backoff(job.attempts);
                     tracing::warn!(job = job.id, error = %e, delay_ms = delay, "send failed, will retry");
                     let due = self.clock.now_ms() + delay;
-                    self.finish(self.store.retry(job.id, me, due, &e.to_string()).await, &job);
+                    self.finish(&mut sender, self.store.retry(job.id, me, due, &e.to_string()), &job).await;
                     return;
                 }
                 Err(e) if e.code == Some(48001) && self.auto.contains_key(&job.account) => {
@@ -282,7 +288,7 @@ impl Worker {
                     left.append(&mut pending);
                     left.append(&mut rest);
                     self.auto[&job.account].no_permission(&job.account, left);
-                    self.finish(self.store.ack(job.id, me).await, &job);
+                    self.finish(&mut sender, self.store.ack(job.id, me), &job).await;
                     return;
                 }
                 Err(e) => {
@@ -292,18 +298,18 @@ impl Worker {
                     };
                     tracing::error!(job = job.id, reason = %reason, "job dead-lettered");
                     self.dead_letter(&job.account);
-                    self.finish(self.store.kill(job.id, me, &reason).await, &job);
+                    self.finish(&mut sender, self.store.kill(job.id, me, &reason), &job).await;
                     return;
                 }
             }
         }
         if rest.is_empty() {
-            self.finish(self.store.ack(job.id, me).await, &job);
+            self.finish(&mut sender, self.store.ack(job.id, me), &job).await;
         } else {
             tracing::info!(job = job.id, left = rest.len(), "quota used; the rest waits for the user's next message");
             Metrics::inc_account(&metrics::get().quota_waits, &job.account);
             self.windows.sleep(&job.account, &job.openid);
-            self.finish(self.store.sleep(job.id, me).await, &job);
+            self.finish(&mut sender, self.store.sleep(job.id, me), &job).await;
             // A message that arrived while this job was being sent renewed the window before the job was put to
             // sleep, so nothing woke it: wake it now.
             if self.windows.open(&job.account, &job.openid, self.clock.now_ms()).await.is_some()
@@ -329,8 +335,19 @@ impl Worker {
         capped + rand::rng().random_range(0..=capped / 2)
     }
 
-    fn finish(&self, result: Result<bool, wxgate_store::StoreError>, job: &Job) {
-        match result {
+    /// Writes how a job ended. Its sends are over, so its sender is freed first: the next job starts while this
+    /// one's outcome is written (with `durability = "full"` that waits for the disk). The user's next job still
+    /// waits for the write: it is claimable only once this one is settled.
+    async fn finish(
+        &self,
+        sender: &mut Option<OwnedSemaphorePermit>,
+        write: impl std::future::Future<Output = Result<bool, wxgate_store::StoreError>>,
+        job: &Job,
+    ) {
+        if sender.take().is_some() {
+            self.wake.notify_one();
+        }
+        match write.await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(job = job.id, "lease lost before the job was settled"),
             Err(e) => tracing::error!(job = job.id, error = %e, "cannot settle job"),
