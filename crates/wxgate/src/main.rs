@@ -1,13 +1,10 @@
 //! The `wxgate` command line: `serve` runs the gateway; the other subcommands talk to the platform or run the
 //! simulator. This is the only crate that uses `anyhow`: libraries return typed errors, the CLI reports them.
 
+mod allocator;
 mod cmd;
 
 use clap::{Parser, Subcommand};
-
-/// mimalloc: the callback path allocates many small strings; it is measurably faster than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// wxgate: a gateway for WeChat Official Account and Mini Program message push.
 #[derive(Debug, Parser)]
@@ -44,6 +41,7 @@ fn main() -> anyhow::Result<()> {
     cmd::init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        tokio::spawn(allocator::give_back());
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
