@@ -266,3 +266,66 @@ async fn a_retry_after_the_first_article_does_not_send_it_again() {
     assert_eq!(sent, one_each, "one message per article, none twice: {received:?}");
     assert_eq!(store.list(JobState::Done, 10).await.unwrap()[0].attempts, 2, "one failure, then the rest");
 }
+
+/// Sends that take 10 s each.
+#[derive(Debug, Default)]
+struct SlowPhone;
+
+impl wxgate_server::CustomerService for SlowPhone {
+    fn send<'a>(
+        &'a self,
+        _: wxgate_server::Caller<'a>,
+        _: &'a wxgate_proto::kf::KfMessage,
+    ) -> wxgate_server::BoxFut<'a, Result<(), SendError>> {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            Ok(())
+        })
+    }
+    fn typing<'a>(
+        &'a self,
+        _: wxgate_server::Caller<'a>,
+        _: &'a str,
+        _: bool,
+    ) -> wxgate_server::BoxFut<'a, Result<(), SendError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn jobs_claimed_ahead_are_given_back_at_shutdown_and_the_send_under_way_finishes() {
+    let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(temp_db("ahead"), Durability::Full).unwrap());
+    let clock = Clock::following_tokio();
+    let mut ids = Vec::new();
+    for user in ["u1", "u2", "u3"] {
+        let job = NewJob { openid: user.into(), ..orphaned(&format!("ahead/{user}"), b"<xml/>".to_vec()) };
+        let id = store.accept(job).await.unwrap();
+        store
+            .set_answer(id, Some(r#"[{"touser":"x","msgtype":"text","text":{"content":"hi"}}]"#.into()))
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let cfg = format!("[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\n");
+    let gateway = Gateway::builder(config::load_str(&cfg, "t", Vec::new()).unwrap())
+        .stores(Stores { outbox: Some(store.clone()), ..Stores::default() })
+        .customer_service(Arc::new(SlowPhone))
+        .worker(WorkerConfig { concurrency: 1, ..worker_config() })
+        .clock(clock)
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(gateway.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    // One sender: the first job is being sent, the second is claimed ahead of it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _ = stop.send(());
+    serving.await.unwrap().unwrap();
+    assert_eq!(store.list(JobState::Done, 10).await.unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), [ids[0]]);
+    // Another process finds the one claimed ahead due at once, beside the one never claimed.
+    let next = store.claim("next", clock.now_ms(), 60_000, 10).await.unwrap();
+    assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[1], ids[2]]);
+    assert_eq!(next[0].last_error.as_deref(), Some("released unsent at shutdown"));
+}

@@ -15,8 +15,6 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 use wxgate_store::StoreError;
 
-use crate::conn::backend;
-
 /// Tells a write's caller how it ended, given the outcome of the batch's commit.
 type Tell = Box<dyn FnOnce(Result<(), String>) + Send>;
 
@@ -147,6 +145,10 @@ impl GroupCommit {
             }
         }
     }
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
 }
 
 /// Runs `f` under a savepoint: kept when it succeeds, rolled back alone when it fails.

@@ -191,9 +191,15 @@ impl Worker {
                 _ = tokio::time::sleep(self.config.poll) => {}
             }
         }
-        // Jobs claimed ahead and not started keep their leases and are claimed again once those run out.
-        if !queued.is_empty() {
-            tracing::info!(jobs = queued.len(), "claimed jobs not started before shutdown return after their lease");
+        // Jobs claimed ahead and not started are given back, due at once (a process starting now need not wait
+        // for their leases to run out; it counts as an attempt); one that cannot be is claimed again when its
+        // lease does.
+        let now = self.clock.now_ms();
+        for (job, _) in queued {
+            let released = self.store.retry(job.id, &self.config.name, now, "released unsent at shutdown").await;
+            if !matches!(released, Ok(true)) {
+                tracing::info!(job = job.id, "a claimed job not started before shutdown returns after its lease");
+            }
         }
         // The sends in progress finish (their jobs are settled); nothing new is claimed.
         let all = self.config.concurrency.max(1) as u32;
