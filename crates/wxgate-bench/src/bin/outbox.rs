@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use futures_util::stream::{self, StreamExt};
 use wxgate_server::{Gateway, Stores, WorkerConfig, config};
 use wxgate_sim::{Account, Interaction, Simulator};
 use wxgate_store::memory::MemoryStore;
@@ -131,21 +132,11 @@ where
     F: Fn(Arc<dyn OutboxStore>, i64) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    use futures_util::stream::{self, StreamExt};
     stream::iter(0..n)
         .for_each_concurrent(256, |a| {
             let store = store.clone();
             async move {
-                let job = NewJob {
-                    account: "bench".into(),
-                    openid: format!("{prefix}{a:021}"),
-                    dedup_key: format!("{prefix}/{a}"),
-                    push: b"<xml/>".to_vec(),
-                    accepted_at: 0,
-                    lease: None,
-                    from_appid: None,
-                };
-                let id = store.accept(job).await.expect("accept");
+                let id = store.accept(job(format!("{prefix}{a:021}"), format!("{prefix}/{a}"))).await.expect("accept");
                 store.set_answer(id, Some("[]".into())).await.expect("answer");
             }
         })
@@ -159,6 +150,19 @@ where
     }
 }
 
+/// A job of account `bench` for `openid`.
+fn job(openid: String, dedup_key: String) -> NewJob {
+    NewJob {
+        account: "bench".into(),
+        openid,
+        dedup_key,
+        push: b"<xml/>".to_vec(),
+        accepted_at: 0,
+        lease: None,
+        from_appid: None,
+    }
+}
+
 /// Accepts and answers every job, then times the worker until all are sent.
 async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
     let sim = Simulator::builder().start().await.expect("simulator");
@@ -168,24 +172,21 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
         sim.add_user(APPID, u).expect("user");
         sim.record_interaction(APPID, u, Interaction::Message).expect("interaction");
     }
-    let mut n = 0;
+    // A user's answers one after another (their order is the order to send them in), users side by side.
     for m in 0..args.per_user {
-        for u in &users {
-            let job = NewJob {
-                account: "bench".into(),
-                openid: u.clone(),
-                dedup_key: format!("{u}/{m}"),
-                push: b"<xml/>".to_vec(),
-                accepted_at: 0,
-                lease: None,
-                from_appid: None,
-            };
-            let id = store.accept(job).await.expect("accept");
-            let answer = serde_json::json!([{"type": "text", "content": format!("answer {m} for {u}")}]).to_string();
-            store.set_answer(id, Some(answer)).await.expect("answer");
-            n += 1;
-        }
+        stream::iter(&users)
+            .for_each_concurrent(256, |u| {
+                let store = store.clone();
+                async move {
+                    let id = store.accept(job(u.clone(), format!("{u}/{m}"))).await.expect("accept");
+                    let answer =
+                        serde_json::json!([{"type": "text", "content": format!("answer {m} for {u}")}]).to_string();
+                    store.set_answer(id, Some(answer)).await.expect("answer");
+                }
+            })
+            .await;
     }
+    let n = args.per_user * users.len();
     // The gateway's own worker sends them, through the account's platform client.
     let toml = format!(
         "[[accounts]]\nname = \"bench\"\npath = \"/wx\"\ntoken = \"bench-token\"\nappid = \"{APPID}\"\n\

@@ -212,8 +212,9 @@ impl Worker {
         let mut sender = Some(sender);
         let me = &self.config.name;
         let Some(parts) = job.answer.as_deref().and_then(|a| stored_messages(a, &job.openid)) else {
-            self.dead_letter(&job.account);
-            self.finish(&mut sender, self.store.kill(job.id, me, "stored answer is unreadable"), &job).await;
+            if self.finish(&mut sender, self.store.kill(job.id, me, "stored answer is unreadable"), &job).await {
+                self.dead_letter(&job.account);
+            }
             return;
         };
         let caller = Caller { account: &job.account, from_appid: job.from_appid.as_deref() };
@@ -233,8 +234,9 @@ impl Worker {
             }
             Some(Err(_)) => {
                 let reason = "45015: customer-service window closed (no interaction within 48 hours)";
-                self.dead_letter(&job.account);
-                self.finish(&mut sender, self.store.kill(job.id, me, reason), &job).await;
+                if self.finish(&mut sender, self.store.kill(job.id, me, reason), &job).await {
+                    self.dead_letter(&job.account);
+                }
                 return;
             }
             // No interaction known (e.g. after a restart): let the platform decide.
@@ -303,8 +305,9 @@ impl Worker {
                         None => e.message.clone(),
                     };
                     tracing::error!(job = job.id, reason = %reason, "job dead-lettered");
-                    self.dead_letter(&job.account);
-                    self.finish(&mut sender, self.store.kill(job.id, me, &reason), &job).await;
+                    if self.finish(&mut sender, self.store.kill(job.id, me, &reason), &job).await {
+                        self.dead_letter(&job.account);
+                    }
                     return;
                 }
             }
@@ -313,9 +316,10 @@ impl Worker {
             self.finish(&mut sender, self.store.ack(job.id, me), &job).await;
         } else {
             tracing::info!(job = job.id, left = rest.len(), "quota used; the rest waits for the user's next message");
-            Metrics::inc_account(&metrics::get().quota_waits, &job.account);
             self.windows.sleep(&job.account, &job.openid);
-            self.finish(&mut sender, self.store.sleep(job.id, me), &job).await;
+            if self.finish(&mut sender, self.store.sleep(job.id, me), &job).await {
+                Metrics::inc_account(&metrics::get().quota_waits, &job.account);
+            }
             // A message that arrived while this job was being sent renewed the window before the job was put to
             // sleep, so nothing woke it: wake it now.
             if self.windows.open(&job.account, &job.openid, self.clock.now_ms()).await.is_some()
@@ -329,7 +333,7 @@ impl Worker {
         }
     }
 
-    /// Counts a job given up.
+    /// Counts a job given up (once it is recorded dead: the count never runs ahead of the store's).
     fn dead_letter(&self, account: &str) {
         Metrics::inc_account(&metrics::get().dead_letters, account);
     }
@@ -343,21 +347,22 @@ impl Worker {
 
     /// Writes how a job ended. Its sends are over, so its sender is freed first: the next job starts while this
     /// one's outcome is written (with `durability = "full"` that waits for the disk). The user's next job still
-    /// waits for the write: it is claimable only once this one is settled.
+    /// waits for the write: it is claimable only once this one is settled. True when the outcome is recorded.
     async fn finish(
         &self,
         sender: &mut Option<OwnedSemaphorePermit>,
         write: impl std::future::Future<Output = Result<bool, wxgate_store::StoreError>>,
         job: &Job,
-    ) {
+    ) -> bool {
         if sender.take().is_some() {
             self.wake.notify_one();
         }
         match write.await {
-            Ok(true) => {}
+            Ok(true) => return true,
             Ok(false) => tracing::warn!(job = job.id, "lease lost before the job was settled"),
             Err(e) => tracing::error!(job = job.id, error = %e, "cannot settle job"),
         }
+        false
     }
 }
 
