@@ -3,7 +3,8 @@
 # mode, against a bare hyper server that returns a fixed body without parsing, measured in the same run. The
 # client builds a distinct push per request (own MsgId, signature, and in safe mode ciphertext) for every run,
 # the bare ones included, so each ratio compares the servers under the same client load.
-# Prints requests/s, p50/p99 latency, and the ratio of each wxgate run to the bare server.
+# Prints requests/s, p50/p99 latency, the server's CPU time per request (user + system, from /proc), and the ratio
+# of each wxgate run to the bare server.
 #
 #   bench/callback.sh                 # 64 connections, 5 s per run
 #   CONNECTIONS=16 SECONDS_PER_RUN=10 bench/callback.sh
@@ -19,19 +20,29 @@ WX_ADDR=127.0.0.1:18082
 cargo build --release -q -p wxgate -p wxgate-bench
 . bench/lib.sh
 
-"$BIN/bare" --listen "$BARE_ADDR" 2>/dev/null & pids+=($!)
+"$BIN/bare" --listen "$BARE_ADDR" 2>/dev/null & pids+=($!); bare_pid=$!
 RUST_LOG=warn WXGATE_LISTEN="$WX_ADDR" "$BIN/wxgate" serve --config examples/echo.toml 2>/dev/null & pids+=($!)
+wx_pid=$!
 wait_port "$BARE_ADDR"; wait_port "$WX_ADDR"
 
-run() { "$BIN/loadgen" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" "$@"; }
+# CPU ticks (user + system) the process has used so far.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+# One run against the server at $1 (pid $2); appends the server's CPU ticks to loadgen's line.
+run() {
+  local target=$1 pid=$2; shift 2
+  local before; before=$(ticks "$pid")
+  local line; line=$("$BIN/loadgen" --target "$target" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" "$@")
+  echo "$line cpu_ticks=$(( $(ticks "$pid") - before )) hz=$hz"
+}
 
 out=$(mktemp)
 # Interleave the runs so drift on the machine affects every server alike.
 for r in $(seq 1 "$ROUNDS"); do
-  run --target "$BARE_ADDR" --label bare >>"$out"
-  run --target "$WX_ADDR" --label plain --expect "echo: hello wxgate" >>"$out"
-  run --target "$BARE_ADDR" --label bare-safe --safe >>"$out"
-  run --target "$WX_ADDR" --label safe --safe --expect "<Encrypt>" >>"$out"
+  run "$BARE_ADDR" "$bare_pid" --label bare >>"$out"
+  run "$WX_ADDR" "$wx_pid" --label plain --expect "echo: hello wxgate" >>"$out"
+  run "$BARE_ADDR" "$bare_pid" --label bare-safe --safe >>"$out"
+  run "$WX_ADDR" "$wx_pid" --label safe --safe --expect "<Encrypt>" >>"$out"
 done
 cat "$out"
 
@@ -47,10 +58,15 @@ def med(label, key):
 # Each wxgate run is compared with the bare run whose client built the same pushes (plain or encrypted).
 baseline = {"bare": "bare", "plain": "bare", "bare-safe": "bare-safe", "safe": "bare-safe"}
 print(f"\nconnections={sys.argv[2]} (median of {len(runs['bare'])} rounds)")
-print(f"{'server':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'errors':>6}")
+def cpu_us(label):
+    # Server CPU per request in µs, the median over rounds.
+    vals = sorted(int(r["cpu_ticks"]) / int(r["hz"]) * 1e6 / max(int(r["requests"]), 1) for r in runs[label])
+    return vals[len(vals) // 2]
+print(f"{'server':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu µs':>7} {'ratio':>6} {'p99 ×':>6} {'errors':>6}")
 for label in ("bare", "plain", "bare-safe", "safe"):
     rps = med(label, "rps")
     errors = sum(int(r["errors"]) for r in runs[label])
     ratio = rps / med(baseline[label], "rps")
-    print(f"{label:10} {rps:9.0f} {med(label,'p50_us')/1000:8.2f} {med(label,'p99_us')/1000:8.2f} {ratio:6.2f} {errors:6d}")
+    p99 = med(label, "p99_us") / med(baseline[label], "p99_us")
+    print(f"{label:10} {rps:9.0f} {med(label,'p50_us')/1000:8.2f} {med(label,'p99_us')/1000:8.2f} {cpu_us(label):7.1f} {ratio:6.2f} {p99:6.2f} {errors:6d}")
 PY
