@@ -12,9 +12,47 @@ pub fn is_xml_char(c: char) -> bool {
 
 /// `s` without the characters XML 1.0 does not allow; borrowed when it has none.
 pub fn xml_clean(s: &str) -> Cow<'_, str> {
-    if s.chars().all(is_xml_char) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.chars().filter(|&c| is_xml_char(c)).collect())
+    if !has_forbidden(s) { Cow::Borrowed(s) } else { Cow::Owned(s.chars().filter(|&c| is_xml_char(c)).collect()) }
+}
+
+/// True when `s` holds a character XML 1.0 forbids, judged on the bytes (this runs on every field read and
+/// written): in UTF-8 the forbidden ones are the bytes below 0x20 but tab, line feed and carriage return, and
+/// U+FFFE / U+FFFF (`EF BF BE`, `EF BF BF`); a `str` holds no surrogates. Text without a byte below 0x20 or an
+/// `EF` (ASCII and most CJK) is passed in one quick scan.
+fn has_forbidden(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.iter().all(|&c| c >= 0x20 && c != 0xEF) {
+        return false;
+    }
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'\t' | b'\n' | b'\r' => false,
+        0..0x20 => true,
+        0xEF => b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_scan_agrees_with_the_character_rule() {
+        let samples = [
+            "plain ascii",
+            "查询订单，全角（括号）～",
+            "tab\tline\ncr\r",
+            "bell\u{7}",
+            "nul\u{0}",
+            "replacement \u{FFFD} is allowed",
+            "\u{FFFE} and \u{FFFF} are not",
+            "\u{FFFF}",
+            "\u{EFFF}\u{F8FF}\u{FF0C}",
+            "emoji 😀👍🏽",
+            "",
+        ];
+        for s in samples {
+            assert_eq!(has_forbidden(s), !s.chars().all(is_xml_char), "{s:?}");
+        }
     }
 }
