@@ -18,6 +18,7 @@ pub use key::DedupMode;
 pub(crate) use key::dedup_key;
 pub use modes::{AccountKind, DeliveryMode, EncryptionMode, LateStrategy};
 
+use crate::metrics::PushMeter;
 use crate::rules::Rule;
 
 /// The public token of the embedded default config: fine for a first try, never for a live account.
@@ -50,6 +51,8 @@ pub struct Account {
     pub(crate) media_limits: wxgate_client::MediaLimits,
     /// The key of the hashes that tell a WeChat retry from a replayed query (derived from the token).
     pub(crate) replay_key: [u8; 16],
+    /// The series its pushes are counted in.
+    pub(crate) meter: PushMeter,
 }
 
 /// How long an account may take to answer, and where late answers go.

@@ -12,6 +12,7 @@ use super::error::{ConfigError, invalid};
 use super::raw::RawConfig;
 use super::store::{self, StoreChoice};
 use crate::account::{Account, Deadline, DeliveryMode, EncryptionMode, LateStrategy};
+use crate::metrics::PushMeter;
 
 /// The embedded default configuration used by `wxgate serve` without `--config`: one demo account on `/wx`
 /// answering the seed demo keywords with each passive reply type, greeting followers and echoing other text.
@@ -240,6 +241,7 @@ pub(crate) fn resolve(raw: RawConfig) -> Result<Config, ConfigError> {
             llm.insert(name.clone(), m);
         }
         accounts.push(Arc::new(Account {
+            meter: PushMeter::new(&name),
             name,
             kind: a.kind,
             path: a.path,

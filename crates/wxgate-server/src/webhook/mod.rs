@@ -36,7 +36,7 @@ use crate::clock::Clock;
 use crate::config::Limits;
 use crate::context::{CloudInfo, Context};
 use crate::deadline::{self, InFlightTable, Running, SHARED_STATE_WAIT};
-use crate::metrics::{self, Metrics, PushLabels};
+use crate::metrics::{Answer, Arrival};
 use crate::outbox::Interactions;
 use crate::ports::{CustomerService, LateDelivery, MediaUploader};
 use crate::router::Router;
@@ -265,22 +265,16 @@ async fn finish(ctx: &Arc<Context>, shared: &Shared, timestamp: &str, nonce: &st
 /// Counts a push's answer — passive, handed off to late delivery, or plain `success` — by delivery and mode, and
 /// how long it took.
 fn count_push(ctx: &Context, answered: &deadline::Answered, took: Duration) {
-    let m = metrics::get();
-    let account = &ctx.account.name;
-    let (delivery, mode) = match (ctx.cloud(), ctx.format(), ctx.is_encrypted()) {
-        (Some(_), wxgate_proto::Format::Json, _) => ("cloud", "json"),
-        (Some(_), wxgate_proto::Format::Xml, _) => ("cloud", "xml"),
-        (None, _, true) => ("classic", "aes"),
-        (None, _, false) => ("classic", "plain"),
+    let arrival = match (ctx.cloud(), ctx.format(), ctx.is_encrypted()) {
+        (Some(_), wxgate_proto::Format::Json, _) => Arrival::CloudJson,
+        (Some(_), wxgate_proto::Format::Xml, _) => Arrival::CloudXml,
+        (None, _, true) => Arrival::ClassicAes,
+        (None, _, false) => Arrival::ClassicPlain,
     };
-    let outcome = match answered {
-        deadline::Answered { handed_off: true, .. } => "handed_off",
-        deadline::Answered { reply: Some(_), .. } => "passive",
-        deadline::Answered { reply: None, .. } => "success",
+    let answer = match answered {
+        deadline::Answered { handed_off: true, .. } => Answer::HandedOff,
+        deadline::Answered { reply: Some(_), .. } => Answer::Passive,
+        deadline::Answered { reply: None, .. } => Answer::Success,
     };
-    m.pushes.get_or_create(&PushLabels { account: account.clone(), delivery, mode, outcome }).inc();
-    Metrics::observe(&m.answer_seconds, account, took);
-    if outcome == "passive" {
-        Metrics::inc(&m.answers, account, "route", "passive");
-    }
+    ctx.account.meter.record(arrival, answer, took);
 }

@@ -1,8 +1,9 @@
 //! Turning an answer into the HTTP response: `success`, or the reply in the request's format, sealed when the
 //! request was encrypted.
 
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use wxgate_proto::{Format, Reply, ReplyBody};
 
 use crate::clock::Clock;
@@ -10,7 +11,14 @@ use crate::context::Context;
 
 /// The literal `success` answer.
 pub(crate) fn success() -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "success").into_response()
+    ok("text/plain; charset=utf-8", Body::from("success"))
+}
+
+/// A 200 response with this body and content type.
+fn ok(content_type: &'static str, body: Body) -> Response {
+    let mut response = Response::new(body);
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
 }
 
 /// Renders a reply for this push; `timestamp`/`nonce` are reused from the request for sealing.
@@ -38,5 +46,5 @@ pub(crate) fn reply(ctx: &Context, body: ReplyBody, timestamp: &str, nonce: &str
         Format::Xml => "application/xml; charset=utf-8",
         Format::Json => "application/json; charset=utf-8",
     };
-    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], doc).into_response()
+    ok(content_type, Body::from(doc))
 }
