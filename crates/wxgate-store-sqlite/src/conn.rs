@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use wxgate_store::StoreError;
 
 use crate::checkpoint::Checkpointer;
+use crate::error::backend;
 use crate::group::GroupCommit;
 use crate::schema;
 
@@ -28,10 +29,6 @@ pub struct SqliteStore {
     pub(crate) writes: GroupCommit,
     /// Copies the log back into the file beside the writes (none for a database in memory).
     _checkpoints: Option<Arc<Checkpointer>>,
-}
-
-pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
 }
 
 impl SqliteStore {

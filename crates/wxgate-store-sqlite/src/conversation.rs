@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use wxgate_store::{ConversationStore, StoreError, Turn};
 
-use crate::conn::{SqliteStore, backend};
+use crate::conn::SqliteStore;
+use crate::error::backend;
 
 #[async_trait]
 impl ConversationStore for SqliteStore {

@@ -15,6 +15,8 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 use wxgate_store::StoreError;
 
+use crate::error::backend;
+
 /// Tells a write's caller how it ended, given the outcome of the batch's commit.
 type Tell = Box<dyn FnOnce(Result<(), String>) + Send>;
 
@@ -145,10 +147,6 @@ impl GroupCommit {
             }
         }
     }
-}
-
-fn backend(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
 }
 
 /// Runs `f` under a savepoint: kept when it succeeds, rolled back alone when it fails.

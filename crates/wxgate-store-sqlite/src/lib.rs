@@ -6,6 +6,7 @@
 mod checkpoint;
 mod conn;
 mod conversation;
+mod error;
 mod group;
 mod media;
 mod outbox;

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use wxgate_store::{CachedMedia, MediaCache, MediaKey, StoreError};
 
-use crate::conn::{SqliteStore, backend};
+use crate::conn::SqliteStore;
+use crate::error::backend;
 
 #[async_trait]
 impl MediaCache for SqliteStore {

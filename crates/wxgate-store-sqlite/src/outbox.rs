@@ -12,7 +12,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 
-use crate::conn::{SqliteStore, backend};
+use crate::conn::SqliteStore;
+use crate::error::backend;
 
 const COLUMNS: &str =
     "id, account, openid, dedup_key, push, answer, state, attempts, not_before, last_error, accepted_at, from_appid";

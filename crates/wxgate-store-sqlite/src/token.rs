@@ -8,7 +8,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use wxgate_store::token::replaces;
 use wxgate_store::{StoreError, StoredToken, TokenStore};
 
-use crate::conn::{SqliteStore, backend};
+use crate::conn::SqliteStore;
+use crate::error::backend;
 
 fn ms(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
