@@ -17,9 +17,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The modules form one-way layers, from the bottom: [`clock`], `metrics`, `matcher` → `rules`, [`account`] → `answer`,
-//! `context` → `ports` → [`router`], `llm`, `work` → `deadline`, `outbox`, `platform` → `webhook`, [`config`] →
-//! `gateway`. No module imports one above it (`docs/architecture.md` walks one push through them).
+//! The modules form one-way layers, from the bottom: [`clock`], `metrics` → `meter`, `matcher` → `rules`,
+//! [`account`] → `answer`, `context` → `ports` → [`router`], `llm`, `work` → `deadline`, `outbox`, `platform` →
+//! `webhook`, [`config`] → `gateway`. No module imports one above it (`docs/architecture.md` walks one push through them).
 
 pub mod account;
 mod answer;
@@ -30,6 +30,7 @@ mod deadline;
 mod gateway;
 mod llm;
 mod matcher;
+mod meter;
 mod metrics;
 mod outbox;
 mod platform;

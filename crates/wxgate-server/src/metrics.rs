@@ -8,8 +8,6 @@
 //! reasons and errcodes are the gateway's and the platform's own words. Names and units follow Prometheus
 //! conventions (`_total` counters, `_seconds` histograms).
 
-mod meter;
-
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -19,8 +17,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
-
-pub(crate) use meter::{Answer, Arrival, PushMeter};
 
 /// Labels: the account alone.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -210,7 +206,12 @@ impl Metrics {
     }
 
     /// A handle on one of the account's counts, labelled `key` = `value` (it shares its value with the family).
-    fn counter(family: &Family<Labelled, Counter>, account: &str, key: &'static str, value: &str) -> Counter {
+    pub(crate) fn counter(
+        family: &Family<Labelled, Counter>,
+        account: &str,
+        key: &'static str,
+        value: &str,
+    ) -> Counter {
         family.get_or_create(&vec![("account", account.to_owned()), (key, value.to_owned())]).clone()
     }
 

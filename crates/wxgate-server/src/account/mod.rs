@@ -18,7 +18,7 @@ pub use key::DedupMode;
 pub(crate) use key::dedup_key;
 pub use modes::{AccountKind, DeliveryMode, EncryptionMode, LateStrategy};
 
-use crate::metrics::PushMeter;
+use crate::meter::PushMeter;
 use crate::rules::Rule;
 
 /// The public token of the embedded default config: fine for a first try, never for a live account.

@@ -12,7 +12,7 @@ use super::error::{ConfigError, invalid};
 use super::raw::RawConfig;
 use super::store::{self, StoreChoice};
 use crate::account::{Account, Deadline, DeliveryMode, EncryptionMode, LateStrategy};
-use crate::metrics::PushMeter;
+use crate::meter::PushMeter;
 
 /// The embedded default configuration used by `wxgate serve` without `--config`: one demo account on `/wx`
 /// answering the seed demo keywords with each passive reply type, greeting followers and echoing other text.

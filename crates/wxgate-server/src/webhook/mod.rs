@@ -36,7 +36,7 @@ use crate::clock::Clock;
 use crate::config::Limits;
 use crate::context::{CloudInfo, Context};
 use crate::deadline::{self, InFlightTable, Running, SHARED_STATE_WAIT};
-use crate::metrics::{Answer, Arrival};
+use crate::meter::{Answer, Arrival};
 use crate::outbox::Interactions;
 use crate::ports::{CustomerService, LateDelivery, MediaUploader};
 use crate::router::Router;

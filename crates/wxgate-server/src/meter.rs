@@ -12,7 +12,7 @@ use std::time::Duration;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 
-use super::{AccountLabel, Metrics, PushLabels, get};
+use crate::metrics::{AccountLabel, Metrics, PushLabels, get};
 
 /// How a push arrived: the `delivery` and `mode` labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
