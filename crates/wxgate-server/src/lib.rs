@@ -19,7 +19,8 @@
 //!
 //! The modules form one-way layers, from the bottom: [`clock`], `metrics` → `meter`, `matcher` → `rules`,
 //! [`account`] → `answer`, `context` → `ports` → [`router`], `llm`, `work` → `deadline`, `outbox`, `platform` →
-//! `webhook`, [`config`] → `gateway`. No module imports one above it (`docs/architecture.md` walks one push through them).
+//! `webhook`, [`config`] → `gateway`. No module imports one above it (`docs/architecture.md` walks one push
+//! through them).
 
 pub mod account;
 mod answer;

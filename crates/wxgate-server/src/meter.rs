@@ -52,6 +52,8 @@ impl Arrival {
 }
 
 impl Answer {
+    const ALL: usize = 3;
+
     fn label(self) -> &'static str {
         match self {
             Answer::Passive => "passive",
@@ -66,7 +68,7 @@ impl Answer {
 pub(crate) struct PushMeter {
     account: String,
     /// `wxgate_pushes_total`, by arrival × answer.
-    pushes: [OnceLock<Counter>; Arrival::ALL * 3],
+    pushes: [OnceLock<Counter>; Arrival::ALL * Answer::ALL],
     /// `wxgate_answer_seconds`.
     answer_seconds: OnceLock<Histogram>,
     /// `wxgate_answers_total{route="passive"}`.
@@ -88,7 +90,7 @@ impl PushMeter {
     pub(crate) fn record(&self, arrival: Arrival, answer: Answer, took: Duration) {
         let m = get();
         let account = &self.account;
-        self.pushes[arrival as usize * 3 + answer as usize]
+        self.pushes[arrival as usize * Answer::ALL + answer as usize]
             .get_or_init(|| {
                 let (delivery, mode) = arrival.labels();
                 let labels = PushLabels { account: account.clone(), delivery, mode, outcome: answer.label() };

@@ -202,7 +202,7 @@ impl Metrics {
         value: impl Into<String>,
         n: u64,
     ) {
-        family.get_or_create(&vec![("account", account.to_owned()), (key, value.into())]).inc_by(n);
+        Metrics::counter(family, account, key, value).inc_by(n);
     }
 
     /// A handle on one of the account's counts, labelled `key` = `value` (it shares its value with the family).
@@ -210,9 +210,9 @@ impl Metrics {
         family: &Family<Labelled, Counter>,
         account: &str,
         key: &'static str,
-        value: &str,
+        value: impl Into<String>,
     ) -> Counter {
-        family.get_or_create(&vec![("account", account.to_owned()), (key, value.to_owned())]).clone()
+        family.get_or_create(&vec![("account", account.to_owned()), (key, value.into())]).clone()
     }
 
     /// Counts one of the account's things.
