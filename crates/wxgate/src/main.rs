@@ -39,7 +39,8 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     cmd::init_tracing();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().on_thread_park(allocator::on_park).build()?;
     runtime.block_on(async move {
         tokio::spawn(allocator::give_back());
         match cli.command {
