@@ -61,7 +61,16 @@ fn outbox_gateway(config: config::Config, store: Arc<dyn OutboxStore>, phone: Ar
 /// A push of `USER` accepted under `key` by a process that died before its answer was known (nobody holds it).
 fn orphaned(key: &str, push: Vec<u8>) -> NewJob {
     let (account, openid) = ("acct".into(), USER.into());
-    NewJob { account, openid, dedup_key: key.into(), push, accepted_at: 1, lease: None, from_appid: None }
+    NewJob {
+        account,
+        openid,
+        dedup_key: key.into(),
+        push,
+        accepted_at: 1,
+        lease: None,
+        from_appid: None,
+        not_before: 0,
+    }
 }
 
 fn temp_db(name: &str) -> std::path::PathBuf {

@@ -72,9 +72,9 @@ impl RedisStore {
 #[async_trait]
 impl OutboxStore for RedisStore {
     async fn accept(&self, j: NewJob) -> Result<i64, StoreError> {
-        let accepted_at = j.accepted_at.to_string();
+        let (accepted_at, not_before) = (j.accepted_at.to_string(), j.not_before.to_string());
         let (owner, until) = j.lease.map(|l| (l.owner, l.until.to_string())).unwrap_or_default();
-        let args: [&[u8]; 8] = [
+        let args: [&[u8]; 9] = [
             j.account.as_bytes(),
             j.openid.as_bytes(),
             j.dedup_key.as_bytes(),
@@ -83,6 +83,7 @@ impl OutboxStore for RedisStore {
             owner.as_bytes(),
             until.as_bytes(),
             j.from_appid.as_deref().unwrap_or_default().as_bytes(),
+            not_before.as_bytes(),
         ];
         self.outbox_script(&self.scripts.accept, &args).await
     }

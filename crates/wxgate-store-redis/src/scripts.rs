@@ -63,13 +63,13 @@ end
 "#;
 
 /// ARGV: prefix, account, openid, dedup key, push, accepted_at, lease owner ("" for none), lease until, from_appid
-/// ("" for none). Returns the job id (the existing one for a known dedup key).
+/// ("" for none), not_before. Returns the job id (the existing one for a known dedup key).
 const ACCEPT: &str = r#"
 local existing = redis.call('GET', P .. 'key:' .. ARGV[4])
 if existing then return tonumber(existing) end
 local id = redis.call('INCR', P .. 'seq')
 redis.call('HSET', job(id), 'id', id, 'account', ARGV[2], 'openid', ARGV[3], 'dedup_key', ARGV[4], 'push', ARGV[5],
-  'state', 'awaiting', 'attempts', 0, 'not_before', 0, 'accepted_at', ARGV[6])
+  'state', 'awaiting', 'attempts', 0, 'not_before', ARGV[10], 'accepted_at', ARGV[6])
 if ARGV[7] ~= '' then redis.call('HSET', job(id), 'lease_owner', ARGV[7], 'lease_until', ARGV[8]) end
 if ARGV[9] ~= '' then redis.call('HSET', job(id), 'from_appid', ARGV[9]) end
 redis.call('SET', P .. 'key:' .. ARGV[4], id)
@@ -177,13 +177,13 @@ redis.call('HSET', job(ARGV[2]), 'answer', ARGV[4])
 return 1
 "#;
 
-/// ARGV: prefix, account, openid. Makes the user's sleeping jobs claimable and backed-off ready jobs due; returns
-/// how many.
+/// ARGV: prefix, account, openid. Makes the user's sleeping jobs claimable and ready jobs backed off after a failed
+/// send due; returns how many.
 const WAKE: &str = r#"
 local n = 0
 for _, id in ipairs(redis.call('ZRANGE', user(ARGV[2], ARGV[3]), 0, -1)) do
-  local f = redis.call('HMGET', job(id), 'state', 'not_before')
-  if f[1] == 'ready' and tonumber(f[2]) > 0 then
+  local f = redis.call('HMGET', job(id), 'state', 'not_before', 'attempts')
+  if f[1] == 'ready' and tonumber(f[2]) > 0 and tonumber(f[3]) > 0 then
     redis.call('HSET', job(id), 'not_before', 0)
     due(id)
     n = n + 1

@@ -17,6 +17,7 @@ fn job(openid: &str, key: &str) -> NewJob {
         accepted_at: 1,
         lease: None,
         from_appid: None,
+        not_before: 0,
     }
 }
 
@@ -107,6 +108,26 @@ async fn a_users_second_job_waits_for_the_first_to_be_acknowledged() {
     assert!(s.ack(ids[0], "a").await.unwrap());
     let b = s.claim("b", 1_000, 60_000, 10).await.unwrap();
     assert_eq!(b.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[1]]);
+}
+
+/// Two replicas spooled one user's answers while Redis was away and forward them in the opposite order: each job
+/// takes its place by its acceptance time, and the wait it is forwarded with lets the older one arrive before the
+/// later one may go out.
+#[tokio::test]
+async fn jobs_forwarded_late_take_their_place_by_acceptance_time() {
+    let Some(redis) = TestRedis::start() else { return };
+    let s = store(&redis, "forwarded").await;
+    let later = s.accept(NewJob { accepted_at: 2_000, not_before: 10_000, ..job("o", "q1") }).await.unwrap();
+    s.set_answer(later, Some("\"q1\"".into())).await.unwrap();
+    assert!(s.claim("w", 9_999, 60_000, 10).await.unwrap().is_empty(), "a forwarded answer waits");
+    let earlier = s.accept(NewJob { accepted_at: 1_000, not_before: 10_500, ..job("o", "q0") }).await.unwrap();
+    s.set_answer(earlier, Some("\"q0\"".into())).await.unwrap();
+    assert!(s.claim("w", 10_000, 60_000, 10).await.unwrap().is_empty(), "the later one waits for the older one");
+    let first = s.claim("w", 10_500, 60_000, 10).await.unwrap();
+    assert_eq!(first.iter().map(|j| j.id).collect::<Vec<_>>(), [earlier], "the older one goes first");
+    assert!(s.ack(earlier, "w").await.unwrap());
+    let second = s.claim("w", 10_500, 60_000, 10).await.unwrap();
+    assert_eq!(second.iter().map(|j| j.id).collect::<Vec<_>>(), [later]);
 }
 
 #[tokio::test]

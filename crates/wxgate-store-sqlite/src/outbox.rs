@@ -213,7 +213,7 @@ impl OutboxStore for SqliteStore {
             let due = c
                 .execute(
                     "UPDATE outbox SET not_before = 0
-                     WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0",
+                     WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0 AND attempts > 0",
                     params![account, openid],
                 )
                 .map_err(backend)?;
@@ -317,11 +317,12 @@ fn insert(c: &Connection, j: &NewJob) -> Result<i64, StoreError> {
     }
     let (owner, until) = j.lease.as_ref().map(|l| (l.owner.as_str(), l.until)).unzip();
     c.prepare_cached(
-        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until, from_appid)
-         VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7, ?8)",
+        "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until, from_appid,
+                             not_before)
+         VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7, ?8, ?9)",
     )
     .map_err(backend)?
-    .execute(params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at, owner, until, j.from_appid])
+    .execute(params![j.account, j.openid, j.dedup_key, j.push, j.accepted_at, owner, until, j.from_appid, j.not_before])
     .map_err(backend)?;
     Ok(c.last_insert_rowid())
 }

@@ -16,6 +16,7 @@ fn job(key: usize) -> NewJob {
         accepted_at: 1,
         lease: None,
         from_appid: None,
+        not_before: 0,
     }
 }
 

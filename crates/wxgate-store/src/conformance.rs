@@ -34,6 +34,7 @@ fn job(key: &str, openid: &str) -> NewJob {
         accepted_at: 1_000,
         lease: None,
         from_appid: None,
+        not_before: 0,
     }
 }
 
@@ -65,6 +66,14 @@ pub async fn outbox_adoption(store: &dyn OutboxStore) {
     let claimed = store.claim("w", 16_000, 1_000, 10).await.unwrap();
     assert_eq!(ids(claimed), [mine], "an answered job is sent at once, whoever held it while it was awaited");
     assert_eq!(store.renew("p1#2", 40_000).await.unwrap(), 0, "answered jobs are not renewed");
+    assert!(store.ack(mine, "w").await.unwrap());
+
+    // A job accepted to be sent no earlier than a given time waits for it once answered, whatever the user sends.
+    let held = store.accept(NewJob { not_before: 50_000, ..job("a4", "fay") }).await.unwrap();
+    store.set_answer(held, Some("\"held\"".into())).await.unwrap();
+    store.wake("acct", "fay").await.unwrap();
+    assert!(store.claim("w", 49_999, 1_000, 10).await.unwrap().is_empty(), "not before its time");
+    assert_eq!(ids(store.claim("w", 50_000, 1_000, 10).await.unwrap()), [held], "then at once");
 }
 
 /// The outbox rules: idempotent accept, per-user order, leases, acknowledgement by the holder only, retry

@@ -137,7 +137,7 @@ impl OutboxStore for MemoryStore {
                 answer: None,
                 state: JobState::Awaiting,
                 attempts: 0,
-                not_before: 0,
+                not_before: job.not_before,
                 last_error: None,
                 accepted_at: job.accepted_at,
                 from_appid: job.from_appid,
@@ -270,7 +270,8 @@ impl OutboxStore for MemoryStore {
             let State { jobs, awake, users, .. } = s;
             for id in users.get(user_key(account, openid).as_str()).into_iter().flatten() {
                 let Some(row) = jobs.get_mut(id) else { continue };
-                let waiting = row.asleep || (row.job.state == JobState::Ready && row.job.not_before > 0);
+                let backed_off = row.job.state == JobState::Ready && row.job.not_before > 0 && row.job.attempts > 0;
+                let waiting = row.asleep || backed_off;
                 if waiting {
                     row.job.not_before = 0;
                     row.asleep = false;

@@ -79,6 +79,9 @@ pub struct NewJob {
     /// Cloud Hosting resource reuse: the appid of the account the push came for (`x-wx-from-appid`), passed as
     /// `from_appid` on every platform call made for it.
     pub from_appid: Option<String>,
+    /// Unix milliseconds before which the job is not sent, even once answered (0: as soon as it is answered).
+    /// Unlike a back-off after a failed send, the user's next message does not lift it.
+    pub not_before: i64,
 }
 
 /// Who holds a job, until when.
@@ -151,8 +154,8 @@ pub trait OutboxStore: Send + Sync + std::fmt::Debug {
     /// True when the user has an unfinished (Awaiting, Ready or Sleeping) job accepted after job `id`: more
     /// follows it, so the last message the quota allows should say how to get the rest.
     async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError>;
-    /// Makes every Sleeping job of a user claimable and every Ready one due now (a new interaction reopened the
-    /// customer-service window). Returns how many it woke or made due earlier.
+    /// Makes every Sleeping job of a user claimable and every Ready one backed off after a failed send due now (a
+    /// new interaction reopened the customer-service window). Returns how many it woke or made due earlier.
     async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError>;
     /// Releases a claimed job for another try at `not_before` (it is Ready again), recording the error; lease
     /// holder only.

@@ -259,7 +259,7 @@ async fn alternating_run(sim: &Simulator, users: &[String], meanwhile: impl std:
                     >= MESSAGES
             })
             .await
-            .unwrap_or_else(|e| panic!("{user}: {e}"));
+            .unwrap_or_else(|e| panic!("{user}: {e}; answered so far: {:?}", all_answers(sim, user)));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     for user in users {

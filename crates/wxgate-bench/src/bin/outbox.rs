@@ -160,6 +160,7 @@ fn job(openid: String, dedup_key: String) -> NewJob {
         accepted_at: 0,
         lease: None,
         from_appid: None,
+        not_before: 0,
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! [`Outbox`] is the [`LateDelivery`](crate::ports::LateDelivery) sink of `customer_service` accounts: the last
 //! attempt's push is written to the [`OutboxStore`](wxgate_store::OutboxStore) before `success` is answered, the
-//! answer is recorded when the work finishes (as its customer-service messages, [`crate::answer::parts`]), and the
+//! answer is recorded when the work finishes (as its customer-service messages, [`crate::answer::messages`]), and the
 //! [`Worker`] sends it — in order per user, with back-off on retryable errors, within the user's window and quota
 //! ([`Windows`]). Pushes whose answers were still being worked out when their process died are worked again
 //! ([`Recovery`]). Replicas on a shared store spool late answers locally while it does not answer ([`Spooled`]).

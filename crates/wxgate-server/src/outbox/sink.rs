@@ -82,6 +82,7 @@ impl Outbox {
             accepted_at: now,
             lease: Some(Lease { owner: self.owner.to_string(), until: now + self.work_lease.as_millis() as i64 }),
             from_appid: ctx.from_appid().map(str::to_owned),
+            not_before: 0,
         };
         let started = std::time::Instant::now();
         let accepted = self.store.accept(job).await;

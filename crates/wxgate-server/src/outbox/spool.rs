@@ -8,7 +8,9 @@
 //! too, as a note to apply when it answers again.
 //!
 //! While the spool holds anything, new pushes are spooled as well, even when the shared store answers again: the
-//! forwarder empties the spool oldest first, so each user's answers keep their order. A push spooled while its
+//! forwarder empties the spool oldest first, so each user's answers keep their order. Across replicas (each with
+//! its own spool) the shared store places a user's jobs by acceptance time, and a forwarded job waits [`SETTLE`]
+//! before it may be sent, so another replica's older spooled jobs arrive first. A push spooled while its
 //! answer is still being worked out here is forwarded leased to this process (the recovery keeps renewing it); one
 //! left by an earlier life of the process (killed while spooling) is forwarded unleased, and any replica's recovery
 //! works it again.
@@ -36,6 +38,12 @@ const ANSWER_NOTE: &str = "\u{1f}answer-for\u{1f}";
 /// be answered within WeChat's 5 s. (An acceptance that went through after all is found again by its dedup key
 /// when the spooled copy is forwarded.)
 const SHARED_WAIT: Duration = Duration::from_millis(300);
+
+/// How long a job forwarded from the spool waits in the shared store before it may be sent. When two replicas
+/// spooled answers for the same user during one outage, each forwards its own when it finds the shared store
+/// again; the shared store orders a user's jobs by acceptance time, and this wait lets the later forwarder's older
+/// jobs arrive and take their place first. It is several forwarding intervals (500 ms each).
+const SETTLE: Duration = Duration::from_secs(3);
 
 /// How many spooled jobs one forwarding pass reads at once.
 const BATCH: usize = 256;
@@ -124,6 +132,7 @@ impl Spooled {
             accepted_at: self.clock.now_ms(),
             lease: None,
             from_appid: None,
+            not_before: 0,
         };
         self.spool.accept(note).await?;
         metrics::get().spooled.inc();
@@ -201,6 +210,7 @@ impl Spooled {
                 accepted_at: job.accepted_at,
                 lease,
                 from_appid: job.from_appid.clone(),
+                not_before: now + SETTLE.as_millis() as i64,
             })
             .await?;
         if job.state == JobState::Ready {
@@ -438,6 +448,7 @@ mod tests {
             accepted_at: 1,
             lease: None,
             from_appid: None,
+            not_before: 0,
         }
     }
 
@@ -465,9 +476,15 @@ mod tests {
         shared.down.store(false, Ordering::SeqCst);
         let after = outbox.accept(job("after")).await.unwrap();
         assert!(after < 0, "spooled behind the earlier ones");
+        let forwarded_at = Clock::system().now_ms();
         assert_eq!(outbox.forward().await.unwrap(), 3);
         assert!(!outbox.state().spooling);
         assert_eq!(keys(&shared, JobState::Ready).await, ["answered"]);
+        let ready = shared.store.list(JobState::Ready, 10).await.unwrap();
+        assert!(
+            ready[0].not_before >= forwarded_at + SETTLE.as_millis() as i64,
+            "a forwarded job waits for another replica's older ones: {ready:?}"
+        );
         assert_eq!(keys(&shared, JobState::Awaiting).await, ["before", "working", "after"]);
 
         // The work still running here finds its job where it went; a new push goes straight to the shared store.
