@@ -60,11 +60,11 @@ fn collect_here() {
 /// Runs forever: once every [`EVERY`], wakes the workers (each collects as it parks again) and lets the allocator
 /// return the memory freed since.
 pub(crate) async fn give_back() {
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let workers = tokio::runtime::Handle::current().metrics().num_workers();
         for _ in 0..workers {
             tokio::spawn(async {});
         }
