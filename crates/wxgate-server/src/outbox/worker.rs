@@ -34,6 +34,10 @@ use crate::ports::{CustomerService, Retry};
 /// The platform's errcode for a customer-service quota used up.
 const QUOTA_USED_UP: i64 = 45047;
 
+/// Jobs that may be between their send and their recorded outcome, per sender: a sender is freed as soon as its
+/// send ends, so this many outcomes per sender may still be on their way to the store.
+const SETTLING_PER_SENDER: usize = 4;
+
 /// Tuning of the outbox worker (and the names it leases jobs under).
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -136,7 +140,7 @@ impl Worker {
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         // Jobs between their claim and their settled outcome (a sender frees itself before the outcome is
         // written): bounded, so a slow store holds the claims back.
-        let settling = Arc::new(Semaphore::new(4 * self.config.concurrency.max(1)));
+        let settling = Arc::new(Semaphore::new(SETTLING_PER_SENDER * self.config.concurrency.max(1)));
         // Jobs claimed ahead of a free sender: while every sender is busy the next jobs are already leased here,
         // so one starts the moment a send ends, without a round trip to the store in between, and the store is
         // asked for several at a time.
@@ -204,7 +208,7 @@ impl Worker {
         // The sends in progress finish (their jobs are settled); nothing new is claimed.
         let all = self.config.concurrency.max(1) as u32;
         let _ = permits.acquire_many(all).await;
-        let _ = settling.acquire_many(4 * all).await;
+        let _ = settling.acquire_many(SETTLING_PER_SENDER as u32 * all).await;
     }
 
     /// Sends one claimed job and records the outcome.
