@@ -7,8 +7,8 @@ use redis::Script;
 
 /// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue, the
 /// lease-holder check, and the holder's release (one more attempt, no lease) — `settle` is the two together. Ready jobs are also in `now` (due,
-/// by id) or `later` (backed off, by due time); sleeping jobs are in neither until the user's next message wakes
-/// them into `now`, so a claim never scans the sleeping ones.
+/// by id) or `later` (backed off, or leased, by the time they are due again); sleeping jobs are in neither until
+/// the user's next message wakes them into `now`, so a claim never scans the sleeping ones, nor the ones being sent.
 const PRELUDE: &str = r#"
 local P = ARGV[1]
 local function job(id) return P .. 'job:' .. id end
@@ -131,7 +131,9 @@ return out
 
 /// ARGV: prefix, worker, now, lease until, limit. Leases each user's oldest unfinished job when it is ready, due
 /// and not leased; returns the leased jobs (each as its hash's field/value pairs), in id order. Only jobs due by
-/// `now` are looked at, oldest first, a chunk at a time: a claim stops reading once it has its limit.
+/// `now` are looked at, oldest first, a chunk at a time: a claim stops reading once it has its limit. A job leased
+/// here waits in `later` until its lease runs out, so the jobs in flight are not read again by every claim (a
+/// holder settling it moves it on; a holder that dies leaves it to come back due when the lease ends).
 const CLAIM: &str = r#"
 local worker, now, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 local out = {}
@@ -144,6 +146,7 @@ local from = 0
 while #out < limit do
   local ids = redis.call('ZRANGE', P .. 'now', from, from + chunk - 1)
   if #ids == 0 then break end
+  local taken = 0
   for _, id in ipairs(ids) do
     if #out >= limit then break end
     local f = redis.call('HMGET', job(id), 'account', 'openid', 'not_before', 'lease_until')
@@ -151,11 +154,15 @@ while #out < limit do
       local head = redis.call('ZRANGE', user(f[1], f[2]), 0, 0)
       if head[1] == id then
         redis.call('HSET', job(id), 'lease_owner', worker, 'lease_until', ARGV[4])
+        -- Leased, it is not due again before its lease runs out: the next claims need not read it.
+        redis.call('ZREM', P .. 'now', id)
+        redis.call('ZADD', P .. 'later', ARGV[4], id)
+        taken = taken + 1
         out[#out + 1] = redis.call('HGETALL', job(id))
       end
     end
   end
-  from = from + chunk
+  from = from + #ids - taken
 end
 return out
 "#;

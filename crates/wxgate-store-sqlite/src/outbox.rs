@@ -336,6 +336,7 @@ mod tests {
     async fn conforms_in_memory() {
         wxgate_store::conformance::outbox(&SqliteStore::in_memory().unwrap()).await;
         wxgate_store::conformance::outbox_adoption(&SqliteStore::in_memory().unwrap()).await;
+        wxgate_store::conformance::outbox_long_queue(&SqliteStore::in_memory().unwrap()).await;
     }
 
     #[tokio::test]

@@ -190,6 +190,25 @@ pub async fn outbox(store: &dyn OutboxStore) {
     assert!(store.ack(e2, "w5").await.unwrap());
 }
 
+/// Claims in a long queue: a claim finds a due job behind many that may not go yet (a user's later answers) — 64
+/// of them, so a store that reads its queue a chunk at a time must not skip what follows the jobs it took — a
+/// job in flight is not claimed again while its lease holds, and is once the lease runs out.
+pub async fn outbox_long_queue(store: &dyn OutboxStore) {
+    let mut pauls = Vec::new();
+    for n in 0..64 {
+        let id = store.accept(job(&format!("k-paul-{n}"), "paul")).await.unwrap();
+        store.set_answer(id, Some("\"paul\"".into())).await.unwrap();
+        pauls.push(id);
+    }
+    let quinn = store.accept(job("k-quinn", "quinn")).await.unwrap();
+    store.set_answer(quinn, Some("\"quinn\"".into())).await.unwrap();
+    assert_eq!(ids(store.claim("w6", 50_000, 1_000, 2).await.unwrap()), [pauls[0], quinn], "each user's first");
+    assert_eq!(ids(store.claim("w6", 50_000, 1_000, 2).await.unwrap()), [0; 0], "both in flight");
+    assert!(store.ack(pauls[0], "w6").await.unwrap());
+    assert_eq!(ids(store.claim("w7", 50_000, 1_000, 2).await.unwrap()), [pauls[1]]);
+    assert_eq!(ids(store.claim("w7", 51_001, 1_000, 2).await.unwrap()), [pauls[1], quinn], "leases run out");
+}
+
 fn tok(token: &str, expires_at_ms: u64) -> crate::StoredToken {
     crate::StoredToken { token: token.into(), expires_at_ms, obtained_at_ms: expires_at_ms.saturating_sub(7_200_000) }
 }

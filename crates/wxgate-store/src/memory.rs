@@ -402,6 +402,7 @@ mod tests {
     async fn conforms() {
         crate::conformance::outbox(&MemoryStore::new()).await;
         crate::conformance::outbox_adoption(&MemoryStore::new()).await;
+        crate::conformance::outbox_long_queue(&MemoryStore::new()).await;
         crate::conformance::conversations(&MemoryStore::new()).await;
     }
 }
