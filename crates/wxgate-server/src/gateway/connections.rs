@@ -10,12 +10,19 @@
 //!
 //! It also knows which connections have not sent their first request yet: a drain waits for them (briefly)
 //! before closing idle connections, since a client that just connected has a request on its way.
+//!
+//! And it closes the connections idle longer than the header timeout ([`Connections::close_idle`]): a client that
+//! sends its request head slowly, or keeps a connection open without a next request. The idle are already in the
+//! order they became idle, so one pass a few times per timeout closes the overdue ones from the front, instead of
+//! a timer per request.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 /// The connections being served, and which of them are idle.
 #[derive(Debug)]
@@ -34,8 +41,15 @@ struct State {
     fresh: usize,
     /// The next idle number: the smallest idle number has been idle longest.
     next: u64,
-    /// The idle connections by idle number, each with its way to be closed.
-    idle: BTreeMap<u64, Arc<Notify>>,
+    /// The idle connections by idle number (so in the order they became idle), each with its way to be closed.
+    idle: BTreeMap<u64, Idle>,
+}
+
+/// An idle connection: when it became idle, and its way to be closed.
+#[derive(Debug)]
+struct Idle {
+    since: Instant,
+    close: Arc<Notify>,
 }
 
 /// One admitted connection: tell it when a request starts and ends; dropping it frees its place.
@@ -67,14 +81,14 @@ impl Connections {
         if s.open >= self.cap {
             // The one closed still counts until its task ends, a moment later.
             let (_, longest_idle) = s.idle.pop_first()?;
-            longest_idle.notify_one();
+            longest_idle.close.notify_one();
         }
         s.open += 1;
         s.fresh += 1;
         let close = Arc::new(Notify::new());
         let idle_since = s.next;
         s.next += 1;
-        s.idle.insert(idle_since, close.clone());
+        s.idle.insert(idle_since, Idle { since: Instant::now(), close: close.clone() });
         Some(Slot { connections: self.clone(), idle_since: AtomicU64::new(idle_since), close, fresh: true.into() })
     }
 
@@ -88,6 +102,19 @@ impl Connections {
                 return;
             }
             notified.await;
+        }
+    }
+
+    /// Closes the connections idle for `longer_than` or more — since they were admitted, or since their last
+    /// answer — whether their next request head has begun to arrive or not.
+    pub(super) fn close_idle(&self, longer_than: Duration) {
+        let Some(due) = Instant::now().checked_sub(longer_than) else { return };
+        let mut s = self.lock();
+        while let Some(entry) = s.idle.first_entry() {
+            if entry.get().since > due {
+                break;
+            }
+            entry.remove().close.notify_one();
         }
     }
 
@@ -121,10 +148,10 @@ impl Slot {
         let idle_since = s.next;
         s.next += 1;
         self.idle_since.store(idle_since, Ordering::Relaxed);
-        s.idle.insert(idle_since, self.close.clone());
+        s.idle.insert(idle_since, Idle { since: Instant::now(), close: self.close.clone() });
     }
 
-    /// Resolves when the connection must close to make room for a new one.
+    /// Resolves when the connection must close: to make room for a new one, or idle too long.
     pub(super) async fn closing(&self) {
         self.close.notified().await;
     }
@@ -185,5 +212,34 @@ mod tests {
         // A kept-alive connection between requests does not hold a drain back.
         tokio::time::timeout(std::time::Duration::from_secs(1), conns.first_requests_started()).await.unwrap();
         drop((kept_alive, starts));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connections_idle_past_the_timeout_are_closed_and_busy_ones_kept() {
+        let timeout = std::time::Duration::from_secs(10);
+        let conns = Connections::new(8);
+        let (fresh, working, answered) =
+            (conns.admit().expect("room"), conns.admit().expect("room"), conns.admit().expect("room"));
+        working.busy();
+        tokio::time::advance(timeout / 2).await;
+        answered.busy();
+        answered.idle();
+        conns.close_idle(timeout);
+        let closed = |slot: &Slot| {
+            let closing = slot.closing();
+            tokio::pin!(closing);
+            futures_util::FutureExt::now_or_never(closing).is_some()
+        };
+        assert!(!closed(&fresh), "not idle long enough yet");
+        tokio::time::advance(timeout / 2).await;
+        conns.close_idle(timeout);
+        assert!(closed(&fresh), "no request head within the timeout");
+        assert!(!closed(&working), "a connection busy with a request is never closed for idleness");
+        assert!(!closed(&answered), "idle since its answer, half a timeout ago");
+        tokio::time::advance(timeout / 2).await;
+        conns.close_idle(timeout);
+        assert!(closed(&answered), "kept alive without a next request");
+        drop((fresh, working, answered));
+        assert_eq!(conns.open(), 0);
     }
 }

@@ -1,7 +1,8 @@
 //! The listener: accepts connections and routes each request by path with a small table, on hyper directly.
 //!
 //! No client can hold more than its share: a request head (and a kept-alive connection's idle wait) has a
-//! timeout; connections served at once are capped ([`Connections`]: a new one takes the place of the one idle
+//! timeout, kept by one pass over the idle connections a few times per timeout (not a timer per request);
+//! connections served at once are capped ([`Connections`]: a new one takes the place of the one idle
 //! longest, and is closed at once only when all are busy, so the accept loop never stalls); the process's
 //! open-file limit is raised to its hard limit and the cap fitted under it; and an accept that fails (out of file
 //! descriptors) backs off instead of spinning.
@@ -11,7 +12,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::connections::Connections;
+use super::connections::{Connections, Slot};
 use super::health::Health;
 use crate::config::Limits;
 use crate::webhook::{self, PathGroup};
@@ -21,11 +22,15 @@ use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 
 /// How long at most a drain lets just-accepted connections start their first request before closing idle ones.
 const FIRST_REQUEST_WAIT: Duration = Duration::from_secs(2);
+
+/// How often, at most, the connections idle past the header timeout are closed (and at least four times per
+/// timeout): a connection is closed between the timeout and the timeout plus this after it became idle.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// File descriptors kept free for what is not a client connection (the store, the platform, the model, logs).
 const SPARE_FILES: u64 = 64;
@@ -40,8 +45,9 @@ pub(super) async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::time::Instant {
     let connections = Connections::new(fit_to_open_files(limits.connections));
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    // No timer for hyper: its header timeout would be a timer per request; the idle pass keeps that timeout.
+    let http = http1::Builder::new();
+    let idle_pass = tokio::spawn(close_idle(connections.clone(), limits.header_timeout));
     let graceful = GracefulShutdown::new();
     let serve_one = |stream: tokio::net::TcpStream| {
         let Some(slot) = connections.admit() else {
@@ -50,24 +56,27 @@ pub(super) async fn serve(
             return;
         };
         let _ = stream.set_nodelay(true);
-        let slot = Arc::new(slot);
-        let (paths, health, serving) = (paths.clone(), health.clone(), slot.clone());
+        // What each request needs, in one allocation of this connection's own: a request clones one reference
+        // that no other connection touches.
+        let serving = Arc::new(Serving { paths: paths.clone(), health: health.clone(), slot });
+        let watching = serving.clone();
         let service = service_fn(move |req: Request<Incoming>| {
-            let (paths, health, slot) = (paths.clone(), health.clone(), serving.clone());
+            let serving = serving.clone();
             async move {
-                slot.busy();
-                let response = route(&paths, &health, req).await;
-                slot.idle();
+                serving.slot.busy();
+                let response = route(&serving.paths, &serving.health, req).await;
+                serving.slot.idle();
                 Ok::<_, Infallible>(response)
             }
         });
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             tokio::select! {
+                biased;
                 ended = conn => if let Err(e) = ended {
                     tracing::debug!(error = %e, "connection ended with an error");
                 },
-                () = slot.closing() => tracing::debug!("idle connection closed to make room"),
+                () = watching.slot.closing() => tracing::debug!("idle connection closed"),
             }
         });
     };
@@ -100,7 +109,26 @@ pub(super) async fn serve(
     if tokio::time::timeout_at(deadline, graceful.shutdown()).await.is_err() {
         tracing::warn!("requests still in flight at the end of the drain");
     }
+    idle_pass.abort();
     began
+}
+
+/// Runs until aborted: closes the connections idle past `timeout` — no complete request head since they were
+/// admitted or since their last answer — a few times per timeout.
+async fn close_idle(connections: Arc<Connections>, timeout: Duration) {
+    let mut tick = tokio::time::interval((timeout / 4).min(IDLE_CHECK));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        connections.close_idle(timeout);
+    }
+}
+
+/// One connection's way to its answers: the paths, the health endpoints, and its place among the connections.
+struct Serving {
+    paths: Arc<HashMap<String, Arc<PathGroup>>>,
+    health: Arc<Health>,
+    slot: Slot,
 }
 
 /// Raises the soft open-file limit to the hard one and returns how many connections fit under it.
