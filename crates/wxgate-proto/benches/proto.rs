@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the protocol core: the pieces of the callback path that run for every push.
 //!
-//! Decode (XML, JSON, a large event), encrypt and decrypt one frame, the whole safe-mode inbound path
+//! Decode (XML, JSON, a large event; the XML ones beside quick-xml reading the same body's events and nothing more,
+//! the parser's own floor), encrypt and decrypt one frame, the whole safe-mode inbound path
 //! (`MessageCrypto::open` + decode), reply encoding, and the safe-mode reply path (encode + `seal` + envelope).
 //! Read the figures as ratios on one machine; no test asserts on them.
 
@@ -29,7 +30,26 @@ fn decode(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(body.len() as u64));
         g.bench_function(name, |b| b.iter(|| Inbound::decode(black_box(body), format).unwrap()));
     }
+    // The parser's own floor for the XML ones: every event read (with the end-name check, as decoding does) and
+    // dropped, nothing decoded or kept. `decode/xml_text` over this is what the field tree and the typed model cost.
+    for (name, body) in [("xml_text_events_only", TEXT_XML), ("xml_masssendjobfinish_events_only", MASS_XML)] {
+        g.throughput(Throughput::Bytes(body.len() as u64));
+        g.bench_function(name, |b| b.iter(|| xml_events(black_box(body))));
+    }
     g.finish();
+}
+
+/// Reads every event of an XML body with quick-xml and returns how many there were.
+fn xml_events(body: &[u8]) -> usize {
+    let mut reader = quick_xml::Reader::from_str(std::str::from_utf8(body).expect("UTF-8 fixture"));
+    reader.config_mut().check_end_names = true;
+    let mut events = 0;
+    loop {
+        match reader.read_event().expect("well-formed fixture") {
+            quick_xml::events::Event::Eof => return events,
+            _ => events += 1,
+        }
+    }
 }
 
 fn cipher(c: &mut Criterion) {
