@@ -45,6 +45,17 @@ struct State {
     idle: BTreeMap<u64, Idle>,
 }
 
+impl State {
+    /// Files a connection as idle from now, newest of the idle (the clock is read under the lock, so the idle
+    /// stay in the order of their times too); returns its idle number.
+    fn become_idle(&mut self, close: Arc<Notify>) -> u64 {
+        let number = self.next;
+        self.next += 1;
+        self.idle.insert(number, Idle { since: Instant::now(), close });
+        number
+    }
+}
+
 /// An idle connection: when it became idle, and its way to be closed.
 #[derive(Debug)]
 struct Idle {
@@ -86,9 +97,7 @@ impl Connections {
         s.open += 1;
         s.fresh += 1;
         let close = Arc::new(Notify::new());
-        let idle_since = s.next;
-        s.next += 1;
-        s.idle.insert(idle_since, Idle { since: Instant::now(), close: close.clone() });
+        let idle_since = s.become_idle(close.clone());
         Some(Slot { connections: self.clone(), idle_since: AtomicU64::new(idle_since), close, fresh: true.into() })
     }
 
@@ -145,10 +154,8 @@ impl Slot {
     /// The request is answered: idle again, newest of the idle.
     pub(super) fn idle(&self) {
         let mut s = self.connections.lock();
-        let idle_since = s.next;
-        s.next += 1;
+        let idle_since = s.become_idle(self.close.clone());
         self.idle_since.store(idle_since, Ordering::Relaxed);
-        s.idle.insert(idle_since, Idle { since: Instant::now(), close: self.close.clone() });
     }
 
     /// Resolves when the connection must close: to make room for a new one, or idle too long.
