@@ -2,13 +2,15 @@
 //!
 //! Decode (XML, JSON, a large event; the XML ones beside quick-xml reading the same body's events and nothing more,
 //! the parser's own floor), encrypt and decrypt one frame, the whole safe-mode inbound path
-//! (`MessageCrypto::open` + decode), reply encoding, and the safe-mode reply path (encode + `seal` + envelope).
+//! (`MessageCrypto::open` + decode), reply encoding, the safe-mode reply path (encode + `seal` + envelope), and
+//! the signed query of a safe-mode push.
 //! Read the figures as ratios on one machine; no test asserts on them.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
 use wxgate_proto::crypto::{self, AesKey, EncryptedEnvelope, MessageCrypto};
+use wxgate_proto::query::SignedQuery;
 use wxgate_proto::{Article, Format, Inbound, Reply, ReplyBody};
 
 const TOKEN: &str = "spamtest";
@@ -112,8 +114,17 @@ fn replies(c: &mut Criterion) {
     });
 }
 
+fn query(c: &mut Criterion) {
+    // The query WeChat sends with a safe-mode push, parameters in its order.
+    const QUERY: &str = "signature=5c1a3c9d0e8b6f2a47d1e0c9b8a7f6e5d4c3b2a1&timestamp=1409735669&nonce=1320562132\
+                         &openid=oUserOpenId0000000000000001&encrypt_type=aes\
+                         &msg_signature=0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
+    c.bench_function("query/parse", |b| b.iter(|| SignedQuery::parse(Some(black_box(QUERY)))));
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    query(&mut c);
     decode(&mut c);
     cipher(&mut c);
     safe_mode_inbound(&mut c);

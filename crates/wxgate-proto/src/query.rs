@@ -29,8 +29,17 @@ impl<'a> SignedQuery<'a> {
     pub fn parse(query: Option<&'a str>) -> SignedQuery<'a> {
         let mut q = SignedQuery::default();
         let Some(query) = query else { return q };
-        for pair in query.split('&') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        // Split on the bytes with `memchr`: `&` and `=` are ASCII, so every cut falls on a character boundary, and
+        // its vector search is several times quicker than `str::split`'s searcher (this runs on every push).
+        let mut rest = query;
+        while !rest.is_empty() {
+            let end = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
+            let pair = &rest[..end];
+            rest = rest.get(end + 1..).unwrap_or("");
+            let (k, v) = match memchr::memchr(b'=', pair.as_bytes()) {
+                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+                None => (pair, ""),
+            };
             let slot = match k {
                 "signature" => &mut q.signature,
                 "timestamp" => &mut q.timestamp,
@@ -56,7 +65,7 @@ impl<'a> SignedQuery<'a> {
 
 /// A form-urlencoded value: borrowed as it is unless it holds `%` escapes or `+` (a space).
 fn decode(v: &str) -> Cow<'_, str> {
-    if !v.contains(['%', '+']) {
+    if memchr::memchr2(b'%', b'+', v.as_bytes()).is_none() {
         return Cow::Borrowed(v);
     }
     form_urlencoded::parse(format!("v={v}").as_bytes())

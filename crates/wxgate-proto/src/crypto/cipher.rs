@@ -4,7 +4,7 @@
 //! IV = key\[..16\], base64 (standard, padded).
 
 use aes::cipher::block_padding::NoPadding;
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::Rng;
@@ -57,7 +57,7 @@ pub fn encrypt_with_prefix(key: &AesKey, random: &[u8; 16], message: &[u8], rece
     buf.extend_from_slice(receive_id.as_bytes());
     buf.resize(frame_len + pad, pad as u8);
     let len = buf.len();
-    Enc::new(key.as_bytes().into(), &key.iv().into())
+    Enc::inner_iv_init(key.cipher().clone(), &key.iv().into())
         .encrypt_padded_mut::<NoPadding>(&mut buf, len)
         .expect("buffer is a multiple of the block size");
     STANDARD.encode(&buf)
@@ -70,7 +70,7 @@ pub fn decrypt(key: &AesKey, encrypt_b64: &str) -> Result<Decrypted, ProtoError>
     if buf.is_empty() || buf.len() % 16 != 0 {
         return Err(ProtoError::CipherLength(buf.len()));
     }
-    let plain = Dec::new(key.as_bytes().into(), &key.iv().into())
+    let plain = Dec::inner_iv_init(key.cipher().clone(), &key.iv().into())
         .decrypt_padded_mut::<NoPadding>(&mut buf)
         .map_err(|_| ProtoError::CipherLength(0))?;
     let pad = *plain.last().ok_or(ProtoError::IllegalBuffer("empty"))? as usize;

@@ -1,5 +1,6 @@
-//! The EncodingAESKey and the AES key it encodes.
+//! The EncodingAESKey and the AES key it encodes, with its key schedule expanded once.
 
+use aes::cipher::KeyInit;
 use base64::Engine;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -16,8 +17,22 @@ const KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// The 32-byte AES key decoded from a 43-character EncodingAESKey. Its `Debug` output never shows the key.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AesKey([u8; 32]);
+///
+/// It keeps the expanded round keys beside the key: every encrypted push and every encrypted reply would
+/// otherwise expand them again (both directions' schedules each time, since CBC's cipher holds both).
+#[derive(Clone)]
+pub struct AesKey {
+    bytes: [u8; 32],
+    cipher: aes::Aes256,
+}
+
+impl PartialEq for AesKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for AesKey {}
 
 impl AesKey {
     /// Decodes an EncodingAESKey: exactly 43 characters of `[A-Za-z0-9]`, base64 of 32 bytes.
@@ -28,24 +43,29 @@ impl AesKey {
         }
         let bytes = KEY_ENGINE.decode(format!("{encoding_aes_key}=")).map_err(|_| ProtoError::IllegalAesKey(n))?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| ProtoError::IllegalAesKey(n))?;
-        Ok(AesKey(key))
+        Ok(AesKey::from_bytes(key))
     }
 
     /// Wraps raw key bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> AesKey {
-        AesKey(bytes)
+        AesKey { cipher: aes::Aes256::new(&bytes.into()), bytes }
     }
 
     /// The key bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
     }
 
     /// The CBC initialisation vector: the first 16 bytes of the key.
     pub fn iv(&self) -> [u8; 16] {
         let mut iv = [0u8; 16];
-        iv.copy_from_slice(&self.0[..16]);
+        iv.copy_from_slice(&self.bytes[..16]);
         iv
+    }
+
+    /// The block cipher with its round keys already expanded.
+    pub(crate) fn cipher(&self) -> &aes::Aes256 {
+        &self.cipher
     }
 }
 
