@@ -229,11 +229,11 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
                 if stack.len() >= MAX_XML_DEPTH {
                     return Err(ProtoError::XmlTooDeep(MAX_XML_DEPTH));
                 }
-                let name = decode_name(start.name().as_ref(), body)?;
+                let name = decode_name(start.name().as_ref(), text, body)?;
                 stack.push(Frame::new(name));
             }
             XmlEvent::Empty(start) => {
-                let name = decode_name(start.name().as_ref(), body)?;
+                let name = decode_name(start.name().as_ref(), text, body)?;
                 match stack.last_mut() {
                     Some(parent) => parent.fields.push(name, Value::Text(String::new())),
                     None if root.is_none() => root = Some(Fields::new()),
@@ -256,7 +256,10 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
                 }
             }
             XmlEvent::Text(t) => {
-                let s = t.decode().map_err(|e| ProtoError::malformed_xml(e, body))?;
+                let s = match in_body(text, &t) {
+                    Some(s) => Cow::Borrowed(s),
+                    None => t.decode().map_err(|e| ProtoError::malformed_xml(e, body))?,
+                };
                 match stack.last_mut() {
                     Some(frame) => frame.text(&s, Piece::Text),
                     None if s.trim().is_empty() => {}
@@ -266,7 +269,10 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
                 }
             }
             XmlEvent::CData(c) => {
-                let s = c.decode().map_err(|e| ProtoError::malformed_xml(e, body))?;
+                let s = match in_body(text, &c) {
+                    Some(s) => Cow::Borrowed(s),
+                    None => c.decode().map_err(|e| ProtoError::malformed_xml(e, body))?,
+                };
                 match stack.last_mut() {
                     Some(frame) => frame.text(&s, Piece::Cdata),
                     None => {
@@ -304,8 +310,19 @@ pub fn from_xml(body: &[u8]) -> Result<Fields, ProtoError> {
     root.ok_or_else(|| ProtoError::malformed_xml("no root element", body))
 }
 
-fn decode_name(raw: &[u8], body: &[u8]) -> Result<Name, ProtoError> {
+fn decode_name(raw: &[u8], text: &str, body: &[u8]) -> Result<Name, ProtoError> {
+    if let Some(name) = in_body(text, raw) {
+        return Ok(intern(name));
+    }
     std::str::from_utf8(raw).map(intern).map_err(|_| ProtoError::malformed_xml("element name is not UTF-8", body))
+}
+
+/// `part` as the `&str` it is within `whole`, when it is a slice of `whole`'s own bytes on character boundaries:
+/// the reader's events point into the body, which was checked to be UTF-8 once, so its names and text need not be
+/// checked again, one by one. `None` otherwise (the caller then converts and checks it itself).
+fn in_body<'a>(whole: &'a str, part: &[u8]) -> Option<&'a str> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    whole.get(start..start.checked_add(part.len())?)
 }
 
 /// Declares [`known`] over a list of names: a `match`, which the compiler turns into a dispatch on length and
@@ -605,6 +622,17 @@ mod tests {
         let f = from_xml(b"<xml><A>a &amp; b &#x4e2d;</A></xml>").unwrap();
         assert_eq!(f.text("A"), Some("a & b \u{4e2d}"));
         assert!(from_xml(b"<xml><A>&foo;</A></xml>").is_err());
+    }
+
+    #[test]
+    fn slices_of_the_body_are_read_in_place() {
+        let whole = "<xml>中文</xml>";
+        let part = &whole.as_bytes()[5..11];
+        assert_eq!(in_body(whole, part), Some("中文"));
+        assert_eq!(in_body(whole, &whole.as_bytes()[5..7]), None, "not on a character boundary");
+        let copy: Box<[u8]> = part.into();
+        assert_eq!(in_body(whole, &copy), None, "a copy is not a slice of the body");
+        assert_eq!(in_body(whole, "中文".as_bytes()), None, "equal bytes elsewhere are not either");
     }
 
     #[test]
