@@ -28,14 +28,15 @@ cargo build --release -q -p wxgate -p wxgate-bench --bin wxgate --bin loadgen
 . bench/lib.sh
 dir=$(mktemp -d); cleanup_paths+=("$dir")
 
-# Prints the instructions per push of binary $1 in mode $2 (plain or safe).
+# Sets `counted` to the instructions per push of binary $1 in mode $2 (plain or safe). Not run in a subshell, so
+# that the server under valgrind is in `pids` and killed on exit if a step fails.
 count() {
   local bin=$1 mode=$2 flag=()
   [ "$mode" = safe ] && flag=(--safe)
   RUST_LOG=warn WXGATE_LISTEN="$ADDR" valgrind --tool=callgrind --callgrind-out-file="$dir/cg.$mode" \
     "$bin" serve --config examples/echo.toml 2>"$dir/valgrind.log" &
   local server=$!; pids+=($server)
-  for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR#*:}") 2>/dev/null && break; sleep 0.1; done
+  wait_port "$ADDR" 30 # valgrind starts slowly
   "$BIN/loadgen" --target "$ADDR" --connections 8 --seconds 3600 --requests 2000 "${flag[@]}" --label warm >/dev/null
   callgrind_control --zero "$server" >/dev/null 2>&1
   "$BIN/loadgen" --target "$ADDR" --connections 8 --seconds 3600 --requests "$PUSHES" "${flag[@]}" --label "$mode" \
@@ -43,7 +44,7 @@ count() {
   callgrind_control --dump "$server" >/dev/null 2>&1
   kill "$server"; wait "$server" 2>/dev/null || true
   # The dump is cg.MODE.1 (what came after it, the shutdown, is cg.MODE).
-  callgrind_annotate --inclusive=yes "$dir/cg.$mode.1" 2>/dev/null | python3 -c '
+  counted=$(callgrind_annotate --inclusive=yes "$dir/cg.$mode.1" 2>/dev/null | python3 -c '
 import re, sys
 total = housekeeping = 0
 for line in sys.stdin:
@@ -56,7 +57,7 @@ for line in sys.stdin:
     elif re.search(r"wxgate::allocator::(on_park|give_back)", line):
         housekeeping += ir
 print((total - housekeeping) // int(sys.argv[1]))
-' "$PUSHES"
+' "$PUSHES")
   rm -f "$dir"/cg."$mode"*
 }
 
@@ -64,10 +65,10 @@ printf '%-6s %14s' mode "this build"
 [ -n "$BASELINE" ] && printf ' %14s %7s' baseline ratio
 echo
 for mode in plain safe; do
-  ours=$(count "$BIN/wxgate" "$mode")
+  count "$BIN/wxgate" "$mode"; ours=$counted
   printf '%-6s %14s' "$mode" "$ours"
   if [ -n "$BASELINE" ]; then
-    theirs=$(count "$BASELINE" "$mode")
+    count "$BASELINE" "$mode"; theirs=$counted
     printf ' %14s %7.3f' "$theirs" "$(python3 -c "print($ours / $theirs)")"
   fi
   echo

@@ -13,9 +13,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Waits until something listens on host:port (10 s at most).
+# Waits until something listens on host:port ($2 seconds at most, 10 by default).
 wait_port() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 $(( ${2:-10} * 10 ))); do
     if (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; then return 0; fi
     sleep 0.1
   done
