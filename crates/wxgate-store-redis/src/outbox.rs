@@ -12,6 +12,9 @@ use crate::conn::backend;
 
 type Fields = HashMap<String, Vec<u8>>;
 
+/// Sleeping jobs read per call of the `sleepers` script.
+const SLEEPERS_PAGE: usize = 1_000;
+
 fn text(f: &Fields, name: &str) -> Result<Option<String>, StoreError> {
     f.get(name)
         .map(|v| {
@@ -196,18 +199,30 @@ impl OutboxStore for RedisStore {
     }
 
     async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
+        // Read by the script a page at a time, so a large backlog neither holds Redis in one long script nor
+        // costs a round trip per job.
+        let mut users = Vec::new();
+        let mut after = "0".to_owned();
+        while users.len() < limit {
+            let page = SLEEPERS_PAGE.min(limit - users.len());
+            let count = page.to_string();
+            let reply: Vec<String> =
+                self.outbox_script(&self.scripts.sleepers, &[after.as_bytes(), count.as_bytes()]).await?;
+            let mut reply = reply.into_iter();
+            match reply.next() {
+                Some(last) if !last.is_empty() => after = last,
+                _ => break,
+            }
+            let before = users.len();
+            while let (Some(account), Some(openid)) = (reply.next(), reply.next()) {
+                users.push((account, openid));
+            }
+            // A short page is the last.
+            if users.len() - before < page {
+                break;
+            }
         }
-        let mut conn = self.conn();
-        let ids: Vec<i64> = conn.zrange(self.state_key("sleeping"), 0, limit as isize - 1).await.map_err(backend)?;
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.hget(self.job_key(*id), &["account", "openid"]);
-        }
-        let users: Vec<(Option<String>, Option<String>)> = pipe.query_async(&mut conn).await.map_err(backend)?;
-        // A job removed between the two reads is left out.
-        Ok(users.into_iter().filter_map(|(account, openid)| account.zip(openid)).collect())
+        Ok(users)
     }
 
     async fn counts(&self) -> Result<wxgate_store::OutboxCounts, StoreError> {

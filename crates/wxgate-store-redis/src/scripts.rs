@@ -300,6 +300,21 @@ redis.call('DEL', KEYS[1])
 return 1
 "#;
 
+/// ARGV: prefix, an id, count. The users of the next `count` sleeping jobs after that id, in id order: the last id
+/// read (empty when none), then each job's account and openid. A page at a time, so no one call holds Redis long.
+const SLEEPERS: &str = r#"
+local ids = redis.call('ZRANGEBYSCORE', P .. 'state:sleeping', '(' .. ARGV[2], '+inf', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {ids[#ids] or ''}
+for _, id in ipairs(ids) do
+  local f = redis.call('HMGET', job(id), 'account', 'openid')
+  if f[1] and f[2] then
+    out[#out + 1] = f[1]
+    out[#out + 1] = f[2]
+  end
+end
+return out
+"#;
+
 /// KEYS: the push's attempt count. ARGV: time to live in ms. Counts one attempt; the first sets the expiry.
 const COUNT_ATTEMPT: &str = r#"
 local n = redis.call('INCR', KEYS[1])
@@ -373,6 +388,7 @@ pub(crate) struct Scripts {
     pub kill: Script,
     pub revive: Script,
     pub remove: Script,
+    pub sleepers: Script,
     pub token_put: Script,
     pub token_invalidate: Script,
     pub lease_try: Script,
@@ -406,6 +422,7 @@ impl Scripts {
             kill: outbox(KILL),
             revive: outbox(REVIVE),
             remove: outbox(REMOVE),
+            sleepers: outbox(SLEEPERS),
             token_put: Script::new(TOKEN_PUT),
             token_invalidate: Script::new(TOKEN_INVALIDATE),
             lease_try: Script::new(LEASE_TRY),

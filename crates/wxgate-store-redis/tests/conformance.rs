@@ -31,6 +31,7 @@ async fn conforms() {
     conformance::outbox(&store(&redis, "outbox").await).await;
     conformance::outbox_adoption(&store(&redis, "adoption").await).await;
     conformance::outbox_long_queue(&store(&redis, "long-queue").await).await;
+    conformance::outbox_many_asleep(&store(&redis, "many-asleep").await).await;
     conformance::conversations(&store(&redis, "conversations").await).await;
     conformance::token_store(&store(&redis, "tokens").await).await;
     conformance::media_cache(&store(&redis, "media").await).await;

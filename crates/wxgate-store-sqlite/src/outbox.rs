@@ -15,6 +15,9 @@ use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 use crate::conn::SqliteStore;
 use crate::error::backend;
 
+/// Sleeping jobs read per page by `sleeping_users`.
+const SLEEPERS_PAGE: usize = 1_000;
+
 const COLUMNS: &str =
     "id, account, openid, dedup_key, push, answer, state, attempts, not_before, last_error, accepted_at, from_appid";
 
@@ -248,16 +251,38 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-        self.run(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT account, openid FROM outbox WHERE state IN ('sleeping', 'woken') ORDER BY id LIMIT ?1",
-                )
-                .map_err(backend)?;
-            let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
-            rows.collect::<Result<_, _>>().map_err(backend)
-        })
-        .await
+        // A page at a time, each on the connection by itself: the claims and settlements of the worker started
+        // beside this read go between the pages instead of waiting for a large backlog to be read whole.
+        let mut users = Vec::new();
+        for state in ["sleeping", "woken"] {
+            let mut after = 0_i64;
+            while users.len() < limit {
+                let page = SLEEPERS_PAGE.min(limit - users.len());
+                let rows: Vec<(i64, String, String)> = self
+                    .run(move |c| {
+                        let mut stmt = c
+                            .prepare_cached(
+                                "SELECT id, account, openid FROM outbox WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+                            )
+                            .map_err(backend)?;
+                        let rows = stmt
+                            .query_map(params![state, after, page as i64], |r| {
+                                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                            })
+                            .map_err(backend)?;
+                        rows.collect::<Result<_, _>>().map_err(backend)
+                    })
+                    .await?;
+                let Some(&(last, _, _)) = rows.last() else { break };
+                after = last;
+                let full = rows.len() == page;
+                users.extend(rows.into_iter().map(|(_, account, openid)| (account, openid)));
+                if !full {
+                    break;
+                }
+            }
+        }
+        Ok(users)
     }
 
     async fn counts(&self) -> Result<wxgate_store::OutboxCounts, StoreError> {
@@ -337,6 +362,7 @@ mod tests {
         wxgate_store::conformance::outbox(&SqliteStore::in_memory().unwrap()).await;
         wxgate_store::conformance::outbox_adoption(&SqliteStore::in_memory().unwrap()).await;
         wxgate_store::conformance::outbox_long_queue(&SqliteStore::in_memory().unwrap()).await;
+        wxgate_store::conformance::outbox_many_asleep(&SqliteStore::in_memory().unwrap()).await;
     }
 
     #[tokio::test]

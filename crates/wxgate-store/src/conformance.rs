@@ -209,6 +209,29 @@ pub async fn outbox_long_queue(store: &dyn OutboxStore) {
     assert_eq!(ids(store.claim("w7", 51_001, 1_000, 2).await.unwrap()), [pauls[1], quinn], "leases run out");
 }
 
+/// Many users asleep (more than a backend reads at once): `sleeping_users` names every one of them, up to its
+/// limit, and no user whose job is not asleep.
+pub async fn outbox_many_asleep(store: &dyn OutboxStore) {
+    const USERS: usize = 2_500;
+    for n in 0..USERS {
+        let id = store.accept(job(&format!("k-asleep-{n}"), &format!("sleeper-{n:04}"))).await.unwrap();
+        store.set_answer(id, Some("\"later\"".into())).await.unwrap();
+    }
+    let awake = store.accept(job("k-awake", "awake")).await.unwrap();
+    store.set_answer(awake, Some("\"now\"".into())).await.unwrap();
+    let claimed = store.claim("w8", 60_000, 1_000, USERS + 1).await.unwrap();
+    assert_eq!(claimed.len(), USERS + 1, "every user's job is claimed");
+    for j in claimed.iter().filter(|j| j.openid != "awake") {
+        assert!(store.sleep(j.id, "w8").await.unwrap());
+    }
+    let mut users = store.sleeping_users(USERS + 10).await.unwrap();
+    users.sort();
+    let expected: Vec<(String, String)> = (0..USERS).map(|n| ("acct".to_owned(), format!("sleeper-{n:04}"))).collect();
+    assert_eq!(users, expected, "every sleeping user, and only them");
+    assert_eq!(store.sleeping_users(1_234).await.unwrap().len(), 1_234, "up to the limit");
+    assert!(store.sleeping_users(0).await.unwrap().is_empty());
+}
+
 fn tok(token: &str, expires_at_ms: u64) -> crate::StoredToken {
     crate::StoredToken { token: token.into(), expires_at_ms, obtained_at_ms: expires_at_ms.saturating_sub(7_200_000) }
 }

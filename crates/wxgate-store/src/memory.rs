@@ -351,6 +351,18 @@ impl OutboxStore for MemoryStore {
         Ok(self.with(|s| s.jobs.values().filter(|r| r.job.state == state).take(limit).map(|r| r.job.clone()).collect()))
     }
 
+    async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        // The users' unfinished jobs only, never the finished ones; each user once.
+        Ok(self.with(|s| {
+            s.users
+                .values()
+                .filter_map(|ids| ids.iter().map(|id| &s.jobs[id]).find(|r| r.job.state == JobState::Sleeping))
+                .take(limit)
+                .map(|r| (r.job.account.clone(), r.job.openid.clone()))
+                .collect()
+        }))
+    }
+
     async fn revive(&self, id: i64) -> Result<bool, StoreError> {
         Ok(self.with(|s| match s.jobs.get_mut(&id) {
             Some(row) if row.job.state == JobState::Dead => {
@@ -403,6 +415,7 @@ mod tests {
         crate::conformance::outbox(&MemoryStore::new()).await;
         crate::conformance::outbox_adoption(&MemoryStore::new()).await;
         crate::conformance::outbox_long_queue(&MemoryStore::new()).await;
+        crate::conformance::outbox_many_asleep(&MemoryStore::new()).await;
         crate::conformance::conversations(&MemoryStore::new()).await;
     }
 }

@@ -320,6 +320,10 @@ impl OutboxStore for Spooled {
         self.shared.list(state, limit).await
     }
 
+    async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        self.shared.sleeping_users(limit).await
+    }
+
     async fn revive(&self, id: i64) -> Result<bool, StoreError> {
         self.shared.revive(id).await
     }
