@@ -1,7 +1,8 @@
 //! Serves a gateway in which every push is handed to late delivery at once — each is WeChat's last attempt
 //! (`deadline.attempts = 1`, a 1 ms budget) and its handler never answers — so every request is one durable
 //! accept into the outbox before `success`. `bench/accept.sh` loads it with `loadgen` for each store and prints
-//! accepts/s as a ratio to the in-memory store measured in the same run.
+//! accepts/s as a ratio to the in-memory store measured in the same run. It runs with the allocator `wxgate serve`
+//! runs with (mimalloc).
 
 use std::sync::Arc;
 
@@ -37,6 +38,10 @@ aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 attempts = 1
 budget_ms = 1
 "#;
+
+/// The allocator `wxgate serve` runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
