@@ -6,12 +6,12 @@
 # without a backlog. Without a backlog each store is measured ROUNDS times (default 3), the stores taking turns,
 # and its median printed. The benchmark runs with mimalloc, the allocator of `wxgate serve`.
 #
-#   bench/outbox.sh                      # 2 000 users × 5 answers, 16 users at once; backlogs 10 000 and 100 000
+#   bench/outbox.sh                      # 5 000 users × 5 answers, 16 users at once; backlogs 10 000 and 100 000
 #   USERS=1000 CONCURRENCY=32 bench/outbox.sh
 #   BACKLOGS=20000 bench/outbox.sh       # one backlog size
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p wxgate-bench --bin outbox
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-"$TARGET_DIR/release/outbox" --users "${USERS:-2000}" --per-user "${PER_USER:-5}" --concurrency "${CONCURRENCY:-16}" --backlogs "${BACKLOGS:-10000,100000}" \
+"$TARGET_DIR/release/outbox" --users "${USERS:-5000}" --per-user "${PER_USER:-5}" --concurrency "${CONCURRENCY:-16}" --backlogs "${BACKLOGS:-10000,100000}" \
   --rounds "${ROUNDS:-3}"
