@@ -170,15 +170,10 @@ return out
 /// ARGV: prefix, id, worker. The holder marks the job sent.
 const ACK: &str = r#"
 local id = ARGV[2]
--- The steps of settle, move and finish, with the job read once and written twice: an ack follows every send.
-local f = redis.call('HMGET', job(id), 'state', 'lease_owner', 'account', 'openid', 'attempts')
-if not ((f[1] == 'ready' or f[1] == 'sleeping') and f[2] == ARGV[3]) then return 0 end
-redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
-redis.call('HSET', job(id), 'state', 'done', 'attempts', (tonumber(f[5]) or 0) + 1)
-redis.call('ZREM', P .. 'state:' .. f[1], id)
-redis.call('ZADD', P .. 'state:done', id, id)
-undue(id)
-redis.call('ZREM', user(f[3], f[4]), id)
+local state = settle(id, ARGV[3])
+if not state then return 0 end
+move(id, state, 'done')
+finish(id)
 return 1
 "#;
 
