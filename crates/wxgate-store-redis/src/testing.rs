@@ -104,6 +104,12 @@ impl TestRedis {
         &self.url
     }
 
+    /// The process id of the server this started (`None` for one named by `WXGATE_TEST_REDIS_URL`, or killed):
+    /// for a benchmark to read its CPU time.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// A key prefix unique to this process and `name`, so tests sharing a server stay apart.
     pub fn prefix(name: &str) -> String {
         format!("wxgate-test:{}:{name}:", std::process::id())

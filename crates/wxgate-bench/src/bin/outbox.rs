@@ -2,7 +2,10 @@
 //! platform over HTTP, with the SQLite store (durability `full` and `normal`), a Redis store (a throwaway
 //! `redis-server` on this machine, persistence off, when one is installed) and, in the same run, the in-memory
 //! store as the baseline. Prints one line per store and the ratio to memory: the median of `--rounds` passes,
-//! the stores taking turns. It runs with the allocator `wxgate serve` runs with (mimalloc).
+//! the stores taking turns. It runs with the allocator `wxgate serve` runs with (mimalloc). Beside each figure,
+//! the CPU time per job this process spent (worker, simulated platform and store client together) and, for
+//! Redis, the CPU time `redis-server` spent: steadier than jobs/s on a busy machine, they show where a change
+//! saved work.
 //!
 //! Then the same with a backlog the worker must not be slowed by — answers asleep until their users write again,
 //! and dead letters — of each size given (`--backlogs`): one line per store and size, with the ratio to memory
@@ -40,6 +43,27 @@ struct Args {
     /// Passes without a backlog, the stores taking turns; each store's median is printed.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Stores measured beside memory (always the baseline): `sqlite-full`, `sqlite-normal`, `redis`.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite-full,sqlite-normal,redis")]
+    stores: Vec<String>,
+}
+
+/// One store's pass: jobs/s, and the CPU time per job of this process and of the store's server (Redis).
+#[derive(Clone, Copy)]
+struct Measured {
+    rate: f64,
+    cpu_us: f64,
+    server_us: Option<f64>,
+}
+
+/// CPU time (user and system) of process `pid` so far, in µs, from `/proc` (in clock ticks of 10 ms: a pass's
+/// total is what is compared, not a single job's).
+fn cpu_us(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces, closed by the last ')').
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10_000.0)
 }
 
 const APPID: &str = "wx00000000000000b1";
@@ -76,35 +100,51 @@ async fn main() {
     backlogs.extend(args.backlogs.iter().map(|&n| Backlog::Asleep(n)));
     backlogs.extend(args.backlogs.iter().map(|&n| Backlog::Dead(n)));
     // A first pass on memory, not counted: the baseline then runs as warm as the stores after it.
-    run(&Args { users: args.users.min(200), ..args.clone() }, Arc::new(MemoryStore::new())).await;
+    run(&Args { users: args.users.min(200), ..args.clone() }, Arc::new(MemoryStore::new()), None).await;
     let mut passes = 0;
     let mut empty: Vec<(&str, f64)> = Vec::new();
     for backlog in backlogs {
         // Without a backlog (cheap to set up) each store is measured `rounds` times, the stores taking turns, and
         // the median is kept: one pass lasts about a second, and this machine's figures move between passes.
         let rounds = if matches!(backlog, Backlog::None) { args.rounds.max(1) } else { 1 };
-        let mut rates: Vec<(&str, Vec<f64>)> = Vec::new();
+        let mut rates: Vec<(&str, Vec<Measured>)> = Vec::new();
         for _ in 0..rounds {
-            for (label, rate) in pass(&args, backlog, &dir, passes, redis.as_ref()).await {
+            for (label, measured) in pass(&args, backlog, &dir, passes, redis.as_ref()).await {
                 match rates.iter_mut().find(|(l, _)| *l == label) {
-                    Some((_, all)) => all.push(rate),
-                    None => rates.push((label, vec![rate])),
+                    Some((_, all)) => all.push(measured),
+                    None => rates.push((label, vec![measured])),
                 }
             }
             passes += 1;
         }
-        let results: Vec<(&str, f64)> = rates.into_iter().map(|(label, all)| (label, median(all))).collect();
+        let measured: Vec<(&str, Measured)> = rates
+            .into_iter()
+            .map(|(label, all)| {
+                let servers: Vec<f64> = all.iter().filter_map(|m| m.server_us).collect();
+                let m = Measured {
+                    rate: median(all.iter().map(|m| m.rate).collect()),
+                    cpu_us: median(all.iter().map(|m| m.cpu_us).collect()),
+                    server_us: (!servers.is_empty()).then(|| median(servers)),
+                };
+                (label, m)
+            })
+            .collect();
+        let results: Vec<(&str, f64)> = measured.iter().map(|(label, m)| (*label, m.rate)).collect();
         if matches!(backlog, Backlog::None) {
             empty = results.clone();
         }
         let memory = results[0].1;
         let of = if rounds > 1 { format!(" (median of {rounds})") } else { String::new() };
-        for (label, rate) in &results {
+        for (label, m) in &measured {
+            let rate = m.rate;
             let own = empty.iter().find(|(l, _)| l == label).map_or(f64::NAN, |(_, r)| rate / r);
+            let server = m.server_us.map_or(String::new(), |us| format!(" redis_cpu_us_per_job={us:.1}"));
             println!(
-                "backlog={} store={label} jobs_per_s={rate:.0} ratio_to_memory={:.2} ratio_to_empty={own:.2}{of}",
+                "backlog={} store={label} jobs_per_s={rate:.0} ratio_to_memory={:.2} ratio_to_empty={own:.2} \
+                 cpu_us_per_job={:.1}{server}{of}",
                 backlog.label(),
-                rate / memory
+                rate / memory,
+                m.cpu_us
             );
         }
     }
@@ -118,26 +158,22 @@ async fn pass(
     dir: &std::path::Path,
     pass_no: usize,
     redis: Option<&TestRedis>,
-) -> Vec<(&'static str, f64)> {
-    let mut stores: Vec<(&str, Arc<dyn OutboxStore>)> = vec![
-        ("memory", Arc::new(MemoryStore::new())),
-        (
-            "sqlite-full",
-            Arc::new(SqliteStore::open(dir.join(format!("full{pass_no}.sqlite")), Durability::Full).expect("sqlite")),
-        ),
-        (
-            "sqlite-normal",
-            Arc::new(
-                SqliteStore::open(dir.join(format!("normal{pass_no}.sqlite")), Durability::Normal).expect("sqlite"),
-            ),
-        ),
-    ];
-    if let Some(redis) = redis {
+) -> Vec<(&'static str, Measured)> {
+    let wanted = |label: &str| args.stores.iter().any(|s| s == label);
+    let mut stores: Vec<(&str, Arc<dyn OutboxStore>, Option<u32>)> =
+        vec![("memory", Arc::new(MemoryStore::new()), None)];
+    for (label, durability) in [("sqlite-full", Durability::Full), ("sqlite-normal", Durability::Normal)] {
+        if wanted(label) {
+            let file = dir.join(format!("{label}-{pass_no}.sqlite"));
+            stores.push((label, Arc::new(SqliteStore::open(file, durability).expect("sqlite")), None));
+        }
+    }
+    if let Some(redis) = redis.filter(|_| wanted("redis")) {
         let store = RedisStore::connect(redis.url(), &format!("bench{pass_no}:")).await.expect("redis");
-        stores.push(("redis", Arc::new(store)));
+        stores.push(("redis", Arc::new(store), redis.pid()));
     }
     let mut results = Vec::new();
-    for (label, store) in stores {
+    for (label, store, server) in stores {
         match backlog {
             Backlog::None => {}
             Backlog::Asleep(n) => {
@@ -153,7 +189,7 @@ async fn pass(
                 .await
             }
         }
-        results.push((label, run(args, store).await));
+        results.push((label, run(args, store, server).await));
     }
     results
 }
@@ -204,8 +240,9 @@ fn job(openid: String, dedup_key: String) -> NewJob {
     }
 }
 
-/// Accepts and answers every job, then times the worker until all are sent.
-async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
+/// Accepts and answers every job, then times the worker until all are sent (and measures the CPU time spent
+/// meanwhile by this process and by `server`, the store's server process).
+async fn run(args: &Args, store: Arc<dyn OutboxStore>, server: Option<u32>) -> Measured {
     let sim = Simulator::builder().start().await.expect("simulator");
     sim.add_account(Account::new(APPID, "bench-secret", "gh_00000000bench", "bench-token")).expect("account");
     let users: Vec<String> = (0..args.users).map(|u| format!("oBench{u:022}")).collect();
@@ -241,6 +278,8 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
     let gateway = Gateway::builder(config).stores(stores).worker(worker).build().expect("gateway");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = server.map(|pid| pid.to_string());
+    let cpu_before = (cpu_us("self"), server.as_deref().and_then(cpu_us));
     let started = Instant::now();
     let handle = tokio::spawn(gateway.serve(listener, async {
         let _ = stopped.await;
@@ -253,9 +292,15 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>) -> f64 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let elapsed = started.elapsed();
+    let cpu_after = (cpu_us("self"), server.as_deref().and_then(cpu_us));
     let _ = stop.send(());
     let _ = handle.await;
     let done = store.list(JobState::Done, n + 1).await.expect("list").len();
     assert!(done + 32 >= n, "the worker acknowledges what it sent ({done} of {n})");
-    n as f64 / elapsed.as_secs_f64()
+    let per_job = |before: Option<f64>, after: Option<f64>| before.zip(after).map(|(b, a)| (a - b) / n as f64);
+    Measured {
+        rate: n as f64 / elapsed.as_secs_f64(),
+        cpu_us: per_job(cpu_before.0, cpu_after.0).unwrap_or(f64::NAN),
+        server_us: per_job(cpu_before.1, cpu_after.1),
+    }
 }
