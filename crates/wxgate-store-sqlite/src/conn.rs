@@ -11,6 +11,9 @@ use crate::error::backend;
 use crate::group::GroupCommit;
 use crate::schema;
 
+/// Prepared statements kept per connection (the stores use a few dozen distinct ones).
+const STATEMENTS: usize = 64;
+
 /// How hard SQLite works to survive power loss (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Durability {
@@ -48,6 +51,8 @@ impl SqliteStore {
 
     fn setup(conn: Connection, durability: Durability) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
+        // Every statement the stores run often is prepared once and kept: room for all of them.
+        conn.set_prepared_statement_cache_capacity(STATEMENTS);
         conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
         let sync = match durability {
             Durability::Full => "FULL",

@@ -149,20 +149,61 @@ impl GroupCommit {
     }
 }
 
-/// Runs `f` under a savepoint: kept when it succeeds, rolled back alone when it fails.
+/// Runs `f` under a savepoint: kept when it succeeds, rolled back alone when it fails. The savepoint's statements
+/// are prepared once per connection (opening one the usual way parses its SQL for every write).
 fn isolated<T>(
     tx: &mut rusqlite::Transaction<'_>,
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let savepoint = tx.savepoint().map_err(backend)?;
-    let result = f(&savepoint)?;
-    savepoint.commit().map_err(backend)?;
-    Ok(result)
+    let run = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([])).map_err(backend);
+    run("SAVEPOINT write")?;
+    match f(tx) {
+        Ok(result) => {
+            run("RELEASE write")?;
+            Ok(result)
+        }
+        Err(e) => {
+            // Its changes undone, the savepoint is closed; the batch goes on. The write's own error is what its
+            // caller hears (the transaction's commit reports one that undoing it hit).
+            let _ = run("ROLLBACK TO write");
+            let _ = run("RELEASE write");
+            Err(e)
+        }
+    }
 }
 
 /// Tells every write of a batch that could not start why.
 fn fail(batch: Vec<Write>, why: &str) {
     for write in batch {
         write.fail(why);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_is_undone_alone_and_the_batch_commits() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (n INTEGER)").unwrap();
+        let insert = |n: i64| move |c: &Connection| c.execute("INSERT INTO t VALUES (?1)", [n]).map_err(backend);
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+        isolated(&mut tx, insert(1)).unwrap();
+        let failed = isolated(&mut tx, |c| {
+            insert(2)(c)?;
+            Err::<(), _>(StoreError::Backend("refused".into()))
+        });
+        assert!(matches!(failed, Err(StoreError::Backend(why)) if why == "refused"), "the write's own error");
+        isolated(&mut tx, insert(3)).unwrap();
+        tx.commit().unwrap();
+        let kept: Vec<i64> = conn
+            .prepare("SELECT n FROM t ORDER BY n")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(kept, [1, 3]);
     }
 }

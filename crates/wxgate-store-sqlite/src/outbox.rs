@@ -78,11 +78,11 @@ impl OutboxStore for SqliteStore {
         self.write(move |c| {
             let state = if answer.is_some() { "ready" } else { "done" };
             let n = c
-                .execute(
+                .prepare_cached(
                     "UPDATE outbox SET answer = ?2, state = ?3, lease_owner = NULL, lease_until = NULL
                      WHERE id = ?1 AND state = 'awaiting'",
-                    params![id, answer, state],
                 )
+                .and_then(|mut s| s.execute(params![id, answer, state]))
                 .map_err(backend)?;
             if n == 0 {
                 let exists: bool = c
@@ -180,10 +180,10 @@ impl OutboxStore for SqliteStore {
     async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
         let (worker, answer) = (worker.to_owned(), answer.to_owned());
         self.write(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE outbox SET answer = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
-                params![id, worker, answer],
             )
+            .and_then(|mut s| s.execute(params![id, worker, answer]))
             .map(|n| n == 1)
             .map_err(backend)
         })
@@ -208,17 +208,17 @@ impl OutboxStore for SqliteStore {
         let (account, openid) = (account.to_owned(), openid.to_owned());
         self.write(move |c| {
             let woken = c
-                .execute(
+                .prepare_cached(
                     "UPDATE outbox SET state = 'woken' WHERE account = ?1 AND openid = ?2 AND state = 'sleeping'",
-                    params![account, openid],
                 )
+                .and_then(|mut s| s.execute(params![account, openid]))
                 .map_err(backend)?;
             let due = c
-                .execute(
+                .prepare_cached(
                     "UPDATE outbox SET not_before = 0
                      WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0 AND attempts > 0",
-                    params![account, openid],
                 )
+                .and_then(|mut s| s.execute(params![account, openid]))
                 .map_err(backend)?;
             Ok((woken + due) as u64)
         })
