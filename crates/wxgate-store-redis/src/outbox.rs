@@ -1,51 +1,74 @@
 //! [`OutboxStore`] on Redis. A job is a hash; sorted sets index the jobs of each state and each user's unfinished
 //! jobs (scored by id, so the head of a user's set is the job that must go first). Every change is one script.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use redis::AsyncCommands;
 use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 
 use crate::RedisStore;
 use crate::conn::backend;
+use crate::scripts::JOB_FIELDS;
 
-type Fields = HashMap<String, Vec<u8>>;
+/// A job's values in the order of [`JOB_FIELDS`] (`None` for a field the hash lacks).
+type Row = Vec<Option<Vec<u8>>>;
 
 /// Sleeping jobs read per call of the `sleepers` script.
 const SLEEPERS_PAGE: usize = 1_000;
 
-fn text(f: &Fields, name: &str) -> Result<Option<String>, StoreError> {
-    f.get(name)
-        .map(|v| {
-            String::from_utf8(v.clone()).map_err(|_| StoreError::Corrupt(format!("job field {name} is not UTF-8")))
-        })
-        .transpose()
+/// Takes the job out of a row (its values moved, not copied). `None` for a job that is gone.
+fn job(row: Row) -> Result<Option<Job>, StoreError> {
+    if row.len() != JOB_FIELDS.len() {
+        return Err(StoreError::Corrupt(format!("a job read as {} fields, not {}", row.len(), JOB_FIELDS.len())));
+    }
+    let mut values = row.into_iter().zip(JOB_FIELDS);
+    let mut next = || values.next().expect("as many values as fields");
+    let text = |(value, name): (Option<Vec<u8>>, &str)| {
+        value
+            .map(|v| String::from_utf8(v).map_err(|_| StoreError::Corrupt(format!("job field {name} is not UTF-8"))))
+            .transpose()
+    };
+    let number = |(value, name): (Option<Vec<u8>>, &str)| -> Result<i64, StoreError> {
+        match value {
+            None => Ok(0),
+            Some(v) => std::str::from_utf8(&v)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("job field {name} is not a number"))),
+        }
+    };
+    let id = next();
+    if id.0.is_none() {
+        return Ok(None);
+    }
+    let id = number(id)?;
+    let account = text(next())?.unwrap_or_default();
+    let openid = text(next())?.unwrap_or_default();
+    let dedup_key = text(next())?.unwrap_or_default();
+    let push = next().0.unwrap_or_default();
+    let answer = text(next())?;
+    let state = text(next())?.unwrap_or_default();
+    let state = JobState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("job state {state:?}")))?;
+    Ok(Some(Job {
+        id,
+        account,
+        openid,
+        dedup_key,
+        push,
+        answer,
+        state,
+        attempts: u32::try_from(number(next())?).unwrap_or(u32::MAX),
+        not_before: number(next())?,
+        last_error: text(next())?,
+        accepted_at: number(next())?,
+        from_appid: text(next())?.filter(|a| !a.is_empty()),
+    }))
 }
 
-fn number(f: &Fields, name: &str) -> Result<i64, StoreError> {
-    text(f, name)?
-        .unwrap_or_else(|| "0".into())
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("job field {name} is not a number")))
-}
-
-fn job(f: &Fields) -> Result<Job, StoreError> {
-    let state = text(f, "state")?.unwrap_or_default();
-    Ok(Job {
-        id: number(f, "id")?,
-        account: text(f, "account")?.unwrap_or_default(),
-        openid: text(f, "openid")?.unwrap_or_default(),
-        dedup_key: text(f, "dedup_key")?.unwrap_or_default(),
-        push: f.get("push").cloned().unwrap_or_default(),
-        answer: text(f, "answer")?,
-        state: JobState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("job state {state:?}")))?,
-        attempts: u32::try_from(number(f, "attempts")?).unwrap_or(u32::MAX),
-        not_before: number(f, "not_before")?,
-        last_error: text(f, "last_error")?,
-        accepted_at: number(f, "accepted_at")?,
-        from_appid: text(f, "from_appid")?.filter(|a| !a.is_empty()),
-    })
+/// The jobs of a script's reply (every one there).
+fn jobs(rows: Vec<Row>) -> Result<Vec<Job>, StoreError> {
+    rows.into_iter()
+        .map(|row| job(row)?.ok_or_else(|| StoreError::Corrupt("a job returned without its fields".into())))
+        .collect()
 }
 
 impl RedisStore {
@@ -126,15 +149,13 @@ impl OutboxStore for RedisStore {
             until.as_bytes(),
             limit.as_bytes(),
         ];
-        let rows: Vec<Fields> = self.outbox_script(&self.scripts.adopt, &args).await?;
-        rows.iter().map(job).collect()
+        jobs(self.outbox_script(&self.scripts.adopt, &args).await?)
     }
 
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
         let (now_s, until, limit) = (now.to_string(), (now + lease_ms).to_string(), limit.to_string());
         let args: [&[u8]; 4] = [worker.as_bytes(), now_s.as_bytes(), until.as_bytes(), limit.as_bytes()];
-        let rows: Vec<Fields> = self.outbox_script(&self.scripts.claim, &args).await?;
-        rows.iter().map(job).collect()
+        jobs(self.outbox_script(&self.scripts.claim, &args).await?)
     }
 
     async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
@@ -190,12 +211,15 @@ impl OutboxStore for RedisStore {
             conn.zrange(self.state_key(state.as_str()), 0, limit as isize - 1).await.map_err(backend)?;
         let mut pipe = redis::pipe();
         for id in &ids {
-            pipe.hgetall(self.job_key(*id));
+            pipe.cmd("HMGET").arg(self.job_key(*id)).arg(&JOB_FIELDS[..]);
         }
-        let rows: Vec<Fields> = pipe.query_async(&mut conn).await.map_err(backend)?;
+        let rows: Vec<Row> = pipe.query_async(&mut conn).await.map_err(backend)?;
         // A job removed or moved between the two reads is left out.
-        let jobs: Result<Vec<Job>, StoreError> = rows.iter().filter(|f| !f.is_empty()).map(job).collect();
-        Ok(jobs?.into_iter().filter(|j| j.state == state).collect())
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            jobs.extend(job(row)?.filter(|j| j.state == state));
+        }
+        Ok(jobs)
     }
 
     async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {

@@ -6,7 +6,8 @@
 use redis::Script;
 
 /// Helpers shared by the outbox scripts: key names, moving a job between state sets, leaving the user's queue, the
-/// lease-holder check, and the holder's release (one more attempt, no lease) — `settle` is the two together. Ready jobs are also in `now` (due,
+/// lease-holder check, and the holder's release (one more attempt, no lease) — `settle` is the two together; and
+/// `row`, a job's fields as a claim returns them (in the order of `JOB_FIELDS`). Ready jobs are also in `now` (due,
 /// by id) or `later` (backed off, or leased, by the time they are due again); sleeping jobs are in neither until
 /// the user's next message wakes them into `now`, so a claim never scans the sleeping ones, nor the ones being sent.
 const PRELUDE: &str = r#"
@@ -42,13 +43,17 @@ local function move(id, from, to)
   redis.call('HSET', job(id), 'state', to)
   if to == 'ready' then due(id) elseif from == 'ready' or from == 'sleeping' then undue(id) end
 end
+local function leave(id, account, openid)
+  redis.call('ZREM', user(account, openid), id)
+end
 local function finish(id)
   local f = redis.call('HMGET', job(id), 'account', 'openid')
-  redis.call('ZREM', user(f[1], f[2]), id)
+  leave(id, f[1], f[2])
 end
+-- The job's state, account and openid when `worker` holds it, else false.
 local function holds(id, worker)
-  local f = redis.call('HMGET', job(id), 'state', 'lease_owner')
-  if (f[1] == 'ready' or f[1] == 'sleeping') and f[2] == worker then return f[1] end
+  local f = redis.call('HMGET', job(id), 'state', 'lease_owner', 'account', 'openid')
+  if (f[1] == 'ready' or f[1] == 'sleeping') and f[2] == worker then return {f[1], f[3], f[4]} end
   return false
 end
 local function release(id)
@@ -56,11 +61,32 @@ local function release(id)
   redis.call('HDEL', job(id), 'lease_owner', 'lease_until')
 end
 local function settle(id, worker)
-  local state = holds(id, worker)
-  if state then release(id) end
-  return state
+  local held = holds(id, worker)
+  if held then release(id) end
+  return held
+end
+-- The fields of `JOB_FIELDS`, then any more named.
+local function row(id, ...)
+  return redis.call('HMGET', job(id), 'id', 'account', 'openid', 'dedup_key', 'push', 'answer', 'state', 'attempts',
+    'not_before', 'last_error', 'accepted_at', 'from_appid', ...)
 end
 "#;
+
+/// The fields of a job as `row` returns them (a claim's and an adoption's reply: values only, in this order).
+pub(crate) const JOB_FIELDS: [&str; 12] = [
+    "id",
+    "account",
+    "openid",
+    "dedup_key",
+    "push",
+    "answer",
+    "state",
+    "attempts",
+    "not_before",
+    "last_error",
+    "accepted_at",
+    "from_appid",
+];
 
 /// ARGV: prefix, account, openid, dedup key, push, accepted_at, lease owner ("" for none), lease until, from_appid
 /// ("" for none), not_before. Returns the job id (the existing one for a known dedup key).
@@ -112,7 +138,7 @@ return n
 
 /// ARGV: prefix, owner, "1" when ARGV[4] names the earlier lives' prefix ("0" for none), now, lease until,
 /// limit. Leases the awaited jobs nobody works on (the rule of `wxgate_store::outbox::adoptable`) and returns
-/// them, in id order.
+/// them (each as its `row`), in id order.
 const ADOPT: &str = r#"
 local owner, earlier, now, limit = ARGV[2], ARGV[3] == '1', tonumber(ARGV[5]), tonumber(ARGV[7])
 local out = {}
@@ -123,14 +149,14 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'state:awaiting', 0, -1)) do
     or (earlier and f[1] ~= owner and string.sub(f[1], 1, #ARGV[4]) == ARGV[4])
   if free then
     redis.call('HSET', job(id), 'lease_owner', owner, 'lease_until', ARGV[6])
-    out[#out + 1] = redis.call('HGETALL', job(id))
+    out[#out + 1] = row(id)
   end
 end
 return out
 "#;
 
 /// ARGV: prefix, worker, now, lease until, limit. Leases each user's oldest unfinished job when it is ready, due
-/// and not leased; returns the leased jobs (each as its hash's field/value pairs), in id order. Only jobs due by
+/// and not leased; returns the leased jobs (each as its `row`), in id order. Only jobs due by
 /// `now` are looked at, oldest first, a chunk at a time: a claim stops reading once it has its limit. A job leased
 /// here waits in `later` until its lease runs out, so the jobs in flight are not read again by every claim (a
 /// holder settling it moves it on; a holder that dies leaves it to come back due when the lease ends).
@@ -149,16 +175,18 @@ while #out < limit do
   local taken = 0
   for _, id in ipairs(ids) do
     if #out >= limit then break end
-    local f = redis.call('HMGET', job(id), 'account', 'openid', 'not_before', 'lease_until')
-    if tonumber(f[3]) <= now and (not f[4] or tonumber(f[4]) <= now) then
-      local head = redis.call('ZRANGE', user(f[1], f[2]), 0, 0)
+    -- Read whole at once (a lease changes none of the fields returned): the job's row, then its lease.
+    local f = row(id, 'lease_until')
+    if tonumber(f[9]) <= now and (not f[13] or tonumber(f[13]) <= now) then
+      local head = redis.call('ZRANGE', user(f[2], f[3]), 0, 0)
       if head[1] == id then
         redis.call('HSET', job(id), 'lease_owner', worker, 'lease_until', ARGV[4])
         -- Leased, it is not due again before its lease runs out: the next claims need not read it.
         redis.call('ZREM', P .. 'now', id)
         redis.call('ZADD', P .. 'later', ARGV[4], id)
         taken = taken + 1
-        out[#out + 1] = redis.call('HGETALL', job(id))
+        f[13] = nil
+        out[#out + 1] = f
       end
     end
   end
@@ -170,10 +198,10 @@ return out
 /// ARGV: prefix, id, worker. The holder marks the job sent.
 const ACK: &str = r#"
 local id = ARGV[2]
-local state = settle(id, ARGV[3])
-if not state then return 0 end
-move(id, state, 'done')
-finish(id)
+local held = settle(id, ARGV[3])
+if not held then return 0 end
+move(id, held[1], 'done')
+leave(id, held[2], held[3])
 return 1
 "#;
 
@@ -205,31 +233,31 @@ return n
 /// ARGV: prefix, id, worker, not_before, error. The holder gives the job back for a later attempt.
 const RETRY: &str = r#"
 local id = ARGV[2]
-local state = settle(id, ARGV[3])
-if not state then return 0 end
+local held = settle(id, ARGV[3])
+if not held then return 0 end
 redis.call('HSET', job(id), 'not_before', ARGV[4], 'last_error', ARGV[5])
-if state == 'ready' then due(id) else move(id, state, 'ready') end
+if held[1] == 'ready' then due(id) else move(id, held[1], 'ready') end
 return 1
 "#;
 
 /// ARGV: prefix, id, worker. The holder puts the job to sleep until the user's next message wakes it.
 const SLEEP: &str = r#"
 local id = ARGV[2]
-local state = settle(id, ARGV[3])
-if not state then return 0 end
+local held = settle(id, ARGV[3])
+if not held then return 0 end
 redis.call('HSET', job(id), 'not_before', 0)
-move(id, state, 'sleeping')
+move(id, held[1], 'sleeping')
 return 1
 "#;
 
 /// ARGV: prefix, id, worker, reason. The holder gives the job up.
 const KILL: &str = r#"
 local id = ARGV[2]
-local state = settle(id, ARGV[3])
-if not state then return 0 end
+local held = settle(id, ARGV[3])
+if not held then return 0 end
 redis.call('HSET', job(id), 'last_error', ARGV[4])
-move(id, state, 'dead')
-finish(id)
+move(id, held[1], 'dead')
+leave(id, held[2], held[3])
 return 1
 "#;
 
