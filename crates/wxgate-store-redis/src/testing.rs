@@ -104,6 +104,21 @@ impl TestRedis {
         &self.url
     }
 
+    /// Empties the server this started (`FLUSHALL`), so a benchmark's next pass meets it as new; does nothing to
+    /// a server named by `WXGATE_TEST_REDIS_URL` (not this process's to empty).
+    ///
+    /// # Panics
+    /// When the server does not answer `+OK`.
+    pub fn flush(&self) {
+        if self.child.is_none() {
+            return;
+        }
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the test redis");
+        let mut buf = [0u8; 5];
+        s.write_all(b"FLUSHALL\r\n").and_then(|()| s.read_exact(&mut buf)).expect("FLUSHALL");
+        assert_eq!(&buf, b"+OK\r\n", "FLUSHALL answered");
+    }
+
     /// The process id of the server this started (`None` for one named by `WXGATE_TEST_REDIS_URL`, or killed):
     /// for a benchmark to read its CPU time.
     pub fn pid(&self) -> Option<u32> {

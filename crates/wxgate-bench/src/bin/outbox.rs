@@ -1,6 +1,6 @@
 //! Outbox throughput: jobs per second through the worker, sending customer-service messages to the simulated
 //! platform over HTTP, with the SQLite store (durability `full` and `normal`), a Redis store (a throwaway
-//! `redis-server` on this machine, persistence off, when one is installed) and, in the same run, the in-memory
+//! `redis-server` on this machine, persistence off, emptied before each pass, when one is installed) and, in the same run, the in-memory
 //! store as the baseline. Prints one line per store and the ratio to memory: the median of `--rounds` passes,
 //! the stores taking turns. It runs with the allocator `wxgate serve` runs with (mimalloc). Beside each figure,
 //! the CPU time per job this process spent (worker, simulated platform and store client together) and, for
@@ -171,6 +171,8 @@ async fn pass(
         }
     }
     if let Some(redis) = redis.filter(|_| wanted("redis")) {
+        // Empty, as each SQLite pass starts on a new file: what earlier passes left would be a backlog too.
+        redis.flush();
         let store = RedisStore::connect(redis.url(), &format!("bench{pass_no}:")).await.expect("redis");
         stores.push(("redis", Arc::new(store), redis.pid()));
     }
