@@ -65,10 +65,10 @@ local function settle(id, worker)
   if held then release(id) end
   return held
 end
--- The fields of `JOB_FIELDS`, then any more named.
-local function row(id, ...)
+-- The fields of `JOB_FIELDS`, in that order.
+local function row(id)
   return redis.call('HMGET', job(id), 'id', 'account', 'openid', 'dedup_key', 'push', 'answer', 'state', 'attempts',
-    'not_before', 'last_error', 'accepted_at', 'from_appid', ...)
+    'not_before', 'last_error', 'accepted_at', 'from_appid')
 end
 "#;
 
@@ -175,18 +175,18 @@ while #out < limit do
   local taken = 0
   for _, id in ipairs(ids) do
     if #out >= limit then break end
-    -- Read whole at once (a lease changes none of the fields returned): the job's row, then its lease.
-    local f = row(id, 'lease_until')
-    if tonumber(f[9]) <= now and (not f[13] or tonumber(f[13]) <= now) then
-      local head = redis.call('ZRANGE', user(f[2], f[3]), 0, 0)
+    -- Only what decides is read for a candidate: one behind its user's head (read again by every claim until
+    -- the head is settled) may carry a long answer.
+    local f = redis.call('HMGET', job(id), 'account', 'openid', 'not_before', 'lease_until')
+    if tonumber(f[3]) <= now and (not f[4] or tonumber(f[4]) <= now) then
+      local head = redis.call('ZRANGE', user(f[1], f[2]), 0, 0)
       if head[1] == id then
         redis.call('HSET', job(id), 'lease_owner', worker, 'lease_until', ARGV[4])
         -- Leased, it is not due again before its lease runs out: the next claims need not read it.
         redis.call('ZREM', P .. 'now', id)
         redis.call('ZADD', P .. 'later', ARGV[4], id)
         taken = taken + 1
-        f[13] = nil
-        out[#out + 1] = f
+        out[#out + 1] = row(id)
       end
     end
   end

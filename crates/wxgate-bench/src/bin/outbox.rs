@@ -1,11 +1,11 @@
 //! Outbox throughput: jobs per second through the worker, sending customer-service messages to the simulated
 //! platform over HTTP, with the SQLite store (durability `full` and `normal`), a Redis store (a throwaway
 //! `redis-server` on this machine, persistence off, emptied before each pass, when one is installed) and, in the
-//! same run, the in-memory store as the baseline. Prints one line per store and the ratio to memory: the median of `--rounds` passes,
-//! the stores taking turns. It runs with the allocator `wxgate serve` runs with (mimalloc). Beside each figure,
-//! the CPU time per job this process spent (worker, simulated platform and store client together) and, for
-//! Redis, the CPU time `redis-server` spent: steadier than jobs/s on a busy machine, they show where a change
-//! saved work.
+//! same run, the in-memory store as the baseline. Prints one line per store and the ratio to memory: the median of
+//! `--rounds` passes, the stores taking turns. It runs with the allocator `wxgate serve` runs with (mimalloc).
+//! Beside each figure, the CPU time per job this process spent (worker, simulated platform and store client
+//! together) and, for Redis, the CPU time `redis-server` spent: steadier than jobs/s on a busy machine, they show
+//! where a change saved work.
 //!
 //! Then the same with a backlog the worker must not be slowed by — answers asleep until their users write again,
 //! and dead letters — of each size given (`--backlogs`): one line per store and size, with the ratio to memory
