@@ -14,6 +14,7 @@ use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 
 use crate::conn::SqliteStore;
 use crate::error::backend;
+use crate::schema::{not_done, open_states};
 
 /// Sleeping jobs read per page by `sleeping_users`.
 const SLEEPERS_PAGE: usize = 1_000;
@@ -122,9 +123,12 @@ impl OutboxStore for SqliteStore {
         self.write(move |c| {
             let candidates: Vec<(i64, Option<String>, Option<i64>)> = {
                 let mut stmt = c
-                    .prepare_cached(
-                        "SELECT id, lease_owner, lease_until FROM outbox WHERE state = 'awaiting' ORDER BY id",
-                    )
+                    .prepare_cached(concat!(
+                        "SELECT id, lease_owner, lease_until FROM outbox INDEXED BY outbox_state_open
+                         WHERE state = 'awaiting' AND ",
+                        not_done!(),
+                        " ORDER BY id"
+                    ))
                     .map_err(backend)?;
                 let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(backend)?;
                 rows.collect::<Result<_, _>>().map_err(backend)?
@@ -150,16 +154,17 @@ impl OutboxStore for SqliteStore {
         self.write(move |c| {
             let ids: Vec<i64> = {
                 let mut stmt = c
-                    .prepare_cached(
+                    .prepare_cached(concat!(
                         "SELECT j.id FROM outbox j INDEXED BY outbox_claimable
                          WHERE j.state IN ('ready', 'woken')
                            AND (j.state = 'woken' OR j.not_before <= ?1)
                            AND (j.lease_until IS NULL OR j.lease_until <= ?1)
-                           AND j.id = (SELECT MIN(k.id) FROM outbox k
-                                       WHERE k.account = j.account AND k.openid = j.openid
-                                         AND k.state IN ('awaiting', 'ready', 'sleeping', 'woken'))
-                         ORDER BY j.id LIMIT ?2",
-                    )
+                           AND j.id = (SELECT MIN(k.id) FROM outbox k INDEXED BY outbox_user_open
+                                       WHERE k.account = j.account AND k.openid = j.openid AND ",
+                        open_states!(),
+                        ")
+                         ORDER BY j.id LIMIT ?2"
+                    ))
                     .map_err(backend)?;
                 let rows = stmt.query_map(params![now, limit as i64], |r| r.get(0)).map_err(backend)?;
                 rows.collect::<Result<_, _>>().map_err(backend)?
@@ -194,8 +199,12 @@ impl OutboxStore for SqliteStore {
         let (account, openid) = (account.to_owned(), openid.to_owned());
         self.run(move |c| {
             c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM outbox WHERE account = ?1 AND openid = ?2 AND id > ?3
-                 AND state IN ('awaiting', 'ready', 'sleeping', 'woken'))",
+                concat!(
+                    "SELECT EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_user_open
+                     WHERE account = ?1 AND openid = ?2 AND id > ?3 AND ",
+                    open_states!(),
+                    ")"
+                ),
                 params![account, openid, id],
                 |r| r.get(0),
             )
@@ -208,16 +217,19 @@ impl OutboxStore for SqliteStore {
         let (account, openid) = (account.to_owned(), openid.to_owned());
         self.write(move |c| {
             let woken = c
-                .prepare_cached(
-                    "UPDATE outbox SET state = 'woken' WHERE account = ?1 AND openid = ?2 AND state = 'sleeping'",
-                )
+                .prepare_cached(concat!(
+                    "UPDATE outbox INDEXED BY outbox_user_open SET state = 'woken'
+                     WHERE account = ?1 AND openid = ?2 AND state = 'sleeping' AND ",
+                    open_states!()
+                ))
                 .and_then(|mut s| s.execute(params![account, openid]))
                 .map_err(backend)?;
             let due = c
-                .prepare_cached(
-                    "UPDATE outbox SET not_before = 0
-                     WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0 AND attempts > 0",
-                )
+                .prepare_cached(concat!(
+                    "UPDATE outbox INDEXED BY outbox_user_open SET not_before = 0
+                     WHERE account = ?1 AND openid = ?2 AND state = 'ready' AND not_before > 0 AND attempts > 0 AND ",
+                    open_states!()
+                ))
                 .and_then(|mut s| s.execute(params![account, openid]))
                 .map_err(backend)?;
             Ok((woken + due) as u64)
@@ -242,7 +254,16 @@ impl OutboxStore for SqliteStore {
         self.run(move |c| {
             // Woken jobs are still sleeping ones (their stored name only says the user has written since).
             let also = if state == JobState::Sleeping { "woken" } else { state.as_str() };
-            let sql = format!("SELECT {COLUMNS} FROM outbox WHERE state IN (?1, ?2) ORDER BY id LIMIT ?3");
+            // Done jobs are in no index but the table's own, which is in id order.
+            let sql = if state == JobState::Done {
+                format!("SELECT {COLUMNS} FROM outbox WHERE state IN (?1, ?2) ORDER BY id LIMIT ?3")
+            } else {
+                format!(
+                    "SELECT {COLUMNS} FROM outbox INDEXED BY outbox_state_open WHERE state IN (?1, ?2) AND {}
+                     ORDER BY id LIMIT ?3",
+                    not_done!()
+                )
+            };
             let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
             let rows = stmt.query_map(params![state.as_str(), also, limit as i64], job).map_err(backend)?;
             rows.collect::<Result<_, _>>().map_err(backend)
@@ -261,14 +282,15 @@ impl OutboxStore for SqliteStore {
                 let rows: Vec<(i64, String, String)> = self
                     .run(move |c| {
                         let mut stmt = c
-                            .prepare_cached(
-                                "SELECT id, account, openid FROM outbox WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-                            )
+                            .prepare_cached(concat!(
+                                "SELECT id, account, openid FROM outbox INDEXED BY outbox_state_open
+                                 WHERE state = ?1 AND id > ?2 AND ",
+                                not_done!(),
+                                " ORDER BY id LIMIT ?3"
+                            ))
                             .map_err(backend)?;
                         let rows = stmt
-                            .query_map(params![state, after, page as i64], |r| {
-                                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                            })
+                            .query_map(params![state, after, page as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                             .map_err(backend)?;
                         rows.collect::<Result<_, _>>().map_err(backend)
                     })
@@ -289,10 +311,12 @@ impl OutboxStore for SqliteStore {
         self.run(|c| {
             let mut counts = wxgate_store::OutboxCounts::default();
             let mut stmt = c
-                .prepare_cached(
-                    "SELECT state, COUNT(*), MIN(accepted_at) FROM outbox
-                     WHERE state IN ('awaiting', 'ready', 'sleeping', 'woken', 'dead') GROUP BY state",
-                )
+                .prepare_cached(concat!(
+                    "SELECT state, COUNT(*), MIN(accepted_at) FROM outbox INDEXED BY outbox_state_open
+                     WHERE ",
+                    not_done!(),
+                    " GROUP BY state"
+                ))
                 .map_err(backend)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?)))
@@ -383,6 +407,44 @@ mod tests {
         let b = other.claim("p2", i64::MAX / 2, 1_000, 10).await.unwrap();
         assert!(a.iter().all(|x| b.iter().all(|y| y.id != x.id)));
         assert_eq!(a.len() + b.len(), 2);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn an_older_file_trades_its_indexes_of_every_job_for_those_of_the_jobs_not_done() {
+        let dir = std::env::temp_dir().join(format!("wxgate-outbox-indexes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("outbox.sqlite");
+        let _ = std::fs::remove_file(&path);
+        drop(SqliteStore::open(&path, Durability::Full).unwrap());
+        // The indexes an earlier version kept, over every job.
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "DROP INDEX outbox_user_open; DROP INDEX outbox_state_open;
+             CREATE INDEX outbox_user ON outbox (account, openid, state, id);
+             CREATE INDEX outbox_ready ON outbox (state, id);",
+        )
+        .unwrap();
+        drop(old);
+        let store = SqliteStore::open(&path, Durability::Full).unwrap();
+        let indexes: Vec<String> = store
+            .run(|c| {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' ORDER BY name",
+                    )
+                    .unwrap();
+                let names = stmt.query_map([], |r| r.get(0)).unwrap();
+                Ok(names.collect::<Result<_, _>>().unwrap())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            indexes,
+            ["outbox_claimable", "outbox_state_open", "outbox_user_open", "sqlite_autoindex_outbox_1"],
+            "the old indexes are dropped and the partial ones built"
+        );
+        wxgate_store::conformance::outbox(&store).await;
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -2,8 +2,27 @@
 //! every capability. The modules that read and write the tables depend on the connection; the connection only on
 //! this list, so the dependencies point one way.
 
+/// The condition a job is unfinished on, in the words of the partial index `outbox_user_open`: SQLite uses a
+/// partial index only for a query that states its condition the same way, so the queries take it from here (and
+/// name the index, so a query that could not use it fails instead of scanning the table).
+macro_rules! open_states {
+    () => {
+        "state IN ('awaiting', 'ready', 'sleeping', 'woken')"
+    };
+}
+pub(crate) use open_states;
+
+/// The condition of the partial index `outbox_state_open`, for the queries that use it.
+macro_rules! not_done {
+    () => {
+        "state <> 'done'"
+    };
+}
+pub(crate) use not_done;
+
 /// The outbox of late answers, with the indexes its queries use.
-pub(crate) const OUTBOX: &str = "
+pub(crate) const OUTBOX: &str = concat!(
+    "
 CREATE TABLE IF NOT EXISTS outbox (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     account     TEXT NOT NULL,
@@ -20,15 +39,26 @@ CREATE TABLE IF NOT EXISTS outbox (
     lease_until INTEGER,
     from_appid  TEXT
 );
-CREATE INDEX IF NOT EXISTS outbox_user ON outbox (account, openid, state, id);
+-- The indexes leave out what a file keeps most of and never looks up by user or state: the jobs done. An ack
+-- then only removes the job from them, and they stay as small as the work still open.
 DROP INDEX IF EXISTS outbox_state;
-CREATE INDEX IF NOT EXISTS outbox_ready ON outbox (state, id);
+DROP INDEX IF EXISTS outbox_user;
+DROP INDEX IF EXISTS outbox_ready;
+-- A user's unfinished jobs, oldest first: the head of their queue is the first entry.
+CREATE INDEX IF NOT EXISTS outbox_user_open ON outbox (account, openid, id) WHERE ",
+    open_states!(),
+    ";
+-- Every job not done, by state.
+CREATE INDEX IF NOT EXISTS outbox_state_open ON outbox (state, id) WHERE ",
+    not_done!(),
+    ";
 -- What a claim walks, oldest first: only jobs a worker may take, however many sent, dead or asleep the file keeps.
 CREATE INDEX IF NOT EXISTS outbox_claimable ON outbox (id) WHERE state IN ('ready', 'woken');
 -- Files written before answers could sleep kept them ready with a far due time and this error.
 UPDATE outbox SET state = 'sleeping', not_before = 0, last_error = NULL
  WHERE state = 'ready' AND last_error = 'waiting for the user''s next message (quota used)';
-";
+"
+);
 
 /// Conversation history, one row per user.
 pub(crate) const CONVERSATIONS: &str = "
