@@ -223,8 +223,8 @@ impl OutboxStore for RedisStore {
     }
 
     async fn sleeping_users(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-        // Read by the script a page at a time, so a large backlog neither holds Redis in one long script nor
-        // costs a round trip per job.
+        // Read by the script a page at a time from `sleepers` (which names each sleeping job's user), so a large
+        // backlog neither holds Redis in one long script nor costs a round trip or a lookup per job.
         let mut users = Vec::new();
         let mut after = "0".to_owned();
         while users.len() < limit {
@@ -232,17 +232,18 @@ impl OutboxStore for RedisStore {
             let count = page.to_string();
             let reply: Vec<String> =
                 self.outbox_script(&self.scripts.sleepers, &[after.as_bytes(), count.as_bytes()]).await?;
-            let mut reply = reply.into_iter();
-            match reply.next() {
-                Some(last) if !last.is_empty() => after = last,
-                _ => break,
-            }
-            let before = users.len();
-            while let (Some(account), Some(openid)) = (reply.next(), reply.next()) {
-                users.push((account, openid));
+            let read = reply.len();
+            for entry in reply {
+                // `id \x1f account \x1f openid`
+                let mut parts = entry.splitn(3, '\u{1f}');
+                let id = parts.next().unwrap_or_default();
+                if let (Some(account), Some(openid)) = (parts.next(), parts.next()) {
+                    users.push((account.to_owned(), openid.to_owned()));
+                }
+                after = id.to_owned();
             }
             // A short page is the last.
-            if users.len() - before < page {
+            if read < page {
                 break;
             }
         }

@@ -10,6 +10,8 @@ use redis::Script;
 /// `row`, a job's fields as a claim returns them (in the order of `JOB_FIELDS`). Ready jobs are also in `now` (due,
 /// by id) or `later` (backed off, or leased, by the time they are due again); sleeping jobs are in neither until
 /// the user's next message wakes them into `now`, so a claim never scans the sleeping ones, nor the ones being sent.
+/// A sleeping job is also in `sleepers` as `id \x1f account \x1f openid` (scored by id), so the users with answers
+/// asleep are read a page at a time with one range instead of a lookup per job.
 const PRELUDE: &str = r#"
 local P = ARGV[1]
 local function job(id) return P .. 'job:' .. id end
@@ -37,11 +39,23 @@ local function undue(id)
   redis.call('ZREM', P .. 'now', id)
   redis.call('ZREM', P .. 'later', id)
 end
+local function no_longer_asleep(id)
+  redis.call('ZREMRANGEBYSCORE', P .. 'sleepers', id, id)
+end
+local function asleep(id)
+  local f = redis.call('HMGET', job(id), 'account', 'openid')
+  redis.call('ZADD', P .. 'sleepers', id, id .. '\31' .. f[1] .. '\31' .. f[2])
+end
 local function move(id, from, to)
   redis.call('ZREM', P .. 'state:' .. from, id)
   redis.call('ZADD', P .. 'state:' .. to, id, id)
   redis.call('HSET', job(id), 'state', to)
   if to == 'ready' then due(id) elseif from == 'ready' or from == 'sleeping' then undue(id) end
+  if to == 'sleeping' then
+    asleep(id)
+  elseif from == 'sleeping' then
+    no_longer_asleep(id)
+  end
 end
 local function leave(id, account, openid)
   redis.call('ZREM', user(account, openid), id)
@@ -280,6 +294,7 @@ if not f[1] then return 0 end
 finish(id)
 redis.call('ZREM', P .. 'state:' .. f[1], id)
 undue(id)
+no_longer_asleep(id)
 redis.call('DEL', P .. 'key:' .. f[2], job(id))
 return 1
 "#;
@@ -328,19 +343,17 @@ redis.call('DEL', KEYS[1])
 return 1
 "#;
 
-/// ARGV: prefix, an id, count. The users of the next `count` sleeping jobs after that id, in id order: the last id
-/// read (empty when none), then each job's account and openid. A page at a time, so no one call holds Redis long.
+/// ARGV: prefix, an id, count. The next `count` sleeping jobs after that id, in id order, each as
+/// `id \x1f account \x1f openid`. A page at a time, so no one call holds Redis long. Jobs put to sleep by a version
+/// that kept no `sleepers` are added to it when their page is read.
 const SLEEPERS: &str = r#"
 local ids = redis.call('ZRANGEBYSCORE', P .. 'state:sleeping', '(' .. ARGV[2], '+inf', 'LIMIT', 0, tonumber(ARGV[3]))
-local out = {ids[#ids] or ''}
-for _, id in ipairs(ids) do
-  local f = redis.call('HMGET', job(id), 'account', 'openid')
-  if f[1] and f[2] then
-    out[#out + 1] = f[1]
-    out[#out + 1] = f[2]
-  end
-end
-return out
+if #ids == 0 then return {} end
+local from, to = '(' .. ARGV[2], ids[#ids]
+local users = redis.call('ZRANGEBYSCORE', P .. 'sleepers', from, to)
+if #users >= #ids then return users end
+for _, id in ipairs(ids) do asleep(id) end
+return redis.call('ZRANGEBYSCORE', P .. 'sleepers', from, to)
 "#;
 
 /// KEYS: the push's attempt count. ARGV: time to live in ms. Counts one attempt; the first sets the expiry.

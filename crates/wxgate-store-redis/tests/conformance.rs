@@ -139,3 +139,43 @@ async fn an_unreachable_server_is_a_clear_error() {
     assert!(e.to_string().contains("storage backend failed"), "{e}");
     assert!(RedisStore::connect("http://not-redis", "x:").await.is_err(), "a URL that is not Redis");
 }
+
+/// The users with answers asleep are read from an index of their own (one range per page instead of a lookup per
+/// job), which forgets a job once it no longer sleeps; a job put to sleep by a version that kept no such index is
+/// still found, and indexed when it is.
+#[tokio::test]
+async fn the_users_asleep_are_read_from_their_index_and_it_forgets_them() {
+    let Some(redis) = TestRedis::start() else { return };
+    let prefix = TestRedis::prefix("sleepers");
+    let s = RedisStore::connect(redis.url(), &prefix).await.unwrap();
+    let mut raw = redis::Client::open(redis.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let sleepers = format!("{prefix}sleepers");
+    let mut ids = Vec::new();
+    for user in ["ann", "bob", "cy"] {
+        let id = s.accept(job(user, user)).await.unwrap();
+        s.set_answer(id, Some("\"x\"".into())).await.unwrap();
+        ids.push(id);
+    }
+    assert_eq!(s.claim("w", 1_000, 60_000, 10).await.unwrap().len(), 3);
+    for &id in &ids {
+        assert!(s.sleep(id, "w").await.unwrap());
+    }
+    let indexed: i64 = redis::cmd("ZCARD").arg(&sleepers).query_async(&mut raw).await.unwrap();
+    assert_eq!(indexed, 3);
+    // Bob's as an older version left it.
+    let _: i64 =
+        redis::cmd("ZREMRANGEBYSCORE").arg(&sleepers).arg(ids[1]).arg(ids[1]).query_async(&mut raw).await.unwrap();
+    let asleep = |names: &[&str]| names.iter().map(|n| ("acct".to_owned(), n.to_string())).collect::<Vec<_>>();
+    let mut users = s.sleeping_users(10).await.unwrap();
+    users.sort();
+    assert_eq!(users, asleep(&["ann", "bob", "cy"]));
+
+    assert!(s.remove(ids[2]).await.unwrap());
+    assert_eq!(s.wake("acct", "ann").await.unwrap(), 1);
+    let woken = s.claim("w", 2_000, 60_000, 10).await.unwrap();
+    assert_eq!(woken.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[0]]);
+    assert!(s.ack(ids[0], "w").await.unwrap());
+    let indexed: i64 = redis::cmd("ZCARD").arg(&sleepers).query_async(&mut raw).await.unwrap();
+    assert_eq!(indexed, 1, "sent and removed jobs leave the index; bob's is back");
+    assert_eq!(s.sleeping_users(10).await.unwrap(), asleep(&["bob"]));
+}
