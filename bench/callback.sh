@@ -6,14 +6,23 @@
 # Prints requests/s, p50/p99 latency, the server's CPU time per request (user + system, from /proc), and the ratio
 # of each wxgate run to the bare server.
 #
+# Both servers run WORKERS runtime threads (tokio's `TOKIO_WORKER_THREADS`), by default one fewer than the
+# machine's cores: the client is one busy thread, and a server with a worker per core would share a core with it,
+# so the kernel would time-slice them and a request caught on a preempted worker would wait out a scheduler tick
+# (its p99 then shows the tick, not the server). `WORKERS=$(nproc)` measures the servers' default instead.
+#
 #   bench/callback.sh                 # 64 connections, 5 s per run
 #   CONNECTIONS=16 SECONDS_PER_RUN=10 bench/callback.sh
+#   WORKERS=2 bench/callback.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNECTIONS=${CONNECTIONS:-64}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 ROUNDS=${ROUNDS:-2}
+cores=$(nproc)
+WORKERS=${WORKERS:-$(( cores > 1 ? cores - 1 : 1 ))}
+export TOKIO_WORKER_THREADS=$WORKERS
 BARE_ADDR=127.0.0.1:18081
 WX_ADDR=127.0.0.1:18082
 
@@ -46,7 +55,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 cat "$out"
 
-python3 - "$out" "$CONNECTIONS" <<'PY'
+python3 - "$out" "$CONNECTIONS" "$WORKERS" <<'PY'
 import sys, collections
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
@@ -57,7 +66,7 @@ def med(label, key):
     return vals[len(vals) // 2]
 # Each wxgate run is compared with the bare run whose client built the same pushes (plain or encrypted).
 baseline = {"bare": "bare", "plain": "bare", "bare-safe": "bare-safe", "safe": "bare-safe"}
-print(f"\nconnections={sys.argv[2]} (median of {len(runs['bare'])} rounds)")
+print(f"\nconnections={sys.argv[2]} workers={sys.argv[3]} (median of {len(runs['bare'])} rounds)")
 def cpu_us(label):
     # Server CPU per request in µs, the median over rounds.
     vals = sorted(int(r["cpu_ticks"]) / int(r["hz"]) * 1e6 / max(int(r["requests"]), 1) for r in runs[label])
