@@ -378,8 +378,19 @@ fn insert(c: &Connection, j: &NewJob) -> Result<i64, StoreError> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use crate::Durability;
+
+    /// A directory of this test's own and the path of a store file in it that does not exist yet.
+    fn fresh_file(test: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("wxgate-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("outbox.sqlite");
+        let _ = std::fs::remove_file(&path);
+        (dir, path)
+    }
 
     #[tokio::test]
     async fn conforms_in_memory() {
@@ -391,10 +402,7 @@ mod tests {
 
     #[tokio::test]
     async fn conforms_on_disk_and_survives_reopening() {
-        let dir = std::env::temp_dir().join(format!("wxgate-outbox-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("outbox.sqlite");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = fresh_file("outbox");
         {
             let store = SqliteStore::open(&path, Durability::Full).unwrap();
             wxgate_store::conformance::outbox(&store).await;
@@ -412,10 +420,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_older_file_trades_its_indexes_of_every_job_for_those_of_the_jobs_not_done() {
-        let dir = std::env::temp_dir().join(format!("wxgate-outbox-indexes-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("outbox.sqlite");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = fresh_file("outbox-indexes");
         drop(SqliteStore::open(&path, Durability::Full).unwrap());
         // The indexes an earlier version kept, over every job.
         let old = rusqlite::Connection::open(&path).unwrap();
@@ -450,10 +455,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_asleep_in_an_older_file_are_sleeping_when_it_is_opened() {
-        let dir = std::env::temp_dir().join(format!("wxgate-outbox-old-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("outbox.sqlite");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = fresh_file("outbox-old");
         drop(SqliteStore::open(&path, Durability::Full).unwrap());
         // How an answer waiting for the user's next message was kept before it had a state of its own.
         rusqlite::Connection::open(&path)

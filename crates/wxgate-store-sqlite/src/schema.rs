@@ -1,6 +1,6 @@
 //! The tables, in one place: opening a store creates every table it lacks (`IF NOT EXISTS`), so one file serves
-//! every capability. The modules that read and write the tables depend on the connection; the connection only on
-//! this list, so the dependencies point one way.
+//! every capability. The modules that read and write the tables depend on the connection, and on the conditions of
+//! the partial indexes kept here; the connection only on this list, so the dependencies point one way.
 
 /// The condition a job is unfinished on, in the words of the partial index `outbox_user_open`: SQLite uses a
 /// partial index only for a query that states its condition the same way, so the queries take it from here (and
