@@ -233,14 +233,15 @@ impl OutboxStore for RedisStore {
             let reply: Vec<String> =
                 self.outbox_script(&self.scripts.sleepers, &[after.as_bytes(), count.as_bytes()]).await?;
             let read = reply.len();
+            // Each entry is `id \x1f account \x1f openid`; the next page starts after the last id.
+            if let Some(last) = reply.last() {
+                after = last.split('\u{1f}').next().unwrap_or_default().to_owned();
+            }
             for entry in reply {
-                // `id \x1f account \x1f openid`
-                let mut parts = entry.splitn(3, '\u{1f}');
-                let id = parts.next().unwrap_or_default();
+                let mut parts = entry.splitn(3, '\u{1f}').skip(1);
                 if let (Some(account), Some(openid)) = (parts.next(), parts.next()) {
                     users.push((account.to_owned(), openid.to_owned()));
                 }
-                after = id.to_owned();
             }
             // A short page is the last.
             if read < page {
