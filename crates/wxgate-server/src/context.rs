@@ -43,13 +43,18 @@ impl Context {
     /// The context of a push to `account`, received now, in XML, unencrypted, not through Cloud Hosting; the
     /// `with_…` methods say otherwise.
     pub fn new(inbound: Inbound, account: Arc<Account>) -> Self {
+        Context::received(inbound, account, Instant::now())
+    }
+
+    /// As [`Context::new`], received at `at` (the webhook has read the clock already).
+    pub(crate) fn received(inbound: Inbound, account: Arc<Account>, at: Instant) -> Self {
         Context {
             inbound,
             account,
             format: Format::Xml,
             encrypted: false,
             cloud: None,
-            received_at: Instant::now(),
+            received_at: at,
             extensions: None,
             early: OnceLock::new(),
         }

@@ -139,17 +139,16 @@ where
     let account = classic::account_for(&group.accounts, &s)?;
     let body = read_body(&parts.headers, body, shared).await?;
     if !q.is_encrypted() {
-        shared.replays.check(account, &s, &body).await?;
+        shared.replays.check(account, &s, &body, received_at).await?;
     }
     let (inbound, format) = classic::open_push(account, q, &s, &body)?;
     sane_ids(&inbound)?;
     if account.original_id.as_deref().is_some_and(|id| id != inbound.to_user) {
         return Err(Reject::bad_request("ToUserName is not this account's original id"));
     }
-    let ctx = Context::new(inbound, account.clone())
+    let ctx = Context::received(inbound, account.clone(), received_at)
         .with_format(format)
         .encrypted(q.is_encrypted())
-        .arrived_at(received_at)
         .with_extensions(shared.extensions.clone());
     Ok(finish(&Arc::new(ctx), shared, s.timestamp, s.nonce).await)
 }
@@ -166,10 +165,9 @@ where
         cloud::CloudPush::Probe => Ok(respond::success()),
         cloud::CloudPush::Push(account, inbound, format) => {
             sane_ids(&inbound)?;
-            let ctx = Context::new(*inbound, account)
+            let ctx = Context::received(*inbound, account, received_at)
                 .with_format(format)
                 .with_cloud(info)
-                .arrived_at(received_at)
                 .with_extensions(shared.extensions.clone());
             Ok(finish(&Arc::new(ctx), shared, "", "").await)
         }
