@@ -14,7 +14,7 @@ use wxgate_store::{Job, JobState, NewJob, OutboxStore, StoreError};
 
 use crate::conn::SqliteStore;
 use crate::error::backend;
-use crate::schema::{not_done, open_states};
+use crate::schema::{claimable, not_done, open_states};
 
 /// Sleeping jobs read per page by `sleeping_users`.
 const SLEEPERS_PAGE: usize = 1_000;
@@ -56,8 +56,12 @@ impl SqliteStore {
         let worker = worker.to_owned();
         self.write(move |c| {
             let sql = format!(
-                "UPDATE outbox SET {set}, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')"
+                concat!(
+                    "UPDATE outbox SET {}, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL
+                     WHERE id = ?1 AND lease_owner = ?2 AND ",
+                    claimable!()
+                ),
+                set
             );
             let params = [Value::from(id), Value::from(worker)].into_iter().chain(values);
             c.prepare_cached(&sql)
@@ -156,7 +160,9 @@ impl OutboxStore for SqliteStore {
                 let mut stmt = c
                     .prepare_cached(concat!(
                         "SELECT j.id FROM outbox j INDEXED BY outbox_claimable
-                         WHERE j.state IN ('ready', 'woken')
+                         WHERE ",
+                        claimable!(),
+                        "
                            AND (j.state = 'woken' OR j.not_before <= ?1)
                            AND (j.lease_until IS NULL OR j.lease_until <= ?1)
                            AND j.id = (SELECT MIN(k.id) FROM outbox k INDEXED BY outbox_user_open
@@ -185,9 +191,10 @@ impl OutboxStore for SqliteStore {
     async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
         let (worker, answer) = (worker.to_owned(), answer.to_owned());
         self.write(move |c| {
-            c.prepare_cached(
-                "UPDATE outbox SET answer = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state IN ('ready', 'woken')",
-            )
+            c.prepare_cached(concat!(
+                "UPDATE outbox SET answer = ?3 WHERE id = ?1 AND lease_owner = ?2 AND ",
+                claimable!()
+            ))
             .and_then(|mut s| s.execute(params![id, worker, answer]))
             .map(|n| n == 1)
             .map_err(backend)

@@ -20,6 +20,14 @@ macro_rules! not_done {
 }
 pub(crate) use not_done;
 
+/// The condition of the partial index `outbox_claimable`: a job a worker may take (and, taken, still holds).
+macro_rules! claimable {
+    () => {
+        "state IN ('ready', 'woken')"
+    };
+}
+pub(crate) use claimable;
+
 /// The outbox of late answers, with the indexes its queries use.
 pub(crate) const OUTBOX: &str = concat!(
     "
@@ -53,7 +61,9 @@ CREATE INDEX IF NOT EXISTS outbox_state_open ON outbox (state, id) WHERE ",
     not_done!(),
     ";
 -- What a claim walks, oldest first: only jobs a worker may take, however many sent, dead or asleep the file keeps.
-CREATE INDEX IF NOT EXISTS outbox_claimable ON outbox (id) WHERE state IN ('ready', 'woken');
+CREATE INDEX IF NOT EXISTS outbox_claimable ON outbox (id) WHERE ",
+    claimable!(),
+    ";
 -- Files written before answers could sleep kept them ready with a far due time and this error.
 UPDATE outbox SET state = 'sleeping', not_before = 0, last_error = NULL
  WHERE state = 'ready' AND last_error = 'waiting for the user''s next message (quota used)';
