@@ -162,12 +162,13 @@ impl Generations {
     fn rotate_if_due(&mut self, now: Instant, window: Duration, max: usize) {
         let full = self.current.len() >= max;
         if full || now.saturating_duration_since(self.started) >= window {
-            let mut next = std::mem::take(&mut self.previous);
-            if full {
-                next.clear();
+            let next = if full {
+                let mut spare = std::mem::take(&mut self.previous);
+                spare.clear();
+                spare
             } else {
-                next = Table::default();
-            }
+                Table::default()
+            };
             self.previous = std::mem::replace(&mut self.current, next);
             self.started = now;
         }
