@@ -81,11 +81,12 @@ impl SqliteStore {
         .map_err(backend)?
     }
 
-    /// Runs the write `f` in the next group commit (see `group`), returning once it is committed.
+    /// Runs the write `f` in the next group commit (see `group`, which may run it twice), returning once it is
+    /// committed.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.writes.write(&self.conn, f).await
     }
