@@ -5,6 +5,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use wxgate_store::StoreError;
 
+use crate::acks::Acks;
 use crate::scripts::Scripts;
 
 /// A store on one Redis server. Cheap to clone (the connection is shared). `Debug` shows the prefix only, never
@@ -14,6 +15,8 @@ pub struct RedisStore {
     pub(crate) conn: ConnectionManager,
     pub(crate) prefix: String,
     pub(crate) scripts: std::sync::Arc<Scripts>,
+    /// Acknowledgements waiting to go together (see `acks`).
+    pub(crate) acks: Acks,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -44,7 +47,8 @@ impl RedisStore {
             .set_max_delay(1_000);
         let mut conn = ConnectionManager::new_with_config(client, config).await.map_err(backend)?;
         let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(backend)?;
-        Ok(RedisStore { conn, prefix: prefix.to_owned(), scripts: std::sync::Arc::new(Scripts::new()) })
+        let scripts = std::sync::Arc::new(Scripts::new());
+        Ok(RedisStore { conn, prefix: prefix.to_owned(), scripts, acks: Acks::default() })
     }
 
     /// A handle for running a command (the connection is multiplexed: clones share it).

@@ -14,6 +14,7 @@
 //! The `testing` feature adds the `testing` module (a throwaway `redis-server` for tests); the default build
 //! leaves it out.
 
+mod acks;
 mod attempts;
 mod claims;
 mod conn;

@@ -159,7 +159,7 @@ impl OutboxStore for RedisStore {
     }
 
     async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
-        self.held(&self.scripts.ack, id, worker, &[]).await
+        self.acks.ack(&self.conn, &self.scripts, &self.prefix, id, worker).await
     }
 
     async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {

@@ -209,14 +209,20 @@ end
 return out
 "#;
 
-/// ARGV: prefix, id, worker. The holder marks the job sent.
-const ACK: &str = r#"
-local id = ARGV[2]
-local held = settle(id, ARGV[3])
-if not held then return 0 end
-move(id, held[1], 'done')
-leave(id, held[2], held[3])
-return 1
+/// ARGV: prefix, then an id and its worker for each job. Each holder marks its job sent; returns 1 (done) or 0 (not
+/// held) per job, in order.
+const ACKS: &str = r#"
+local out = {}
+for i = 2, #ARGV, 2 do
+  local id = ARGV[i]
+  local held = settle(id, ARGV[i + 1])
+  if held then
+    move(id, held[1], 'done')
+    leave(id, held[2], held[3])
+  end
+  out[#out + 1] = held and 1 or 0
+end
+return out
 "#;
 
 /// ARGV: prefix, id, worker, answer. The holder records what is left to send.
@@ -421,7 +427,7 @@ pub(crate) struct Scripts {
     pub claim: Script,
     pub renew: Script,
     pub adopt: Script,
-    pub ack: Script,
+    pub acks: Script,
     pub set_remaining: Script,
     pub wake: Script,
     pub retry: Script,
@@ -455,7 +461,7 @@ impl Scripts {
             claim: outbox(CLAIM),
             renew: outbox(RENEW),
             adopt: outbox(ADOPT),
-            ack: outbox(ACK),
+            acks: outbox(ACKS),
             set_remaining: outbox(SET_REMAINING),
             wake: outbox(WAKE),
             retry: outbox(RETRY),

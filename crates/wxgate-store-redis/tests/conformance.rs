@@ -94,6 +94,47 @@ async fn replicas_claiming_at_once_never_take_a_job_twice() {
     assert_eq!(first.list(JobState::Done, 1_000).await.unwrap().len(), USERS * 2);
 }
 
+/// The script calls the server has run so far (`INFO commandstats`).
+async fn script_calls(redis: &TestRedis) -> u64 {
+    let mut conn = redis::Client::open(redis.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut conn).await.unwrap();
+    let line = info.lines().find(|l| l.starts_with("cmdstat_evalsha:")).unwrap_or_default();
+    line.split(['=', ',']).nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn acknowledgements_arriving_together_go_in_few_calls_and_each_gets_its_own_answer() {
+    let Some(redis) = TestRedis::start() else { return };
+    let s = store(&redis, "acks").await;
+    const JOBS: usize = 100;
+    for u in 0..JOBS {
+        let id = s.accept(job(&format!("user{u}"), &format!("k{u}"))).await.unwrap();
+        s.set_answer(id, Some("\"x\"".into())).await.unwrap();
+    }
+    let jobs = s.claim("w", 1_000, 60_000, JOBS).await.unwrap();
+    assert_eq!(jobs.len(), JOBS);
+    // The script is loaded (a job nobody holds is not acknowledged), so each call below is one EVALSHA.
+    assert!(!s.ack(jobs[0].id, "nobody").await.unwrap());
+    let before = script_calls(&redis).await;
+    // Every other job is acknowledged by a worker that does not hold it. All are spawned before any runs (one
+    // thread), so they arrive while the first call is under way.
+    let acks: Vec<_> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let (s, id) = (s.clone(), j.id);
+            tokio::spawn(async move { s.ack(id, if i % 2 == 0 { "w" } else { "other" }).await.unwrap() })
+        })
+        .collect();
+    for (i, ack) in acks.into_iter().enumerate() {
+        assert_eq!(ack.await.unwrap(), i % 2 == 0, "job {i}: acknowledged only by its holder");
+    }
+    let calls = script_calls(&redis).await - before;
+    assert!((1..=3).contains(&calls), "{JOBS} acknowledgements took {calls} script calls");
+    assert_eq!(s.list(JobState::Done, 1_000).await.unwrap().len(), JOBS / 2);
+    assert_eq!(s.list(JobState::Ready, 1_000).await.unwrap().len(), JOBS / 2, "the others are still held");
+}
+
 #[tokio::test]
 async fn a_users_second_job_waits_for_the_first_to_be_acknowledged() {
     let Some(redis) = TestRedis::start() else { return };
