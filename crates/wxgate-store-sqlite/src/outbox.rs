@@ -6,6 +6,9 @@
 //!
 //! A [`JobState::Sleeping`] job is stored as `sleeping` until the user's next message, then as `woken` (claimable);
 //! both read back as `Sleeping`.
+//!
+//! A limit bound as a parameter is written `LIMIT ?n + 0`: SQLite plans a statement whose limit is a bare parameter
+//! for the value bound, and so plans it anew every time a value is bound (two fifths of a claim's instructions).
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
@@ -59,6 +62,22 @@ const SET_ANSWER: &str = "UPDATE outbox SET answer = ?2, state = ?3, lease_owner
 
 /// A job leased (see `lease`).
 const LEASE: &str = "UPDATE outbox SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1";
+
+/// The jobs a claim takes at `?1` (now), at most `?2`: each user's oldest unfinished job when it is claimable, due
+/// (or woken) and not leased, oldest first.
+const CLAIM: &str = concat!(
+    "SELECT j.id FROM outbox j INDEXED BY outbox_claim_queue
+     WHERE ",
+    claimable!(),
+    "
+       AND (j.state = 'woken' OR j.not_before <= ?1)
+       AND (j.lease_until IS NULL OR j.lease_until <= ?1)
+       AND j.id = (SELECT MIN(k.id) FROM outbox k INDEXED BY outbox_user_queue
+                   WHERE k.account = j.account AND k.openid = j.openid AND ",
+    open_states!(),
+    ")
+     ORDER BY j.id LIMIT ?2 + 0"
+);
 
 /// A job by id.
 const READ: &str = concat!("SELECT ", columns!(), " FROM outbox WHERE id = ?1");
@@ -178,21 +197,7 @@ impl OutboxStore for SqliteStore {
         let worker = worker.to_owned();
         self.write(move |c| {
             let ids: Vec<i64> = {
-                let mut stmt = c
-                    .prepare_cached(concat!(
-                        "SELECT j.id FROM outbox j INDEXED BY outbox_claim_queue
-                         WHERE ",
-                        claimable!(),
-                        "
-                           AND (j.state = 'woken' OR j.not_before <= ?1)
-                           AND (j.lease_until IS NULL OR j.lease_until <= ?1)
-                           AND j.id = (SELECT MIN(k.id) FROM outbox k INDEXED BY outbox_user_queue
-                                       WHERE k.account = j.account AND k.openid = j.openid AND ",
-                        open_states!(),
-                        ")
-                         ORDER BY j.id LIMIT ?2"
-                    ))
-                    .map_err(backend)?;
+                let mut stmt = c.prepare_cached(CLAIM).map_err(backend)?;
                 let rows = stmt.query_map(params![now, limit as i64], |r| r.get(0)).map_err(backend)?;
                 rows.collect::<Result<_, _>>().map_err(backend)?
             };
@@ -281,14 +286,14 @@ impl OutboxStore for SqliteStore {
             let also = if state == JobState::Sleeping { "woken" } else { state.as_str() };
             // Done jobs are in no index but the table's own, which is in id order.
             let sql = if state == JobState::Done {
-                concat!("SELECT ", columns!(), " FROM outbox WHERE state IN (?1, ?2) ORDER BY id LIMIT ?3")
+                concat!("SELECT ", columns!(), " FROM outbox WHERE state IN (?1, ?2) ORDER BY id LIMIT ?3 + 0")
             } else {
                 concat!(
                     "SELECT ",
                     columns!(),
                     " FROM outbox INDEXED BY outbox_state_open WHERE state IN (?1, ?2) AND ",
                     not_done!(),
-                    " ORDER BY id LIMIT ?3"
+                    " ORDER BY id LIMIT ?3 + 0"
                 )
             };
             let mut stmt = c.prepare_cached(sql).map_err(backend)?;
@@ -313,7 +318,7 @@ impl OutboxStore for SqliteStore {
                                 "SELECT id, account, openid FROM outbox INDEXED BY outbox_state_open
                                  WHERE state = ?1 AND id > ?2 AND ",
                                 not_done!(),
-                                " ORDER BY id LIMIT ?3"
+                                " ORDER BY id LIMIT ?3 + 0"
                             ))
                             .map_err(backend)?;
                         let rows = stmt
@@ -502,6 +507,19 @@ mod tests {
                 explain.query_map(params_from_iter(unbound), |r| r.get(1)).unwrap().map(Result::unwrap).collect();
             assert!(ops.iter().all(|op| op != "OpenEphemeral"), "{sql}: {ops:?}");
         }
+    }
+
+    #[test]
+    fn a_claim_is_planned_once_whatever_it_is_bound_to() {
+        let store = SqliteStore::in_memory().unwrap();
+        let conn = store.conn.lock().unwrap();
+        for (now, limit) in [(1_i64, 10_i64), (2, 20), (3, 1)] {
+            let mut claim = conn.prepare_cached(CLAIM).unwrap();
+            claim.query_map(params![now, limit], |r| r.get::<_, i64>(0)).unwrap().for_each(drop);
+        }
+        let claim = conn.prepare_cached(CLAIM).unwrap();
+        assert_eq!(claim.get_status(rusqlite::StatementStatus::Run), 3);
+        assert_eq!(claim.get_status(rusqlite::StatementStatus::RePrepare), 0, "planned anew for a value bound");
     }
 
     #[tokio::test]
