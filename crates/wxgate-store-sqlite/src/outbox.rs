@@ -51,9 +51,8 @@ fn job(row: &Row<'_>) -> rusqlite::Result<Job> {
 }
 
 /// A new job (see `insert`).
-const INSERT: &str =
-    "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner, lease_until,
-                                         from_appid, not_before)
+const INSERT: &str = "INSERT INTO outbox (account, openid, dedup_key, push, state, accepted_at, lease_owner,
+                                         lease_until, from_appid, not_before)
                       VALUES (?1, ?2, ?3, ?4, 'awaiting', ?5, ?6, ?7, ?8, ?9)";
 
 /// An awaited job's answer (`ready`), or nothing to say (`done`).
