@@ -43,6 +43,26 @@ impl std::fmt::Debug for Acks {
     }
 }
 
+/// Lets a new sender start if this one is dropped before it finishes (a panic; its task is never aborted): the
+/// acknowledgements it carried and those waiting hear that it stopped, and the next one starts a new sender —
+/// instead of every later acknowledgement waiting for a sender that is gone.
+struct Sending {
+    acks: Acks,
+    finished: bool,
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut q = self.acks.lock();
+            q.sending = false;
+            for ack in q.waiting.drain(..) {
+                let _ = ack.reply.send(Err(StoreError::Backend("the acknowledgements' sender stopped".into())));
+            }
+        }
+    }
+}
+
 impl Acks {
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
@@ -65,19 +85,24 @@ impl Acks {
         };
         if start {
             // A task of its own: the caller that started it may be dropped, the others still get their answers.
-            let (me, conn, scripts, prefix) = (self.clone(), conn.clone(), scripts.clone(), prefix.to_owned());
-            tokio::spawn(async move { me.send_all(conn, &scripts, &prefix).await });
+            let sending = Sending { acks: self.clone(), finished: false };
+            let (conn, scripts, prefix) = (conn.clone(), scripts.clone(), prefix.to_owned());
+            tokio::spawn(async move { sending.send_all(conn, &scripts, &prefix).await });
         }
         answer.await.map_err(|_| StoreError::Backend("the acknowledgement was dropped by its sender".into()))?
     }
+}
 
+impl Sending {
     /// Sends the waiting acknowledgements, call after call, until none is left.
-    async fn send_all(&self, mut conn: ConnectionManager, scripts: &Scripts, prefix: &str) {
+    async fn send_all(mut self, mut conn: ConnectionManager, scripts: &Scripts, prefix: &str) {
         loop {
             let batch: Vec<Ack> = {
-                let mut q = self.lock();
+                let mut q = self.acks.lock();
                 if q.waiting.is_empty() {
                     q.sending = false;
+                    drop(q);
+                    self.finished = true;
                     return;
                 }
                 let n = q.waiting.len().min(MOST);
