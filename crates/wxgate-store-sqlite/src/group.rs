@@ -61,6 +61,16 @@ where
 
 type Write = Box<dyn Queued>;
 
+/// The write of `f`, to queue, and where its result arrives.
+fn queued<T, F>(f: F) -> (Write, oneshot::Receiver<Result<T, StoreError>>)
+where
+    T: Send + 'static,
+    F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    (Box::new(Pending { f, result: None, reply }), answer)
+}
+
 /// Writes waiting for the next commit, and whether a committer is running.
 #[derive(Default)]
 struct WriteQueue {
@@ -108,8 +118,7 @@ impl GroupCommit {
         T: Send + 'static,
         F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        let write: Write = Box::new(Pending { f, result: None, reply });
+        let (write, answer) = queued(f);
         let start = {
             let mut q = lock(&self.queue);
             q.waiting.push(write);
@@ -203,16 +212,6 @@ fn fail(batch: Vec<Write>, why: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A queued write of `f` and where its result arrives.
-    fn queued<T, F>(f: F) -> (Write, oneshot::Receiver<Result<T, StoreError>>)
-    where
-        T: Send + 'static,
-        F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        (Box::new(Pending { f, result: None, reply }), answer)
-    }
 
     fn numbers(conn: &Connection) -> Vec<i64> {
         let mut stmt = conn.prepare("SELECT n FROM t ORDER BY n").unwrap();
