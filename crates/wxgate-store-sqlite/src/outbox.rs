@@ -106,9 +106,9 @@ impl SqliteStore {
     /// The lease holder settles a claimed job with `sql` (see `settled!`) and its `values`. False when `worker`
     /// no longer holds the job.
     async fn settle(&self, id: i64, worker: &str, sql: &'static str, values: Vec<Value>) -> Result<bool, StoreError> {
-        let worker = Value::from(worker.to_owned());
+        let (id, worker) = (Value::from(id), Value::from(worker.to_owned()));
         self.write(move |c| {
-            let params = [Value::from(id), worker.clone()].into_iter().chain(values.iter().cloned());
+            let params = [&id, &worker].into_iter().chain(&values);
             c.prepare_cached(sql).and_then(|mut s| s.execute(params_from_iter(params))).map(|n| n == 1).map_err(backend)
         })
         .await
@@ -499,7 +499,7 @@ mod tests {
         let conn = store.conn.lock().unwrap();
         let settles =
             [settled!("state = 'done'"), settled!("state = 'sleeping'"), settled!("state = 'dead', last_error = ?3")];
-        for sql in [INSERT, SET_ANSWER, LEASE, READ].into_iter().chain(settles) {
+        for sql in [INSERT, SET_ANSWER, CLAIM, LEASE, READ].into_iter().chain(settles) {
             let mut explain = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
             let unbound = std::iter::repeat_n(Value::Null, explain.parameter_count());
             let ops: Vec<String> =
