@@ -15,7 +15,7 @@ use wxgate_proto::kf::{KfBody, News, NewsArticle};
 use wxgate_proto::reply::Article;
 use wxgate_server::router::Text;
 use wxgate_server::{Clock, Gateway, Retry, Router, SendError, Stores, WorkerConfig, config};
-use wxgate_store::{JobState, NewJob, OutboxStore};
+use wxgate_store::{Job, JobState, NewJob, OutboxCounts, OutboxStore, StoreError};
 use wxgate_store_sqlite::{Durability, SqliteStore};
 
 fn worker_config() -> WorkerConfig {
@@ -328,13 +328,123 @@ async fn jobs_claimed_ahead_are_given_back_at_shutdown_and_the_send_under_way_fi
     let serving = tokio::spawn(gateway.serve(listener, async {
         let _ = stopped.await;
     }));
-    // One sender: the first job is being sent, the second is claimed ahead of it.
+    // One sender: the first job is being sent, the other two are claimed ahead of it.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let _ = stop.send(());
     serving.await.unwrap().unwrap();
     assert_eq!(store.list(JobState::Done, 10).await.unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), [ids[0]]);
-    // Another process finds the one claimed ahead due at once, beside the one never claimed.
+    // Another process finds the ones claimed ahead due at once.
     let next = store.claim("next", clock.now_ms(), 60_000, 10).await.unwrap();
     assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), [ids[1], ids[2]]);
     assert_eq!(next[0].last_error.as_deref(), Some("released unsent at shutdown"));
+}
+
+/// A store whose claims after the first wait until `gate` opens: a store slow to answer a claim.
+#[derive(Debug)]
+struct SlowClaims {
+    inner: wxgate_store::memory::MemoryStore,
+    claims: std::sync::atomic::AtomicUsize,
+    gate: tokio::sync::Semaphore,
+}
+
+#[async_trait::async_trait]
+impl OutboxStore for SlowClaims {
+    async fn accept(&self, job: NewJob) -> Result<i64, StoreError> {
+        self.inner.accept(job).await
+    }
+    async fn set_answer(&self, id: i64, answer: Option<String>) -> Result<(), StoreError> {
+        self.inner.set_answer(id, answer).await
+    }
+    async fn renew(&self, owner: &str, until: i64) -> Result<u64, StoreError> {
+        self.inner.renew(owner, until).await
+    }
+    async fn adopt(
+        &self,
+        owner: &str,
+        previous: Option<&str>,
+        now: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.inner.adopt(owner, previous, now, lease_ms, limit).await
+    }
+    async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
+        if self.claims.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+            drop(self.gate.acquire().await);
+        }
+        self.inner.claim(worker, now, lease_ms, limit).await
+    }
+    async fn ack(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        self.inner.ack(id, worker).await
+    }
+    async fn set_remaining(&self, id: i64, worker: &str, answer: &str) -> Result<bool, StoreError> {
+        self.inner.set_remaining(id, worker, answer).await
+    }
+    async fn has_later(&self, account: &str, openid: &str, id: i64) -> Result<bool, StoreError> {
+        self.inner.has_later(account, openid, id).await
+    }
+    async fn wake(&self, account: &str, openid: &str) -> Result<u64, StoreError> {
+        self.inner.wake(account, openid).await
+    }
+    async fn retry(&self, id: i64, worker: &str, not_before: i64, error: &str) -> Result<bool, StoreError> {
+        self.inner.retry(id, worker, not_before, error).await
+    }
+    async fn sleep(&self, id: i64, worker: &str) -> Result<bool, StoreError> {
+        self.inner.sleep(id, worker).await
+    }
+    async fn kill(&self, id: i64, worker: &str, reason: &str) -> Result<bool, StoreError> {
+        self.inner.kill(id, worker, reason).await
+    }
+    async fn list(&self, state: JobState, limit: usize) -> Result<Vec<Job>, StoreError> {
+        self.inner.list(state, limit).await
+    }
+    async fn revive(&self, id: i64) -> Result<bool, StoreError> {
+        self.inner.revive(id).await
+    }
+    async fn remove(&self, id: i64) -> Result<bool, StoreError> {
+        self.inner.remove(id).await
+    }
+    async fn counts(&self) -> Result<OutboxCounts, StoreError> {
+        self.inner.counts().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn jobs_claimed_ahead_are_sent_while_the_next_claim_waits_for_the_store() {
+    let store = Arc::new(SlowClaims {
+        inner: Default::default(),
+        claims: Default::default(),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    for user in ["u1", "u2", "u3"] {
+        let job = NewJob { openid: user.into(), ..orphaned(&format!("slow-claims/{user}"), b"<xml/>".to_vec()) };
+        let id = store.accept(job).await.unwrap();
+        let answer = format!(r#"[{{"touser":"{user}","msgtype":"text","text":{{"content":"hi"}}}}]"#);
+        store.set_answer(id, Some(answer)).await.unwrap();
+    }
+    let phone = Arc::new(Phone::default());
+    let cfg = format!("[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\n");
+    let gateway = Gateway::builder(config::load_str(&cfg, "t", Vec::new()).unwrap())
+        .stores(Stores { outbox: Some(store.clone()), ..Stores::default() })
+        .customer_service(phone.clone())
+        .worker(WorkerConfig { concurrency: 1, ..worker_config() })
+        .clock(Clock::following_tokio())
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(gateway.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    // One sender: the first claim takes the three jobs, one to send and two ahead of it; the claims after it do
+    // not come back. The jobs already held go out one after the other all the same.
+    let sent = phone.wait_for(3).await;
+    let mut users: Vec<&str> = sent.iter().map(|(user, _)| user.as_str()).collect();
+    users.sort_unstable();
+    assert_eq!(users, ["u1", "u2", "u3"], "every job claimed is sent while the next claim waits");
+    assert!(store.claims.load(std::sync::atomic::Ordering::SeqCst) >= 2, "a second claim is on its way");
+    store.gate.add_permits(1_000);
+    let _ = stop.send(());
+    serving.await.unwrap().unwrap();
+    assert_eq!(store.list(JobState::Done, 10).await.unwrap().len(), 3);
 }

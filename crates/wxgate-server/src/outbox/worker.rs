@@ -21,7 +21,7 @@ use rand::Rng;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use wxgate_proto::ReplyBody;
 use wxgate_proto::kf::KfMessage;
-use wxgate_store::{Job, JobState, OutboxStore};
+use wxgate_store::{Job, JobState, OutboxStore, StoreError};
 
 use super::auto::AutoDelivery;
 use super::window::Windows;
@@ -37,6 +37,11 @@ const QUOTA_USED_UP: i64 = 45047;
 /// Jobs that may be between their send and their recorded outcome, per sender: a sender is freed as soon as its
 /// send ends, so this many outcomes per sender may still be on their way to the store.
 const SETTLING_PER_SENDER: usize = 4;
+
+/// Jobs claimed ahead of the senders, per sender: enough to keep every sender busy for as long as a claim takes
+/// (with `durability = "full"` a claim waits for a disk flush, sometimes two, while the senders go through the
+/// jobs already held).
+const AHEAD_PER_SENDER: usize = 4;
 
 /// Tuning of the outbox worker (and the names it leases jobs under).
 #[derive(Debug, Clone)]
@@ -144,56 +149,41 @@ impl Worker {
         // Jobs claimed ahead of a free sender: while every sender is busy the next jobs are already leased here,
         // so one starts the moment a send ends, without a round trip to the store in between, and the store is
         // asked for several at a time.
-        let ahead = self.config.concurrency;
+        let ahead = AHEAD_PER_SENDER * self.config.concurrency.max(1);
         let mut queued: VecDeque<(Job, Instant)> = VecDeque::new();
+        // The claim on its way to the store. Jobs claimed before it keep starting while it is: a claim waits for
+        // a commit (with `durability = "full"`, for the disk), and senders left without work for that long would
+        // idle.
+        let mut claiming: Option<Claiming> = None;
+        // Whether to claim as soon as there is room: after a claim that found jobs (a busy worker goes straight
+        // on), or when woken; not after one that found none, until woken or polled.
+        let mut want_claim = true;
         loop {
-            // A busy worker goes straight on to the next claim: look at the shutdown first.
+            let room = (permits.available_permits() + ahead).saturating_sub(queued.len());
+            if claiming.is_none() && want_claim && room > 0 {
+                claiming = Some(self.claim(room));
+                want_claim = false;
+            }
+            self.start_queued(&mut queued, &permits, &settling);
+            let waiting = claiming.is_none() && !want_claim;
             tokio::select! {
                 biased;
                 _ = &mut shutdown => break,
-                () = std::future::ready(()) => {}
-            }
-            let room = (permits.available_permits() + ahead).saturating_sub(queued.len());
-            let mut busy = false;
-            if room > 0 {
-                let lease = self.config.lease.as_millis() as i64;
-                let started = Instant::now();
-                let claimed = self.store.claim(&self.config.name, self.clock.now_ms(), lease, room).await;
-                metrics::get().store_op("claim", started.elapsed());
-                match claimed {
-                    Ok(jobs) => {
-                        busy = !jobs.is_empty();
-                        queued.extend(jobs.into_iter().map(|job| (job, Instant::now())));
-                    }
-                    Err(e) => tracing::error!(error = %e, "outbox claim failed"),
+                claimed = async { claiming.as_mut().expect("a claim is on its way").await }, if claiming.is_some() => {
+                    claiming = None;
+                    want_claim = take(claimed, &mut queued);
                 }
+                // A sender is free for a queued job (the next turn starts it).
+                () = free_sender(&permits, &settling), if !queued.is_empty() => {}
+                () = self.wake.notified(), if waiting => want_claim = true,
+                () = tokio::time::sleep(self.config.poll), if waiting => want_claim = true,
             }
-            while !queued.is_empty() {
-                let Ok(permit) = permits.clone().try_acquire_owned() else { break };
-                let Ok(tail) = settling.clone().try_acquire_owned() else { break };
-                let Some((job, claimed_at)) = queued.pop_front() else { break };
-                if claimed_at.elapsed() > self.config.lease / 2 {
-                    // Waited so long for a sender that its lease may run out mid-send: left to run out, the job
-                    // is claimed again then.
-                    tracing::warn!(job = job.id, "claimed job waited too long for a sender; it is claimed again later");
-                    continue;
-                }
-                busy = true;
-                let me = self.clone();
-                tokio::spawn(async move {
-                    me.settle(job, permit).await;
-                    drop(tail);
-                    me.wake.notify_one();
-                });
-            }
-            if busy {
-                continue;
-            }
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.config.poll) => {}
-            }
+        }
+        // A claim on its way still leases its jobs: they join the queued ones, given back below.
+        if let Some(claim) = claiming
+            && let Ok(jobs) = claim.await
+        {
+            queued.extend(jobs.into_iter().map(|job| (job, Instant::now())));
         }
         // Jobs claimed ahead and not started are given back, due at once (a process starting now need not wait
         // for their leases to run out; it counts as an attempt); one that cannot be is claimed again when its
@@ -209,6 +199,39 @@ impl Worker {
         let all = self.config.concurrency.max(1) as u32;
         let _ = permits.acquire_many(all).await;
         let _ = settling.acquire_many(SETTLING_PER_SENDER as u32 * all).await;
+    }
+
+    /// Claims up to `room` jobs, on its way while the worker starts the jobs it holds.
+    fn claim(&self, room: usize) -> Claiming {
+        let (store, name, clock) = (self.store.clone(), self.config.name.clone(), self.clock);
+        let lease = self.config.lease.as_millis() as i64;
+        Box::pin(async move {
+            let started = Instant::now();
+            let claimed = store.claim(&name, clock.now_ms(), lease, room).await;
+            metrics::get().store_op("claim", started.elapsed());
+            claimed
+        })
+    }
+
+    /// Starts queued jobs while a sender and room to settle are free.
+    fn start_queued(&self, queued: &mut VecDeque<(Job, Instant)>, permits: &Arc<Semaphore>, settling: &Arc<Semaphore>) {
+        while !queued.is_empty() {
+            let Ok(permit) = permits.clone().try_acquire_owned() else { break };
+            let Ok(tail) = settling.clone().try_acquire_owned() else { break };
+            let Some((job, claimed_at)) = queued.pop_front() else { break };
+            if claimed_at.elapsed() > self.config.lease / 2 {
+                // Waited so long for a sender that its lease may run out mid-send: left to run out, the job
+                // is claimed again then.
+                tracing::warn!(job = job.id, "claimed job waited too long for a sender; it is claimed again later");
+                continue;
+            }
+            let me = self.clone();
+            tokio::spawn(async move {
+                me.settle(job, permit).await;
+                drop(tail);
+                me.wake.notify_one();
+            });
+        }
     }
 
     /// Sends one claimed job and records the outcome.
@@ -367,6 +390,32 @@ impl Worker {
             Err(e) => tracing::error!(job = job.id, error = %e, "cannot settle job"),
         }
         false
+    }
+}
+
+/// A claim on its way to the store.
+type Claiming = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Job>, StoreError>> + Send>>;
+
+/// Queues the jobs a claim took; true when it took any (a busy worker claims again at once).
+fn take(claimed: Result<Vec<Job>, StoreError>, queued: &mut VecDeque<(Job, Instant)>) -> bool {
+    match claimed {
+        Ok(jobs) => {
+            let any = !jobs.is_empty();
+            queued.extend(jobs.into_iter().map(|job| (job, Instant::now())));
+            any
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "outbox claim failed");
+            false
+        }
+    }
+}
+
+/// Resolves once a sender and room to settle are both free (taking neither).
+async fn free_sender(permits: &Semaphore, settling: &Semaphore) {
+    if let Ok(permit) = permits.acquire().await {
+        drop(settling.acquire().await);
+        drop(permit);
     }
 }
 
