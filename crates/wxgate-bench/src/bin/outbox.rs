@@ -58,6 +58,9 @@ struct Measured {
 
 /// CPU time (user and system) of process `pid` so far, in µs, from `/proc` (in clock ticks of 10 ms: a pass's
 /// total is what is compared, not a single job's).
+/// How long a pass may go without a send before it is reported stalled.
+const STALLED: Duration = Duration::from_secs(30);
+
 fn cpu_us(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The fields after the command name (which may hold spaces, closed by the last ')').
@@ -288,10 +291,18 @@ async fn run(args: &Args, store: Arc<dyn OutboxStore>, server: Option<u32>) -> M
     let handle = tokio::spawn(gateway.serve(listener, async {
         let _ = stopped.await;
     }));
+    // A pass that stops sending says where its jobs are, rather than wait for ever.
+    let (mut last, mut last_change) = (0, Instant::now());
     loop {
         let sent = sim.counters().custom_send_requests as usize;
         if sent >= n {
             break;
+        }
+        if sent != last {
+            (last, last_change) = (sent, Instant::now());
+        } else if last_change.elapsed() > STALLED {
+            let counts = store.counts().await;
+            panic!("no send for {STALLED:?} after {sent} of {n}; store {counts:?}; platform {:?}", sim.counters());
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
