@@ -1,8 +1,10 @@
 //! The in-memory store: for tests, benchmarks and single-process setups that accept losing work on a crash.
 //!
-//! The outbox keeps two indexes beside its jobs, so a claim never walks past finished jobs or answers asleep for
-//! their users: the unfinished jobs not asleep (`awake`), and each user's unfinished jobs (`users`), whose oldest
-//! is the only one of theirs a claim may take. The counts for metrics walk the unfinished jobs only.
+//! The outbox keeps indexes beside its jobs, so a claim never walks past finished jobs, answers asleep for their
+//! users or the jobs being sent: the unfinished jobs not asleep and not claimed (`awake`), the claimed ones with
+//! their leases (`in_flight`, back in `awake` when a lease runs out or the job is retried), and each user's
+//! unfinished jobs (`users`), whose oldest is the only one of theirs a claim may take. The counts for metrics walk
+//! the unfinished jobs only.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -28,8 +30,10 @@ struct State {
     next_id: i64,
     jobs: BTreeMap<i64, Row>,
     by_key: HashMap<String, i64>,
-    /// Unfinished jobs not asleep: what claims, adoption and renewal look at.
+    /// Unfinished jobs neither asleep nor claimed: what claims, adoption and renewal look at.
     awake: BTreeSet<i64>,
+    /// Claimed jobs and when their leases run out (as many as the workers hold).
+    in_flight: HashMap<i64, i64>,
     /// Each user's unfinished jobs.
     users: HashMap<Arc<str>, BTreeSet<i64>>,
     /// How many jobs are dead (the other states are counted from `users`).
@@ -40,6 +44,7 @@ impl State {
     /// Job `id` is settled (done, dead or removed): out of the indexes.
     fn settle(&mut self, id: i64) {
         self.awake.remove(&id);
+        self.in_flight.remove(&id);
         if let Some(row) = self.jobs.get(&id)
             && let Some(ids) = self.users.get_mut(&row.user)
         {
@@ -210,7 +215,15 @@ impl OutboxStore for MemoryStore {
     async fn claim(&self, worker: &str, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Job>, StoreError> {
         Ok(self.with(|s| {
             let mut claimed = Vec::new();
-            let State { jobs, awake, users, .. } = s;
+            let State { jobs, awake, users, in_flight, .. } = s;
+            // Claimed jobs whose leases ran out are candidates again.
+            in_flight.retain(|id, until| {
+                let running = *until > now;
+                if !running {
+                    awake.insert(*id);
+                }
+                running
+            });
             for id in awake.iter() {
                 if claimed.len() >= limit {
                     break;
@@ -230,6 +243,10 @@ impl OutboxStore for MemoryStore {
                     row.lease = Some((worker.to_owned(), now + lease_ms));
                     claimed.push(row.job.clone());
                 }
+            }
+            for job in &claimed {
+                awake.remove(&job.id);
+                in_flight.insert(job.id, now + lease_ms);
             }
             claimed
         }))
@@ -291,6 +308,8 @@ impl OutboxStore for MemoryStore {
                 row.job.not_before = not_before;
                 row.job.last_error = Some(error.to_owned());
                 row.lease = None;
+                s.in_flight.remove(&id);
+                s.awake.insert(id);
                 true
             }
             _ => false,
@@ -305,6 +324,7 @@ impl OutboxStore for MemoryStore {
                 row.asleep = true;
                 row.lease = None;
                 s.awake.remove(&id);
+                s.in_flight.remove(&id);
                 true
             }
             _ => false,
@@ -409,6 +429,44 @@ impl crate::ConversationStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn indexed(store: &MemoryStore) -> (Vec<i64>, Vec<i64>) {
+        store.with(|s| {
+            let mut in_flight: Vec<i64> = s.in_flight.keys().copied().collect();
+            in_flight.sort_unstable();
+            (s.awake.iter().copied().collect(), in_flight)
+        })
+    }
+
+    #[tokio::test]
+    async fn claimed_jobs_leave_the_index_claims_walk_until_settled_retried_or_their_lease_runs_out() {
+        let store = MemoryStore::new();
+        let mut ids = Vec::new();
+        for user in ["a", "b", "c"] {
+            let job = NewJob {
+                account: "acct".into(),
+                openid: user.into(),
+                dedup_key: user.into(),
+                push: Vec::new(),
+                accepted_at: 1,
+                lease: None,
+                from_appid: None,
+                not_before: 0,
+            };
+            let id = store.accept(job).await.unwrap();
+            store.set_answer(id, Some("[]".into())).await.unwrap();
+            ids.push(id);
+        }
+        let claimed: Vec<i64> = store.claim("w", 1_000, 500, 10).await.unwrap().iter().map(|j| j.id).collect();
+        assert_eq!(claimed, ids);
+        assert_eq!(indexed(&store), (vec![], ids.clone()), "a later claim walks none of them");
+        assert!(store.ack(ids[0], "w").await.unwrap());
+        assert!(store.retry(ids[1], "w", 0, "try again").await.unwrap());
+        assert_eq!(indexed(&store), (vec![ids[1]], vec![ids[2]]), "sent: gone; retried: a candidate again");
+        let again: Vec<i64> = store.claim("w2", 1_500, 500, 10).await.unwrap().iter().map(|j| j.id).collect();
+        assert_eq!(again, [ids[1], ids[2]], "the lease ran out: claimed again");
+        assert!(!store.ack(ids[2], "w").await.unwrap(), "its first holder no longer holds it");
+    }
 
     #[tokio::test]
     async fn conforms() {
