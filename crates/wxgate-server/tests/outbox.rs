@@ -276,6 +276,51 @@ async fn a_retry_after_the_first_article_does_not_send_it_again() {
     assert_eq!(store.list(JobState::Done, 10).await.unwrap()[0].attempts, 2, "one failure, then the rest");
 }
 
+/// Answers ready for three users, one each (`u1`, `u2`, `u3`); their ids.
+async fn three_ready(store: &dyn OutboxStore, prefix: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for user in ["u1", "u2", "u3"] {
+        let job = NewJob { openid: user.into(), ..orphaned(&format!("{prefix}/{user}"), b"<xml/>".to_vec()) };
+        let id = store.accept(job).await.unwrap();
+        let answer = format!(r#"[{{"touser":"{user}","msgtype":"text","text":{{"content":"hi"}}}}]"#);
+        store.set_answer(id, Some(answer)).await.unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+/// A gateway serving, whose worker has one sender.
+struct Serving {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Serving {
+    /// Stops it and waits until it has drained.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// Serves a gateway over `store` whose worker sends through `cs` with one sender.
+async fn serve_one_sender(store: Arc<dyn OutboxStore>, cs: Arc<dyn wxgate_server::CustomerService>) -> Serving {
+    let cfg = format!("[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\n");
+    let gateway = Gateway::builder(config::load_str(&cfg, "t", Vec::new()).unwrap())
+        .stores(Stores { outbox: Some(store), ..Stores::default() })
+        .customer_service(cs)
+        .worker(WorkerConfig { concurrency: 1, ..worker_config() })
+        .clock(Clock::following_tokio())
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(gateway.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    Serving { stop, task }
+}
+
 /// Sends that take 10 s each.
 #[derive(Debug, Default)]
 struct SlowPhone;
@@ -305,33 +350,11 @@ impl wxgate_server::CustomerService for SlowPhone {
 async fn jobs_claimed_ahead_are_given_back_at_shutdown_and_the_send_under_way_finishes() {
     let store: Arc<dyn OutboxStore> = Arc::new(SqliteStore::open(temp_db("ahead"), Durability::Full).unwrap());
     let clock = Clock::following_tokio();
-    let mut ids = Vec::new();
-    for user in ["u1", "u2", "u3"] {
-        let job = NewJob { openid: user.into(), ..orphaned(&format!("ahead/{user}"), b"<xml/>".to_vec()) };
-        let id = store.accept(job).await.unwrap();
-        store
-            .set_answer(id, Some(r#"[{"touser":"x","msgtype":"text","text":{"content":"hi"}}]"#.into()))
-            .await
-            .unwrap();
-        ids.push(id);
-    }
-    let cfg = format!("[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\n");
-    let gateway = Gateway::builder(config::load_str(&cfg, "t", Vec::new()).unwrap())
-        .stores(Stores { outbox: Some(store.clone()), ..Stores::default() })
-        .customer_service(Arc::new(SlowPhone))
-        .worker(WorkerConfig { concurrency: 1, ..worker_config() })
-        .clock(clock)
-        .build()
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(gateway.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let ids = three_ready(&*store, "ahead").await;
+    let serving = serve_one_sender(store.clone(), Arc::new(SlowPhone)).await;
     // One sender: the first job is being sent, the other two are claimed ahead of it.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let _ = stop.send(());
-    serving.await.unwrap().unwrap();
+    serving.stop().await;
     assert_eq!(store.list(JobState::Done, 10).await.unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), [ids[0]]);
     // Another process finds the ones claimed ahead due at once.
     let next = store.claim("next", clock.now_ms(), 60_000, 10).await.unwrap();
@@ -416,26 +439,9 @@ async fn jobs_claimed_ahead_are_sent_while_the_next_claim_waits_for_the_store() 
         claims: Default::default(),
         gate: tokio::sync::Semaphore::new(0),
     });
-    for user in ["u1", "u2", "u3"] {
-        let job = NewJob { openid: user.into(), ..orphaned(&format!("slow-claims/{user}"), b"<xml/>".to_vec()) };
-        let id = store.accept(job).await.unwrap();
-        let answer = format!(r#"[{{"touser":"{user}","msgtype":"text","text":{{"content":"hi"}}}}]"#);
-        store.set_answer(id, Some(answer)).await.unwrap();
-    }
+    three_ready(&*store, "slow-claims").await;
     let phone = Arc::new(Phone::default());
-    let cfg = format!("[[accounts]]\nname = \"acct\"\npath = \"/wx\"\ntoken = \"{TOKEN}\"\n");
-    let gateway = Gateway::builder(config::load_str(&cfg, "t", Vec::new()).unwrap())
-        .stores(Stores { outbox: Some(store.clone()), ..Stores::default() })
-        .customer_service(phone.clone())
-        .worker(WorkerConfig { concurrency: 1, ..worker_config() })
-        .clock(Clock::following_tokio())
-        .build()
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(gateway.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let serving = serve_one_sender(store.clone(), phone.clone()).await;
     // One sender: the first claim takes the three jobs, one to send and two ahead of it; the claims after it do
     // not come back. The jobs already held go out one after the other all the same.
     let sent = phone.wait_for(3).await;
@@ -444,7 +450,6 @@ async fn jobs_claimed_ahead_are_sent_while_the_next_claim_waits_for_the_store() 
     assert_eq!(users, ["u1", "u2", "u3"], "every job claimed is sent while the next claim waits");
     assert!(store.claims.load(std::sync::atomic::Ordering::SeqCst) >= 2, "a second claim is on its way");
     store.gate.add_permits(1_000);
-    let _ = stop.send(());
-    serving.await.unwrap().unwrap();
+    serving.stop().await;
     assert_eq!(store.list(JobState::Done, 10).await.unwrap().len(), 3);
 }
