@@ -159,7 +159,8 @@ impl Worker {
         // on), or when woken; not after one that found none, until woken or polled.
         let mut want_claim = true;
         loop {
-            let room = (permits.available_permits() + ahead).saturating_sub(queued.len());
+            let waited = queued.front().map(|(_, claimed_at)| claimed_at.elapsed());
+            let room = room(permits.available_permits(), ahead, queued.len(), waited, self.config.lease);
             if claiming.is_none() && want_claim && room > 0 {
                 claiming = Some(self.claim(room));
                 want_claim = false;
@@ -180,10 +181,8 @@ impl Worker {
             }
         }
         // A claim on its way still leases its jobs: they join the queued ones, given back below.
-        if let Some(claim) = claiming
-            && let Ok(jobs) = claim.await
-        {
-            queued.extend(jobs.into_iter().map(|job| (job, Instant::now())));
+        if let Some(claim) = claiming {
+            take(claim.await, &mut queued);
         }
         // Jobs claimed ahead and not started are given back, due at once (a process starting now need not wait
         // for their leases to run out; it counts as an attempt); one that cannot be is claimed again when its
@@ -396,6 +395,14 @@ impl Worker {
 /// A claim on its way to the store.
 type Claiming = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Job>, StoreError>> + Send>>;
 
+/// How many jobs the next claim may take: one for each free sender, and up to `ahead` more to hold for the
+/// senders — none more while the oldest held job (claimed `waited` ago) has waited over an eighth of the
+/// `lease`: the sends are slow, and a job held past half its lease is left to run it out (see `start_queued`).
+fn room(free: usize, ahead: usize, held: usize, waited: Option<Duration>, lease: Duration) -> usize {
+    let ahead = if waited.is_some_and(|w| w > lease / 8) { 0 } else { ahead };
+    (free + ahead).saturating_sub(held)
+}
+
 /// Queues the jobs a claim took; true when it took any (a busy worker claims again at once).
 fn take(claimed: Result<Vec<Job>, StoreError>, queued: &mut VecDeque<(Job, Instant)>) -> bool {
     match claimed {
@@ -439,4 +446,19 @@ fn stored_messages(answer: &str, openid: &str) -> Option<Vec<KfMessage>> {
     let replies: Vec<ReplyBody> = serde_json::from_str(answer).ok()?;
     let kind = AccountKind::OfficialAccount;
     Some(replies.into_iter().flat_map(|reply| answer::messages(kind, reply.into(), openid)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_claimed_ahead_only_while_the_held_ones_start_soon() {
+        let lease = Duration::from_secs(60);
+        assert_eq!(room(16, 64, 0, None, lease), 80, "nothing held: a job for each sender and 64 ahead");
+        assert_eq!(room(0, 64, 60, Some(Duration::from_millis(5)), lease), 4, "held ones start soon: fill up");
+        assert_eq!(room(0, 64, 64, Some(Duration::from_millis(5)), lease), 0, "full");
+        assert_eq!(room(2, 64, 10, Some(Duration::from_secs(8)), lease), 0, "slow sends: nothing more ahead");
+        assert_eq!(room(3, 64, 1, Some(Duration::from_secs(8)), lease), 2, "slow sends: only for free senders");
+    }
 }
