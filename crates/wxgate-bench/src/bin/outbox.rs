@@ -56,11 +56,11 @@ struct Measured {
     server_us: Option<f64>,
 }
 
-/// CPU time (user and system) of process `pid` so far, in µs, from `/proc` (in clock ticks of 10 ms: a pass's
-/// total is what is compared, not a single job's).
 /// How long a pass may go without a send before it is reported stalled.
 const STALLED: Duration = Duration::from_secs(30);
 
+/// CPU time (user and system) of process `pid` so far, in µs, from `/proc` (in clock ticks of 10 ms: a pass's
+/// total is what is compared, not a single job's).
 fn cpu_us(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The fields after the command name (which may hold spaces, closed by the last ')').
