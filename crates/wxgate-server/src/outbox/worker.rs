@@ -201,12 +201,11 @@ impl Worker {
     }
 
     /// Claims up to `room` jobs, on its way while the worker starts the jobs it holds.
-    fn claim(&self, room: usize) -> Claiming {
-        let (store, name, clock) = (self.store.clone(), self.config.name.clone(), self.clock);
+    fn claim(&self, room: usize) -> Claiming<'_> {
         let lease = self.config.lease.as_millis() as i64;
         Box::pin(async move {
             let started = Instant::now();
-            let claimed = store.claim(&name, clock.now_ms(), lease, room).await;
+            let claimed = self.store.claim(&self.config.name, self.clock.now_ms(), lease, room).await;
             metrics::get().store_op("claim", started.elapsed());
             claimed
         })
@@ -392,8 +391,8 @@ impl Worker {
     }
 }
 
-/// A claim on its way to the store.
-type Claiming = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Job>, StoreError>> + Send>>;
+/// A claim on its way to the store (it borrows the worker).
+type Claiming<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Job>, StoreError>> + Send + 'a>>;
 
 /// How many jobs the next claim may take: one for each free sender, and up to `ahead` more to hold for the
 /// senders — none more while the oldest held job (claimed `waited` ago) has waited over an eighth of the
