@@ -3,7 +3,9 @@
 //! queued behind that commit waits for the copy (and, with `durability = "full"`, its flush). Here automatic
 //! checkpoints are off on the connection that writes, and a thread of the store's own, on a connection of its
 //! own, runs a passive checkpoint — one that never waits for a writer or makes a writer wait — every
-//! [`EVERY`]. The log then holds at most about that long's writes. The thread ends when the store is dropped.
+//! [`EVERY`]. The log then holds at most about that long's writes. Dropping the store stops the thread and waits
+//! for it, so its connection closes before the writer's: the connection that closes last copies the log back and
+//! removes it, and a store closed cleanly leaves no log beside its file.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -14,10 +16,11 @@ use rusqlite::Connection;
 /// How often the log is copied back.
 const EVERY: Duration = Duration::from_millis(500);
 
-/// The checkpointing thread of one store; dropping it stops the thread.
+/// The checkpointing thread of one store; dropping it stops the thread and waits until its connection is closed.
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
-    _stop: mpsc::Sender<()>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Checkpointer {
@@ -27,7 +30,7 @@ impl Checkpointer {
         let conn = Connection::open(path).ok()?;
         conn.busy_timeout(Duration::from_secs(1)).ok()?;
         let (stop, stopped) = mpsc::channel::<()>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("wxgate-sqlite-checkpoint".into())
             .spawn(move || {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
@@ -37,6 +40,16 @@ impl Checkpointer {
             })
             .ok()?;
         writer.pragma_update(None, "wal_autocheckpoint", 0).ok()?;
-        Some(Checkpointer { _stop: stop })
+        Some(Checkpointer { stop: Some(stop), thread: Some(thread) })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        // The thread sees the channel close at once (or after a checkpoint under way, which never waits).
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }

@@ -27,11 +27,12 @@ pub enum Durability {
 /// A store in one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Copies the log back into the file beside the writes (none for a database in memory). Declared before
+    /// `conn` so it is dropped first: the writer's connection then closes last and removes the log.
+    _checkpoints: Option<Arc<Checkpointer>>,
     pub(crate) conn: Arc<Mutex<Connection>>,
     /// Outbox writes waiting for the next group commit.
     pub(crate) writes: GroupCommit,
-    /// Copies the log back into the file beside the writes (none for a database in memory).
-    _checkpoints: Option<Arc<Checkpointer>>,
 }
 
 impl SqliteStore {
@@ -63,7 +64,7 @@ impl SqliteStore {
             conn.execute_batch(tables).map_err(backend)?;
         }
         schema::upgrade(&conn).map_err(backend)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), writes: GroupCommit::default(), _checkpoints: None })
+        Ok(SqliteStore { _checkpoints: None, conn: Arc::new(Mutex::new(conn)), writes: GroupCommit::default() })
     }
 
     /// Runs `f` with the connection on the blocking pool.

@@ -1,6 +1,7 @@
 //! SIGTERM under load: a real `wxgate serve` with slow model answers holding WeChat's attempts, and a load
-//! generator of fast pushes. The process turns `/readyz` to 503, answers every attempt it holds, exits 0, and
-//! no request it accepted is cut off; after a restart on the same SQLite file every user has exactly one answer.
+//! generator of fast pushes. The process turns `/readyz` to 503, answers every attempt it holds, exits 0 with its
+//! store closed (no log left beside the file), and no request it accepted is cut off; after a restart on the same
+//! SQLite file every user has exactly one answer.
 
 mod common;
 
@@ -185,6 +186,8 @@ async fn sigterm_under_load_exits_cleanly_and_loses_nothing() {
     }
     let log = std::fs::read_to_string(config.with_extension("log")).unwrap();
     assert!(log.contains("drained"), "{log}");
+    // A clean stop closes the store: its write-ahead log is copied back into the file and removed.
+    assert!(!dir.join("wxgate.sqlite-wal").exists(), "the store's log is left beside it after a clean stop");
 
     // The answers worked out during the drain went out then, or wait in the store for the restart.
     let mut server = serve(&config);
