@@ -19,8 +19,8 @@ const EVERY: Duration = Duration::from_millis(500);
 /// The checkpointing thread of one store; dropping it stops the thread and waits until its connection is closed.
 #[derive(Debug)]
 pub(crate) struct Checkpointer {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The channel whose closing stops the thread, and the thread; taken when dropped.
+    running: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
 impl Checkpointer {
@@ -40,15 +40,15 @@ impl Checkpointer {
             })
             .ok()?;
         writer.pragma_update(None, "wal_autocheckpoint", 0).ok()?;
-        Some(Checkpointer { stop: Some(stop), thread: Some(thread) })
+        Some(Checkpointer { running: Some((stop, thread)) })
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        // The thread sees the channel close at once (or after a checkpoint under way, which never waits).
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
+        if let Some((stop, thread)) = self.running.take() {
+            // The thread sees the channel close at once (or after a checkpoint under way, which never waits).
+            drop(stop);
             let _ = thread.join();
         }
     }
